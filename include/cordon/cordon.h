@@ -1,0 +1,10 @@
+/* cordon — umbrella header: includes the whole public API. */
+#ifndef CORDON_CORDON_H
+#define CORDON_CORDON_H
+
+#include "cordon/export.h"
+#include "cordon/version.h"
+#include "cordon/status.h"
+#include "cordon/system.h"
+
+#endif /* CORDON_CORDON_H */

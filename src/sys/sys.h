@@ -1,0 +1,89 @@
+/* cordon — THE CONTRACT of src/sys/, the only code that calls the OS or a foreign library.
+ *
+ * Safe modules (src/<module>/) reach the OS only through the functions declared here. Every primitive:
+ *  - states its preconditions; it checks the cheap ones and returns CORDON_INVALID_ARGUMENT;
+ *  - returns a cordon_status, CORDON_OK on success;
+ *  - writes its out-parameters only on success;
+ *  - on failure records the OS detail (errno and the call's name) for the calling thread before
+ *    anything else can overwrite errno (cordon__sys_fail), so cordon_last_os_error() reports it;
+ *  - retries EINTR itself where the call can be restarted, against the caller's deadline;
+ *  - can be made to fail on demand in test builds (fault injection, see fault.h).
+ * Nothing here calls back into a safe module. No OS type appears in this header.
+ *
+ * Names: cordon__sys_<area>_<verb>. Sections are grouped by the module that needs them. */
+#ifndef CORDON_SYS_H
+#define CORDON_SYS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cordon/status.h"
+
+/* ===================================================================================================
+ * Failure detail (error.c)
+ * =================================================================================================== */
+
+/* The status an errno value maps to: ENOMEM → CORDON_OUT_OF_MEMORY, EAGAIN/EMFILE/… →
+ * CORDON_OUT_OF_RESOURCES, EPERM/EACCES → CORDON_PERMISSION_DENIED, ENOSYS/EOPNOTSUPP →
+ * CORDON_UNSUPPORTED, ETIMEDOUT → CORDON_TIMED_OUT, anything else → CORDON_OS_ERROR. */
+cordon_status cordon__sys_status_from_errno(int err);
+
+/* Records (call, err) as the calling thread's last OS failure and returns the mapped status.
+ * call must be a string with static storage duration. */
+cordon_status cordon__sys_fail(const char *call, int err);
+
+/* Same as cordon__sys_fail but returns the given status instead of the mapped one. */
+cordon_status cordon__sys_fail_as(cordon_status status, const char *call, int err);
+
+/* ===================================================================================================
+ * Heap (heap.c). Every allocation made by safe code goes through here, so that allocation failure is
+ * an injectable, tested error path like any other.
+ * =================================================================================================== */
+
+/* Allocates size bytes, zero-filled, aligned for any object type. size == 0 → INVALID_ARGUMENT.
+ * On success *out owns the block until cordon__sys_free. */
+cordon_status cordon__sys_alloc(size_t size, void **out);
+
+/* Allocates size bytes, zero-filled, aligned to align (a power of two >= sizeof(void *)). size must
+ * be > 0. On success *out owns the block until cordon__sys_free. */
+cordon_status cordon__sys_alloc_aligned(size_t align, size_t size, void **out);
+
+/* Releases a block from cordon__sys_alloc*; NULL is ignored. */
+void cordon__sys_free(void *block);
+
+/* ===================================================================================================
+ * Machine facts (info.c)
+ * =================================================================================================== */
+
+/* The OS page size in bytes (a power of two). */
+cordon_status cordon__sys_page_size(size_t *out);
+
+/* Transparent huge pages: the page size in bytes (0 when the OS has none) and the mode string
+ * ("always", "madvise", "never", "" unknown) into mode[mode_len], NUL-terminated. mode_len >= 1. */
+cordon_status cordon__sys_huge_page_info(size_t *size_out, char *mode, size_t mode_len);
+
+/* CPUs online and CPUs usable by this process (affinity), each >= 1. */
+cordon_status cordon__sys_cpu_counts(unsigned *online_out, unsigned *usable_out);
+
+/* Monotonic clock in nanoseconds. */
+cordon_status cordon__sys_monotonic_ns(uint64_t *out);
+
+/* OS name and release, NUL-terminated and truncated into the given buffers (lengths >= 1). */
+cordon_status cordon__sys_os_identity(char *name, size_t name_len, char *release, size_t release_len);
+
+/* The futex backend compiled into src/sys/ ("linux-futex", …). Static string, never NULL. */
+const char *cordon__sys_futex_backend_name(void);
+
+/* The compute backends compiled into src/sys/, space separated. Static string, never NULL. */
+const char *cordon__sys_compute_backends(void);
+
+/* ===================================================================================================
+ * Memory (pages): added by the memory module.
+ * =================================================================================================== */
+
+/* ===================================================================================================
+ * Synchronisation (futex, threads): added by the sync module.
+ * =================================================================================================== */
+
+#endif /* CORDON_SYS_H */

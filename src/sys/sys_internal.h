@@ -1,0 +1,17 @@
+/* cordon — shared by the files of src/sys/ only (never included by a safe module).
+ * Defines the feature-test macros every src/sys/ file is compiled with (set on the command line by
+ * the build) and declares helpers private to the cordon. */
+#ifndef CORDON_SYS_INTERNAL_H
+#define CORDON_SYS_INTERNAL_H
+
+#if !defined(CORDON_SYS_INTERNAL)
+#  error "sys/sys_internal.h is private to src/sys/; safe modules include only sys/sys.h"
+#endif
+
+#include "sys/fault.h"
+#include "sys/sys.h"
+
+/* The errno value left by the call that just failed. Call it first thing on the failure branch. */
+int cordon__sys_errno(void);
+
+#endif /* CORDON_SYS_INTERNAL_H */

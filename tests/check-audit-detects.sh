@@ -1,0 +1,51 @@
+#!/bin/sh
+# `cordon audit` is not a rubber stamp: with the SAFETY comment of one call site removed from a scratch
+# copy of src/sys/, it must exit non-zero and name the call; with one comment's text changed, the
+# committed audit must be reported stale.
+# Usage: check-audit-detects.sh <cordon-cli> <cordon-manifest.txt> <scratch-dir>
+set -eu
+cli=$1
+manifest=$2
+scratch=$3
+rm -rf "$scratch"
+mkdir -p "$scratch/src/sys"
+# Scratch manifest: same objects, sources copied into the scratch tree.
+: > "$scratch/manifest.txt"
+while read -r key val; do
+    case $key in
+        sys_source)
+            cp "$val" "$scratch/src/sys/"
+            echo "sys_source $scratch/src/sys/$(basename "$val")" >> "$scratch/manifest.txt" ;;
+        source_dir)
+            mkdir -p "$scratch/tools"
+            cp "$val/tools/pure-c-allowlist.txt" "$scratch/tools/"
+            echo "source_dir $scratch" >> "$scratch/manifest.txt" ;;
+        *) echo "$key $val" >> "$scratch/manifest.txt" ;;
+    esac
+done < "$manifest"
+
+"$cli" audit --manifest "$scratch/manifest.txt" --write "$scratch/AUDIT.md" > "$scratch/clean.log" || {
+    echo "FAIL: the unmodified scratch copy does not pass the audit"; cat "$scratch/clean.log"; exit 1; }
+
+# 1. Remove the SAFETY comment of the uname call: the audit must fail and name it.
+sed -i 's/SAFETY: uname --/NOTE: uname --/' "$scratch/src/sys/info.c"
+if "$cli" audit --manifest "$scratch/manifest.txt" > "$scratch/missing.log"; then
+    echo "FAIL: audit passed with a SAFETY comment removed"; cat "$scratch/missing.log"; exit 1
+fi
+grep -q "uname used in cordon__sys_os_identity without a SAFETY" "$scratch/missing.log" || {
+    echo "FAIL: audit did not name the uncommented call"; cat "$scratch/missing.log"; exit 1; }
+sed -i 's/NOTE: uname --/SAFETY: uname --/' "$scratch/src/sys/info.c"
+
+# 2. Change the text of a comment: the audit written before is now stale.
+sed -i 's/read the monotonic clock/read the monotonic clock (changed)/' "$scratch/src/sys/info.c"
+if "$cli" audit --manifest "$scratch/manifest.txt" --check "$scratch/AUDIT.md" > "$scratch/stale.log"; then
+    echo "FAIL: audit --check passed against a stale audit"; cat "$scratch/stale.log"; exit 1
+fi
+grep -q "is stale" "$scratch/stale.log" || { echo "FAIL: stale audit not reported"; cat "$scratch/stale.log"; exit 1; }
+
+# 3. A comment without its 'Relies on:' part is incomplete.
+sed -i 's/Relies on: ts is a local/Because ts is a local/' "$scratch/src/sys/info.c"
+if "$cli" audit --manifest "$scratch/manifest.txt" > "$scratch/incomplete.log"; then
+    echo "FAIL: audit passed an incomplete SAFETY comment"; cat "$scratch/incomplete.log"; exit 1
+fi
+echo "audit refuses a missing comment, an incomplete comment and a stale SAFETY_AUDIT.md"

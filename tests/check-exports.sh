@@ -1,0 +1,21 @@
+#!/bin/sh
+# The shared library exports exactly the public API: every defined dynamic symbol is a public cordon_
+# function (never an internal cordon__ one), and the public entry points are there.
+set -eu
+nm=$1
+lib=$2
+syms=$("$nm" -D --defined-only "$lib" | awk '$2 ~ /^[TDBRVW]$/ {print $3}' | sed 's/@.*//' | sort -u)
+bad=$(printf '%s\n' "$syms" | grep -v '^cordon_[a-z0-9]' || true)
+internal=$(printf '%s\n' "$syms" | grep '^cordon__' || true)
+if [ -n "$bad$internal" ]; then
+    echo "non-public symbols exported from $lib:"
+    printf '%s\n' $bad $internal
+    exit 1
+fi
+for required in cordon_status_str cordon_last_os_error cordon_version_string cordon_system_info_get; do
+    if ! printf '%s\n' "$syms" | grep -qx "$required"; then
+        echo "public symbol $required is not exported"
+        exit 1
+    fi
+done
+echo "$(printf '%s\n' "$syms" | wc -l) exported symbols, all public"

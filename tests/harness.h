@@ -1,0 +1,79 @@
+/* cordon test harness.
+ *
+ * A test file defines behaviours with TEST(name) { ... }. The build registers each one as its own ctest
+ * test, named <file>.<name> (tests/test_pages.c, TEST(grow_past_maximum_fails) → pages.grow_past_maximum_fails),
+ * and runs it as `test_<file> <name>` in a fresh process. Running a test binary with no argument runs
+ * all its tests; --list lists them.
+ *
+ * CHECK*() failing marks the test failed, prints where and why, and ends the test. SKIP(reason) ends it
+ * as skipped: exit code 77, which ctest reports as "Skipped", never as passed. */
+#ifndef CORDON_TEST_HARNESS_H
+#define CORDON_TEST_HARNESS_H
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cordon/status.h"
+
+typedef void (*cordon_test_fn)(void);
+
+void cordon_test_register(const char *name, cordon_test_fn fn);
+_Noreturn void cordon_test_fail(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+_Noreturn void cordon_test_skip(const char *file, int line, const char *reason);
+/* A seed for property tests: CORDON_TEST_SEED from the environment, else derived from the clock.
+ * Printed, so a failing run can be repeated. */
+uint64_t cordon_test_seed(void);
+/* Name of the test being run. */
+const char *cordon_test_current(void);
+
+#define TEST(name)                                                                 \
+    static void test_##name(void);                                                 \
+    __attribute__((constructor)) static void register_##name(void) {               \
+        cordon_test_register(#name, test_##name);                                  \
+    }                                                                              \
+    static void test_##name(void)
+
+#define CHECK(cond)                                                                \
+    do {                                                                           \
+        if (!(cond)) cordon_test_fail(__FILE__, __LINE__, "CHECK(%s)", #cond);      \
+    } while (0)
+
+#define CHECK_MSG(cond, ...)                                                       \
+    do {                                                                           \
+        if (!(cond)) cordon_test_fail(__FILE__, __LINE__, __VA_ARGS__);            \
+    } while (0)
+
+#define CHECK_EQ_U64(a, b)                                                                        \
+    do {                                                                                          \
+        uint64_t check_a_ = (uint64_t)(a), check_b_ = (uint64_t)(b);                              \
+        if (check_a_ != check_b_)                                                                 \
+            cordon_test_fail(__FILE__, __LINE__, "%s == %s: %" PRIu64 " != %" PRIu64, #a, #b,       \
+                             check_a_, check_b_);                                                 \
+    } while (0)
+
+#define CHECK_EQ_I64(a, b)                                                                        \
+    do {                                                                                          \
+        int64_t check_a_ = (int64_t)(a), check_b_ = (int64_t)(b);                                 \
+        if (check_a_ != check_b_)                                                                 \
+            cordon_test_fail(__FILE__, __LINE__, "%s == %s: %" PRId64 " != %" PRId64, #a, #b,       \
+                             check_a_, check_b_);                                                 \
+    } while (0)
+
+/* The expression must return exactly the given status. */
+#define CHECK_STATUS(expr, expected)                                                              \
+    do {                                                                                          \
+        cordon_status check_s_ = (expr);                                                          \
+        cordon_status check_e_ = (expected);                                                      \
+        if (check_s_ != check_e_)                                                                 \
+            cordon_test_fail(__FILE__, __LINE__, "%s: got %s, expected %s", #expr,                \
+                             cordon_status_name(check_s_), cordon_status_name(check_e_));         \
+    } while (0)
+
+#define CHECK_OK(expr) CHECK_STATUS(expr, CORDON_OK)
+
+#define SKIP(reason) cordon_test_skip(__FILE__, __LINE__, reason)
+
+#endif /* CORDON_TEST_HARNESS_H */

@@ -1,0 +1,74 @@
+/* cordon — command-line tool: `cordon info`, `cordon audit`, `cordon bench`. */
+#include <stdio.h>
+#include <string.h>
+
+#include "bench.h"
+#include "cordon/cordon.h"
+#include "cordon_cli.h"
+
+static void usage(FILE *to) {
+    fprintf(to,
+            "usage: cordon <command> [options]\n"
+            "  info                       version, OS, page sizes, CPUs, backends compiled in\n"
+            "  audit [--write F|--check F] the SAFETY audit of src/sys/ (exit 1 when a comment is missing)\n"
+            "  bench [SUITE…] [--quick] [--json]\n"
+            "                             benchmarks with baselines timed in the same run\n"
+            "  version                    the library version\n");
+}
+
+int cordon_cli_info(int argc, char **argv) {
+    (void)argv;
+    if (argc != 0) {
+        fprintf(stderr, "usage: cordon info\n");
+        return 2;
+    }
+    cordon_system_info info;
+    cordon_status st = cordon_system_info_get(&info);
+    if (st != CORDON_OK) {
+        char detail[256];
+        cordon_format_os_error(detail, sizeof detail);
+        fprintf(stderr, "cordon info: %s (%s)\n", cordon_status_str(st), detail);
+        return 1;
+    }
+    printf("cordon %s\n", cordon_version_string());
+    printf("os:               %s %s\n", info.os_name, info.os_release);
+    printf("page size:        %zu bytes\n", info.page_size);
+    if (info.huge_page_size != 0) {
+        printf("huge pages:       %zu KiB transparent huge pages, mode %s\n", info.huge_page_size / 1024,
+               info.huge_page_mode[0] ? info.huge_page_mode : "unknown");
+    } else {
+        printf("huge pages:       not available%s%s\n", info.huge_page_mode[0] ? ", mode " : "", info.huge_page_mode);
+    }
+    printf("cpus:             %u online, %u usable by this process\n", info.cpu_count_online, info.cpu_count_usable);
+    printf("futex backend:    %s\n", info.futex_backend);
+    printf("compute backends: %s\n", info.compute_backends);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "info") == 0) {
+        return cordon_cli_info(argc - 2, argv + 2);
+    }
+    if (strcmp(cmd, "audit") == 0) {
+        return cordon_cli_audit(argc - 2, argv + 2);
+    }
+    if (strcmp(cmd, "bench") == 0) {
+        return cordon_bench_main(argc - 2, argv + 2);
+    }
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("cordon %s\n", cordon_version_string());
+        return 0;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "cordon: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return 2;
+}
