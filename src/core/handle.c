@@ -1,0 +1,122 @@
+/* cordon — generation-checked handle tables (see handle.h for the encoding and the contract). */
+#include "core/handle.h"
+
+#include "sys/sys.h"
+
+#define INDEX_BITS 24u
+#define GEN_BITS 32u
+#define INDEX_MASK ((1ull << INDEX_BITS) - 1u)
+#define GEN_MASK ((1ull << GEN_BITS) - 1u)
+
+static uint64_t encode(uint8_t kind, uint64_t generation, uint32_t index) {
+    return ((uint64_t)kind << 56) | ((generation & GEN_MASK) << INDEX_BITS) | index;
+}
+
+static void lock(cordon__handle_table *t) {
+    /* Held for a few instructions; contention means another thread is inserting or removing. */
+    while (atomic_flag_test_and_set_explicit(&t->lock, memory_order_acquire)) {
+    }
+}
+
+static void unlock(cordon__handle_table *t) {
+    atomic_flag_clear_explicit(&t->lock, memory_order_release);
+}
+
+static cordon__handle_slot *slot_at(cordon__handle_table *t, uint32_t index) {
+    cordon__handle_slot *block = atomic_load_explicit(&t->blocks[index / CORDON__HANDLE_BLOCK_SLOTS], memory_order_acquire);
+    return block != NULL ? &block[index % CORDON__HANDLE_BLOCK_SLOTS] : NULL;
+}
+
+cordon_status cordon__handle_insert(cordon__handle_table *t, void *object, uint64_t *handle_out) {
+    if (t == NULL || object == NULL || handle_out == NULL) {
+        return CORDON_INVALID_ARGUMENT;
+    }
+    lock(t);
+    uint32_t index;
+    cordon__handle_slot *s;
+    if (t->free_head != 0) {
+        index = t->free_head - 1;
+        s = slot_at(t, index);
+        t->free_head = s->next_free;
+    } else {
+        /* Slot 0 is never used, so that no valid handle has index 0 and a zeroed handle is never live. */
+        if (t->used == 0) {
+            t->used = 1;
+        }
+        if (t->used > INDEX_MASK) {
+            unlock(t);
+            return CORDON_LIMIT_EXCEEDED;
+        }
+        index = t->used;
+        uint32_t b = index / CORDON__HANDLE_BLOCK_SLOTS;
+        if (atomic_load_explicit(&t->blocks[b], memory_order_relaxed) == NULL) {
+            void *block = NULL;
+            cordon_status st = cordon__sys_alloc(CORDON__HANDLE_BLOCK_SLOTS * sizeof(cordon__handle_slot), &block);
+            if (st != CORDON_OK) {
+                unlock(t);
+                return st;
+            }
+            /* Zeroed memory is a valid block of dead slots at generation 0. */
+            atomic_store_explicit(&t->blocks[b], (cordon__handle_slot *)block, memory_order_release);
+        }
+        t->used++;
+        s = slot_at(t, index);
+    }
+    uint64_t generation = atomic_load_explicit(&s->state, memory_order_relaxed) >> 1;
+    atomic_store_explicit(&s->object, object, memory_order_relaxed);
+    /* Publishing the live state last: a lookup that sees it also sees the object. */
+    atomic_store_explicit(&s->state, (generation << 1) | 1u, memory_order_release);
+    unlock(t);
+    *handle_out = encode(t->kind, generation, index);
+    return CORDON_OK;
+}
+
+/* The slot named by a handle if the handle is of this table's kind and in range; NULL otherwise. */
+static cordon__handle_slot *slot_of(cordon__handle_table *t, uint64_t handle) {
+    if ((uint8_t)(handle >> 56) != t->kind) {
+        return NULL;
+    }
+    uint32_t index = (uint32_t)(handle & INDEX_MASK);
+    if (index == 0 || index / CORDON__HANDLE_BLOCK_SLOTS >= CORDON__HANDLE_MAX_BLOCKS) {
+        return NULL;
+    }
+    return slot_at(t, index);
+}
+
+static bool is_live_for(uint64_t state, uint64_t handle) {
+    return (state & 1u) != 0 && ((state >> 1) & GEN_MASK) == ((handle >> INDEX_BITS) & GEN_MASK);
+}
+
+cordon_status cordon__handle_lookup(cordon__handle_table *t, uint64_t handle, void **object_out) {
+    if (t == NULL || object_out == NULL || handle == 0) {
+        return CORDON_INVALID_ARGUMENT;
+    }
+    cordon__handle_slot *s = slot_of(t, handle);
+    if (s == NULL || !is_live_for(atomic_load_explicit(&s->state, memory_order_acquire), handle)) {
+        return CORDON_STALE;
+    }
+    *object_out = atomic_load_explicit(&s->object, memory_order_relaxed);
+    return CORDON_OK;
+}
+
+cordon_status cordon__handle_remove(cordon__handle_table *t, uint64_t handle, void **object_out) {
+    if (t == NULL || object_out == NULL || handle == 0) {
+        return CORDON_INVALID_ARGUMENT;
+    }
+    lock(t);
+    cordon__handle_slot *s = slot_of(t, handle);
+    uint64_t state = s != NULL ? atomic_load_explicit(&s->state, memory_order_relaxed) : 0;
+    if (s == NULL || !is_live_for(state, handle)) {
+        unlock(t);
+        return CORDON_STALE;
+    }
+    void *object = atomic_load_explicit(&s->object, memory_order_relaxed);
+    /* Dead, next generation: every copy of the old handle is now stale. */
+    atomic_store_explicit(&s->state, (((state >> 1) + 1u) & GEN_MASK) << 1, memory_order_release);
+    atomic_store_explicit(&s->object, NULL, memory_order_relaxed);
+    s->next_free = t->free_head;
+    t->free_head = (uint32_t)(handle & INDEX_MASK) + 1u;
+    unlock(t);
+    *object_out = object;
+    return CORDON_OK;
+}

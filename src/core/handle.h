@@ -1,0 +1,61 @@
+/* cordon — generation-checked handles: how a destroyed object is detected instead of used.
+ *
+ * A public object (a reservation, a memory, a pool…) is named by a 64-bit handle, never by a pointer the
+ * caller could keep after destruction. The handle encodes a slot of a per-kind table, the slot's
+ * generation when the object was stored, and a kind tag:
+ *
+ *     bit 63..56 kind tag (nonzero) | bit 55..24 generation (32 bits) | bit 23..0 slot index
+ *
+ * Removing the object bumps the slot's generation, so every later lookup or removal with the old handle
+ * returns CORDON_STALE, without touching freed memory. A handle of another kind, 0, or a value that was
+ * never issued also gives CORDON_STALE (or CORDON_INVALID_ARGUMENT for 0). A slot's generation wraps
+ * after 2^32 reuses; a handle kept that long could alias a new object of the same kind.
+ *
+ * Thread safety: lookups are lock-free (two acquire loads) and may run concurrently with inserts and
+ * removals of other handles. Inserts and removals serialise on a spinlock held for a few instructions
+ * (plus, rarely, the allocation of a new block of 1024 slots). Using a handle on one thread while
+ * another thread removes that same handle is a caller error: the lookup may hand out the object just
+ * before it is destroyed. Slot blocks are never freed, so a table's memory is bounded by the peak number
+ * of live objects (at most 2^24 - 1 per kind). */
+#ifndef CORDON_CORE_HANDLE_H
+#define CORDON_CORE_HANDLE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cordon/status.h"
+
+#define CORDON__HANDLE_BLOCK_SLOTS 1024u
+#define CORDON__HANDLE_MAX_BLOCKS 16384u /* 2^24 slots / 1024 */
+
+typedef struct cordon__handle_slot {
+    /* generation << 1 | live */
+    _Atomic uint64_t state;
+    void *_Atomic object;
+    uint32_t next_free; /* free list link (index + 1; 0 ends the list), guarded by the table lock */
+} cordon__handle_slot;
+
+typedef struct cordon__handle_table {
+    uint8_t kind;                                                   /* nonzero tag */
+    atomic_flag lock;                                               /* guards inserts and removals */
+    uint32_t free_head;                                             /* index + 1 of a free slot, 0: none */
+    uint32_t used;                                                  /* slots ever handed out */
+    cordon__handle_slot *_Atomic blocks[CORDON__HANDLE_MAX_BLOCKS]; /* allocated on demand */
+} cordon__handle_table;
+
+/* A table in static storage: static cordon__handle_table t = CORDON__HANDLE_TABLE_INIT(3); */
+#define CORDON__HANDLE_TABLE_INIT(tag) {.kind = (tag), .lock = ATOMIC_FLAG_INIT}
+
+/* Stores object (non-NULL) and writes its new handle. CORDON_OUT_OF_MEMORY when a slot block cannot be
+ * allocated, CORDON_LIMIT_EXCEEDED when 2^24 - 1 objects of the kind are live. */
+cordon_status cordon__handle_insert(cordon__handle_table *t, void *object, uint64_t *handle_out);
+
+/* The object of a live handle. CORDON_INVALID_ARGUMENT for 0, CORDON_STALE for anything not live. */
+cordon_status cordon__handle_lookup(cordon__handle_table *t, uint64_t handle, void **object_out);
+
+/* Removes a live handle and hands back its object (which the caller then destroys). A second removal
+ * of the same handle gives CORDON_STALE. */
+cordon_status cordon__handle_remove(cordon__handle_table *t, uint64_t handle, void **object_out);
+
+#endif /* CORDON_CORE_HANDLE_H */
