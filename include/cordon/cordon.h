@@ -6,5 +6,7 @@
 #include "cordon/version.h"
 #include "cordon/status.h"
 #include "cordon/system.h"
+#include "cordon/pages.h"
+#include "cordon/memory.h"
 
 #endif /* CORDON_CORDON_H */
