@@ -80,14 +80,11 @@ static inline uint64_t prog_len(model_prog *p) {
     }
 }
 
-/* Expected status of an access of [addr, addr + len) against size, computed the naive way: in 128
- * bits where available, so the model does not share the implementation's overflow reasoning. */
+/* Expected status of an access of [addr, addr + len) against size, computed the naive way (the end,
+ * with wrap-around detected), so the model does not share the implementation's formula. */
 static inline bool model_in_bounds(uint64_t addr, uint64_t len, uint64_t size) {
-#if defined(__SIZEOF_INT128__)
-    return (unsigned __int128)addr + len <= size;
-#else
-    return len <= size && addr <= size - len;
-#endif
+    uint64_t end = addr + len;
+    return end >= addr && end <= size;
 }
 
 typedef struct model_state {
@@ -132,7 +129,8 @@ static inline bool model_init(model_state *s, uint64_t init0, uint64_t init1) {
 static inline void model_free(model_state *s) {
     for (int i = 0; i < MODEL_MEMORIES; i++) {
         if (s->mem[i].handle.handle != 0) {
-            (void)cordon_memory_destroy(s->mem[i].handle);
+            cordon_status st = cordon_memory_destroy(s->mem[i].handle);
+            (void)st;
         }
         free(s->mem[i].bytes);
     }
