@@ -562,7 +562,12 @@ TEST(grow_concurrent_with_access_is_safe) {
     CHECK_OK(cordon_memory_atomic_store(c.m, 0, 8, 0));
     pthread_t th;
     CHECK(pthread_create(&th, NULL, reader, &c) == 0);
-    /* Reader may see the first word of a page grown in; it checks the last word, which stays 0. */
+    /* Start growing only once the reader runs, so the two overlap. */
+    uint64_t seen = 0;
+    while (seen == 0) {
+        CHECK_OK(cordon_memory_atomic_load(c.m, 0, 8, &seen));
+    }
+    /* The reader checks the last word of the size it observed, which stays 0 as pages are added. */
     for (int i = 0; i < 255; i++) {
         CHECK_OK(cordon_memory_grow(c.m, 1, NULL));
     }

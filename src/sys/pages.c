@@ -5,6 +5,8 @@
 #define _GNU_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE, MADV_HUGEPAGE */
 
 #include <errno.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -191,6 +193,11 @@ static bool valid_vma_name(const char *name) {
     return true;
 }
 
+/* Set when a real prctl said EINVAL for arguments valid_vma_name accepted: the kernel lacks
+ * CONFIG_ANON_VMA_NAME, so later reservations skip the call (a syscall saved per reserve). Injected
+ * failures never set it. */
+static atomic_bool naming_unsupported;
+
 cordon_status cordon__sys_pages_name(void *addr, size_t len, const char *name) {
     if (!aligned_range(addr, len) || !valid_vma_name(name)) {
         return CORDON_INVALID_ARGUMENT;
@@ -201,6 +208,10 @@ cordon_status cordon__sys_pages_name(void *addr, size_t len, const char *name) {
         int rc;
         if (CORDON__FAULT(PRCTL, &err)) {
             rc = -1;
+        } else if (atomic_load_explicit(&naming_unsupported, memory_order_relaxed)) {
+            /* The kernel said once that it cannot name mappings; it will not learn to. */
+            rc = -1;
+            err = EINVAL;
         } else {
             /* SAFETY: prctl -- name a reservation so it shows as "[anon:<name>]" in /proc/self/maps.
              * Relies on: addr and len are page-aligned and inside a live anonymous reservation of the
@@ -213,6 +224,9 @@ cordon_status cordon__sys_pages_name(void *addr, size_t len, const char *name) {
                        (unsigned long)len, (unsigned long)(uintptr_t)name);
             if (rc != 0) {
                 err = cordon__sys_errno();
+                if (err == EINVAL) {
+                    atomic_store_explicit(&naming_unsupported, true, memory_order_relaxed);
+                }
             }
         }
         if (rc == 0) {
