@@ -51,8 +51,10 @@ typedef struct cordon_memory {
 #define CORDON_MEMORY_PAGE_SIZE CORDON_WASM_PAGE_SIZE
 /* The largest 32-bit memory: 65536 pages, 4 GiB. */
 #define CORDON_MEMORY32_MAX_PAGES (UINT64_C(1) << 16)
-/* The largest maximum the WebAssembly memory64 proposal allows (2^48 pages = 2^64 bytes); larger
- * maximums are refused. Reservations that large do not fit any real address space: the OS refuses. */
+/* The memory64 cap on the page count (2^48 pages = 2^64 bytes): larger maximums are
+ * CORDON_INVALID_ARGUMENT; the cap itself does not fit 64-bit byte arithmetic (CORDON_OVERFLOW), and
+ * anything beyond the address space is refused by the OS (CORDON_OUT_OF_MEMORY): the whole maximum is
+ * reserved at create. */
 #define CORDON_MEMORY64_MAX_PAGES (UINT64_C(1) << 48)
 /* The maximum of a 64-bit memory created without one: 2^20 pages = 64 GiB of address space. */
 #define CORDON_MEMORY64_DEFAULT_MAX_PAGES (UINT64_C(1) << 20)
@@ -68,9 +70,9 @@ typedef struct cordon_memory_options {
     /* A shared memory (threads proposal): needs has_maximum. Wait/notify on its words is provided by
      * the synchronisation module. */
     bool shared;
-    /* 32-bit memories only: reserve 4 GiB plus a 4 GiB guard so that code holding the base pointer
-     * may skip software bounds checks (any uint32 address + uint32 offset faults when out of bounds).
-     * Costs 8 GiB of address space, no memory. */
+    /* 32-bit memories only: reserve 4 GiB plus a 4 GiB + 64 KiB guard so that code holding the base
+     * pointer may skip software bounds checks (an access of up to 64 KiB at any uint32 address + uint32
+     * offset faults when out of bounds). Costs 8 GiB of address space, no memory. */
     bool bounds_check_free;
     /* Ask for transparent huge pages (first touch ~10x cheaper per byte). Best effort. */
     bool huge_pages;
@@ -103,7 +105,7 @@ CORDON_API CORDON_NODISCARD cordon_status cordon_memory_is_shared(cordon_memory 
 
 /* The address of byte 0, for code that accesses the memory directly (a JIT). Valid until destroy;
  * growing never moves it. Only [base, base + size) is accessible; with bounds_check_free the whole
- * base + [0, 8 GiB) range is reserved and faults outside [0, size). */
+ * base + [0, 8 GiB + 64 KiB) range is reserved and faults outside [0, size). */
 CORDON_API CORDON_NODISCARD cordon_status cordon_memory_base(cordon_memory m, void **base_out);
 
 /* Copies len bytes from memory [addr, addr + len) to dst / from src into the memory. dst and src may

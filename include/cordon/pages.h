@@ -76,8 +76,9 @@ typedef struct cordon_pages_options {
      * touch of a 4 KiB page costs ~10 µs on a VM; a huge page cuts the per-byte cost ~10×. */
     bool huge_pages;
     /* Reserve for a bounds-check-free 32-bit memory: the usable range is 4 GiB and guard_after_bytes
-     * is raised to at least 4 GiB, so base + any uint32 index + any uint32 offset lies inside the
-     * mapping and either hits committed memory or faults. Costs 8 GiB of address space, no memory. */
+     * is raised to at least 4 GiB + 64 KiB, so an access of up to 64 KiB at base + any uint32 index +
+     * any uint32 offset lies inside the mapping and either hits committed memory or faults. Costs
+     * 8 GiB + 64 KiB of address space, no memory. */
     bool bounds_check_free_32;
 } cordon_pages_options;
 

@@ -86,9 +86,10 @@ cordon_status cordon__region_reserve(cordon__region *r, const cordon_pages_optio
             return CORDON_INVALID_ARGUMENT;
         }
         reserved = CORDON_PAGES_4GIB;
-        /* base + uint32 index + uint32 offset <= base + 2 * (4 GiB - 1): inside reserved + guard. */
-        if (guard_after < CORDON_PAGES_4GIB) {
-            guard_after = CORDON_PAGES_4GIB;
+        /* An access at base + uint32 index + uint32 offset spans at most up to
+         * base + 2 * (4 GiB - 1) + (width - 1): inside reserved + guard for any width up to 64 KiB. */
+        if (guard_after < CORDON_PAGES_4GIB + CORDON_WASM_PAGE_SIZE) {
+            guard_after = CORDON_PAGES_4GIB + CORDON_WASM_PAGE_SIZE;
         }
     }
     if (reserved == 0 || !aligned(reserved, os_page) || !aligned(opt->commit_bytes, os_page) ||
