@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -89,6 +90,13 @@ static inline int maps_line_covers(const void *addr, const char *needle) {
     }
     fclose(f);
     return found;
+}
+
+/* Running under valgrind? Its address-space manager refuses single mappings of tens of GiB (mmap
+ * answers EINVAL), so tests of such reservations skip there, loudly. Valgrind preloads its core. */
+static inline int under_valgrind(void) {
+    const char *preload = getenv("LD_PRELOAD");
+    return preload != NULL && strstr(preload, "vgpreload") != NULL;
 }
 
 #endif /* CORDON_TEST_PROBE_H */

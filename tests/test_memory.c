@@ -165,13 +165,27 @@ TEST(memory_of_65536_pages_grows_to_4_gib_and_no_further) {
     CHECK_OK(cordon_memory_destroy(m));
 }
 
-TEST(memory64_addresses_beyond_4_gib) {
-    cordon_memory_options o = {.memory64 = true, .initial_pages = 65536 + 16};
+TEST(memory64_without_maximum_reserves_the_default_cap) {
+    if (under_valgrind()) {
+        SKIP("valgrind refuses a 64 GiB mapping with EINVAL before the kernel sees it");
+    }
+    cordon_memory_options o = {.memory64 = true, .initial_pages = 1};
     cordon_memory m = {0};
     CHECK_OK(cordon_memory_create(&o, &m));
     uint64_t max = 0;
     CHECK_OK(cordon_memory_maximum_pages(m, &max));
     CHECK_EQ_U64(max, CORDON_MEMORY64_DEFAULT_MAX_PAGES);
+    CHECK_OK(cordon_memory_grow(m, CORDON_MEMORY64_DEFAULT_MAX_PAGES - 1, NULL));
+    CHECK_OK(cordon_memory_store_u8(m, CORDON_MEMORY64_DEFAULT_MAX_PAGES * PAGE - 1, 0, 1));
+    CHECK_STATUS(cordon_memory_grow(m, 1, NULL), CORDON_LIMIT_EXCEEDED);
+    CHECK_OK(cordon_memory_destroy(m));
+}
+
+TEST(memory64_addresses_beyond_4_gib) {
+    cordon_memory_options o = {.memory64 = true, .initial_pages = 65536 + 16, .maximum_pages = 3 * 65536,
+                               .has_maximum = true};
+    cordon_memory m = {0};
+    CHECK_OK(cordon_memory_create(&o, &m));
     uint64_t a = 4 * GIB + 12345;
     CHECK_OK(cordon_memory_store_u64(m, a, 8, 0x1122334455667788ull));
     uint64_t v = 0;
