@@ -62,6 +62,9 @@
 /* The cordon rule: the library never aborts, exits or prints on bad input — return a status. */
 #pragma GCC poison abort exit _Exit quick_exit atexit assert
 #pragma GCC poison printf vprintf fprintf vfprintf puts fputs putchar fputc fopen fclose fwrite fread
+#pragma GCC poison fflush fgets fgetc getc getchar ungetc sprintf vsprintf scanf
+#pragma GCC poison fscanf sscanf setvbuf setbuf freopen fseek ftell rewind remove rename tmpfile tmpnam
+#pragma GCC poison rand srand
 /* The cordon rule: allocation goes through cordon__sys_alloc / cordon__sys_free (injectable). */
 #pragma GCC poison malloc calloc realloc free aligned_alloc posix_memalign
 /* The cordon rule: foreign libraries (OpenCL, BLAS) are called only from src/sys/. */

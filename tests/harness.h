@@ -6,7 +6,10 @@
  * all its tests; --list lists them.
  *
  * CHECK*() failing marks the test failed, prints where and why, and ends the test. SKIP(reason) ends it
- * as skipped: exit code 77, which ctest reports as "Skipped", never as passed. */
+ * as skipped: exit code 77, which ctest reports as "Skipped", never as passed.
+ *
+ * CHECK*() and SKIP() end the test with longjmp, so they may be used only on the thread running the test:
+ * a helper thread returns a result that the test thread checks. */
 #ifndef CORDON_TEST_HARNESS_H
 #define CORDON_TEST_HARNESS_H
 

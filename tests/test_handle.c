@@ -1,6 +1,7 @@
 /* Generation-checked handles: stale use is detected, never undefined. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "core/handle.h"
 #include "harness.h"
@@ -112,5 +113,53 @@ TEST(concurrent_insert_lookup_remove_keep_handles_distinct) {
         void *r = NULL;
         CHECK(pthread_join(th[i], &r) == 0);
         CHECK(r == &objects[i]);
+    }
+}
+
+TEST(claimed_handle_is_stale_until_unclaimed) {
+    static cordon__handle_table t = CORDON__HANDLE_TABLE_INIT(13);
+    uint64_t h = 0;
+    void *o = NULL;
+    CHECK_OK(cordon__handle_insert(&t, &objects[2], &h));
+    CHECK_OK(cordon__handle_claim(&t, h, &o));
+    CHECK(o == &objects[2]);
+    CHECK_STATUS(cordon__handle_lookup(&t, h, &o), CORDON_STALE);
+    CHECK_STATUS(cordon__handle_claim(&t, h, &o), CORDON_STALE);
+    CHECK_STATUS(cordon__handle_remove(&t, h, &o), CORDON_STALE);
+    cordon__handle_unclaim(&t, h);
+    o = NULL;
+    CHECK_OK(cordon__handle_lookup(&t, h, &o));
+    CHECK(o == &objects[2]);
+    CHECK_OK(cordon__handle_claim(&t, h, &o));
+    cordon__handle_finish(&t, h);
+    CHECK_STATUS(cordon__handle_lookup(&t, h, &o), CORDON_STALE);
+    CHECK_STATUS(cordon__handle_claim(&t, h, &o), CORDON_STALE);
+}
+
+static cordon__handle_table race_table = CORDON__HANDLE_TABLE_INIT(14);
+static uint64_t race_handle;
+static atomic_int race_go;
+
+static void *race_claim(void *arg) {
+    (void)arg;
+    while (!atomic_load(&race_go)) {
+    }
+    void *o = NULL;
+    return (void *)(intptr_t)(cordon__handle_claim(&race_table, race_handle, &o) == CORDON_OK);
+}
+
+TEST(of_two_racing_claims_exactly_one_wins) {
+    for (int round = 0; round < 200; round++) {
+        CHECK_OK(cordon__handle_insert(&race_table, &objects[3], &race_handle));
+        atomic_store(&race_go, 0);
+        pthread_t a, b;
+        CHECK(pthread_create(&a, NULL, race_claim, NULL) == 0);
+        CHECK(pthread_create(&b, NULL, race_claim, NULL) == 0);
+        atomic_store(&race_go, 1);
+        void *ra = NULL, *rb = NULL;
+        CHECK(pthread_join(a, &ra) == 0);
+        CHECK(pthread_join(b, &rb) == 0);
+        CHECK_EQ_I64((intptr_t)ra + (intptr_t)rb, 1);
+        cordon__handle_finish(&race_table, race_handle);
     }
 }

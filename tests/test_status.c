@@ -92,3 +92,10 @@ TEST(version_matches_headers) {
     CHECK_EQ_I64(CORDON_VERSION_NUMBER,
                  CORDON_VERSION_MAJOR * 10000 + CORDON_VERSION_MINOR * 100 + CORDON_VERSION_PATCH);
 }
+
+TEST(format_os_error_with_null_buffer_only_measures) {
+    (void)cordon__sys_fail("munmap", EINVAL);
+    size_t n = cordon_format_os_error(NULL, 0);
+    CHECK(n > 0);
+    CHECK_EQ_U64(cordon_format_os_error(NULL, 100), n);
+}

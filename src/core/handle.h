@@ -11,12 +11,19 @@
  * never issued also gives CORDON_STALE (or CORDON_INVALID_ARGUMENT for 0). A slot's generation wraps
  * after 2^32 reuses; a handle kept that long could alias a new object of the same kind.
  *
- * Thread safety: lookups are lock-free (two acquire loads) and may run concurrently with inserts and
- * removals of other handles. Inserts and removals serialise on a spinlock held for a few instructions
- * (plus, rarely, the allocation of a new block of 1024 slots). Using a handle on one thread while
- * another thread removes that same handle is a caller error: the lookup may hand out the object just
- * before it is destroyed. Slot blocks are never freed, so a table's memory is bounded by the peak number
- * of live objects (at most 2^24 - 1 per kind). */
+ * Destroying an object whose release can fail (unmapping memory) is two steps: cordon__handle_claim
+ * marks the slot "closing" — from then on every lookup and every other claim gives CORDON_STALE, so two
+ * threads destroying the same object cannot both proceed — then cordon__handle_finish retires it, or
+ * cordon__handle_unclaim makes it live again under the same handle when the OS refused the release.
+ *
+ * Thread safety: lookups are lock-free and may run concurrently with inserts and removals of other
+ * handles; a lookup racing with the removal of its own handle returns either the object or
+ * CORDON_STALE, never a NULL or another object's pointer (the slot state is read before and after the
+ * object, seqlock style). Inserts, claims and removals serialise on a spinlock held for a few
+ * instructions; slot blocks are allocated outside it. Using an object on one thread while another thread
+ * destroys it remains a caller error: the lookup may hand out the object just before it is freed. Slot
+ * blocks are never freed, so a table's memory is bounded by the peak number of live objects (at most
+ * 2^24 - 1 per kind). */
 #ifndef CORDON_CORE_HANDLE_H
 #define CORDON_CORE_HANDLE_H
 
@@ -30,7 +37,7 @@
 #define CORDON__HANDLE_MAX_BLOCKS 16384u /* 2^24 slots / 1024 */
 
 typedef struct cordon__handle_slot {
-    /* generation << 1 | live */
+    /* generation << 2 | closing << 1 | live */
     _Atomic uint64_t state;
     void *_Atomic object;
     uint32_t next_free; /* free list link (index + 1; 0 ends the list), guarded by the table lock */
@@ -51,7 +58,8 @@ typedef struct cordon__handle_table {
  * allocated, CORDON_LIMIT_EXCEEDED when 2^24 - 1 objects of the kind are live. */
 cordon_status cordon__handle_insert(cordon__handle_table *t, void *object, uint64_t *handle_out);
 
-/* The object of a live handle. CORDON_INVALID_ARGUMENT for 0, CORDON_STALE for anything not live.
+/* The object of a live handle. CORDON_INVALID_ARGUMENT for 0, CORDON_STALE for anything not live
+ * (destroyed, being destroyed, another kind, never issued).
  * Inline: it is on the path of every access to a linear memory. */
 static inline cordon_status cordon__handle_lookup(cordon__handle_table *t, uint64_t handle, void **object_out) {
     if (t == NULL || object_out == NULL || handle == 0) {
@@ -68,17 +76,34 @@ static inline cordon_status cordon__handle_lookup(cordon__handle_table *t, uint6
         return CORDON_STALE;
     }
     cordon__handle_slot *s = &block[index % CORDON__HANDLE_BLOCK_SLOTS];
-    uint64_t state = atomic_load_explicit(&s->state, memory_order_acquire);
-    /* Live, and the generation in the handle (bits 55..24) is the slot's current one. */
-    if ((state & 1u) == 0 || ((state >> 1) & 0xFFFFFFFFu) != ((handle >> 24) & 0xFFFFFFFFu)) {
+    uint64_t before = atomic_load_explicit(&s->state, memory_order_acquire);
+    /* Live, not closing, and the generation in the handle (bits 55..24) is the slot's current one. */
+    if ((before & 3u) != 1u || ((before >> 2) & 0xFFFFFFFFu) != ((handle >> 24) & 0xFFFFFFFFu)) {
         return CORDON_STALE;
     }
-    *object_out = atomic_load_explicit(&s->object, memory_order_relaxed);
+    void *object = atomic_load_explicit(&s->object, memory_order_relaxed);
+    /* Pairs with the release fence in retire(): if the object read above was cleared by a removal,
+     * the state read below sees that removal. */
+    atomic_thread_fence(memory_order_acquire);
+    if (atomic_load_explicit(&s->state, memory_order_relaxed) != before) {
+        return CORDON_STALE;
+    }
+    *object_out = object;
     return CORDON_OK;
 }
 
-/* Removes a live handle and hands back its object (which the caller then destroys). A second removal
- * of the same handle gives CORDON_STALE. */
+/* Marks a live handle closing and hands back its object: lookups and claims now give CORDON_STALE.
+ * Follow with cordon__handle_finish or cordon__handle_unclaim. */
+cordon_status cordon__handle_claim(cordon__handle_table *t, uint64_t handle, void **object_out);
+
+/* Makes a claimed handle live again (the object's release failed and it stays usable). */
+void cordon__handle_unclaim(cordon__handle_table *t, uint64_t handle);
+
+/* Retires a claimed handle: the slot moves to the next generation and is reused later. */
+void cordon__handle_finish(cordon__handle_table *t, uint64_t handle);
+
+/* Claim and finish in one step, for objects whose destruction cannot fail: removes a live handle and
+ * hands back its object (which the caller then destroys). A second removal gives CORDON_STALE. */
 cordon_status cordon__handle_remove(cordon__handle_table *t, uint64_t handle, void **object_out);
 
 #endif /* CORDON_CORE_HANDLE_H */

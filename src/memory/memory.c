@@ -116,21 +116,20 @@ cordon_status cordon_memory_create(const cordon_memory_options *opt, cordon_memo
 }
 
 cordon_status cordon_memory_destroy(cordon_memory m) {
-    memory_obj *o = NULL;
-    cordon_status st = memory_of(m, &o);
+    void *obj = NULL;
+    /* Claim first: a second destroy (even a concurrent one) sees CORDON_STALE and never unmaps twice. */
+    cordon_status st = cordon__handle_claim(&memory_table, m.handle, &obj);
     if (st != CORDON_OK) {
-        return st;
+        return st == CORDON_INVALID_ARGUMENT ? CORDON_STALE : st;
     }
-    /* Unmap first: if the OS refuses, the memory stays whole and its handle live. */
+    memory_obj *o = (memory_obj *)obj;
     st = cordon__region_release(&o->region);
     if (st != CORDON_OK) {
+        /* The OS refused: the memory is whole and its handle live again. */
+        cordon__handle_unclaim(&memory_table, m.handle);
         return st;
     }
-    void *obj = NULL;
-    st = cordon__handle_remove(&memory_table, m.handle, &obj);
-    if (st != CORDON_OK) {
-        return st;
-    }
+    cordon__handle_finish(&memory_table, m.handle);
     cordon__sys_free(obj);
     return CORDON_OK;
 }

@@ -46,21 +46,20 @@ cordon_status cordon_pages_reserve(const cordon_pages_options *opt, cordon_pages
 }
 
 cordon_status cordon_pages_release(cordon_pages p) {
-    cordon__region *r = NULL;
-    cordon_status st = region_of(p, &r);
-    if (st != CORDON_OK) {
-        return st;
-    }
-    /* Unmap first: if the OS refuses, the handle stays live and the reservation usable. */
-    st = cordon__region_release(r);
-    if (st != CORDON_OK) {
-        return st;
-    }
     void *obj = NULL;
-    st = cordon__handle_remove(&pages_table, p.handle, &obj);
+    /* Claim first: a second release (even a concurrent one) now sees CORDON_STALE and never reaches
+     * the unmap, so a reservation is unmapped exactly once. */
+    cordon_status st = cordon__handle_claim(&pages_table, p.handle, &obj);
     if (st != CORDON_OK) {
-        return st; /* a concurrent release won: a caller error, reported as stale */
+        return st == CORDON_INVALID_ARGUMENT ? CORDON_STALE : st;
     }
+    st = cordon__region_release((cordon__region *)obj);
+    if (st != CORDON_OK) {
+        /* The OS refused: the reservation is whole and its handle live again. */
+        cordon__handle_unclaim(&pages_table, p.handle);
+        return st;
+    }
+    cordon__handle_finish(&pages_table, p.handle);
     cordon__sys_free(obj);
     return CORDON_OK;
 }

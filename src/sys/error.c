@@ -28,6 +28,14 @@ int cordon__sys_errno(void) {
     return errno;
 }
 
+void cordon__sys_errno_reset(void) {
+    /* SAFETY: errno -- clear the error code before a call that may fail without setting it (sysconf).
+     * Relies on: errno is thread-local; no library call sits between this reset and the call it
+     * prepares.
+     * On failure: cannot fail. */
+    errno = 0;
+}
+
 cordon_status cordon__sys_status_from_errno(int err) {
     switch (err) {
     case ENOMEM:
@@ -78,6 +86,9 @@ void cordon_clear_os_error(void) {
 }
 
 size_t cordon_format_os_error(char *buf, size_t len) {
+    if (buf == NULL) {
+        len = 0; /* a NULL buffer only asks for the length */
+    }
     char desc[128];
     desc[0] = '\0';
     if (last_error.code == 0) {

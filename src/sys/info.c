@@ -34,10 +34,11 @@ static cordon_status sysconf_positive(int name, long *out) {
         return cordon__sys_fail("sysconf", err);
     }
     /* SAFETY: sysconf -- ask for a machine limit (page size, CPUs online).
-     * Relies on: name is one of the constants the callers below pass; the result is only used when
-     * positive (-1 means unsupported or failed).
+     * Relies on: name is one of the constants the callers below pass; errno was cleared just before,
+     * so a -1 without errno (unsupported name) is told apart; the result is only used when positive.
      * On failure: recorded as "sysconf" with errno, or EINVAL when the OS gave no errno for an
      * unsupported name; CORDON_OS_ERROR. */
+    cordon__sys_errno_reset();
     long v = sysconf(name);
     if (v <= 0) {
         int e = cordon__sys_errno();

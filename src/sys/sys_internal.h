@@ -14,4 +14,7 @@
 /* The errno value left by the call that just failed. Call it first thing on the failure branch. */
 int cordon__sys_errno(void);
 
+/* Sets errno to 0, for the few calls that can fail without setting it. */
+void cordon__sys_errno_reset(void);
+
 #endif /* CORDON_SYS_INTERNAL_H */
