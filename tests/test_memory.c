@@ -685,6 +685,29 @@ TEST(grow_failure_leaves_size_and_contents_unchanged) {
     CHECK_OK(cordon_memory_destroy(m));
 }
 
+TEST(grow_whose_rollback_fails_refuses_further_grows) {
+    require_fault_injection();
+    cordon_memory m = create(1, 4, true);
+    CHECK_OK(cordon_memory_store_u32(m, 0, 0, 0xC0DEu));
+    CHECK_OK(cordon__fault_arm(CORDON__CALL_MPROTECT, 1, 2, ENOMEM)); /* the grow and its undo */
+    uint64_t old = 9;
+    CHECK_STATUS(cordon_memory_grow(m, 1, &old), CORDON_OUT_OF_MEMORY);
+    cordon__fault_stop();
+    cordon_os_error e = cordon_last_os_error();
+    CHECK(strcmp(e.call, "mprotect") == 0 && e.code == ENOMEM);
+    CHECK_EQ_U64(old, 9);
+    CHECK_EQ_U64(size_pages(m), 1);
+    /* the pages past the size may be accessible now: never grow over them silently */
+    CHECK_STATUS(cordon_memory_grow(m, 1, &old), CORDON_WRONG_STATE);
+    CHECK_STATUS(cordon_memory_grow(m, 0, &old), CORDON_WRONG_STATE);
+    CHECK_EQ_U64(size_pages(m), 1);
+    uint32_t v = 0;
+    CHECK_OK(cordon_memory_load_u32(m, 0, 0, &v)); /* usable up to its size */
+    CHECK_EQ_U64(v, 0xC0DEu);
+    CHECK_STATUS(cordon_memory_store_u8(m, PAGE, 0, 1), CORDON_OUT_OF_BOUNDS);
+    CHECK_OK(cordon_memory_destroy(m));
+}
+
 TEST(destroy_failure_keeps_the_memory_usable) {
     require_fault_injection();
     cordon_memory m = create(1, 1, true);

@@ -43,6 +43,26 @@ static uint64_t committed(cordon_pages p) {
     return c;
 }
 
+static bool degraded(cordon_pages p) {
+    cordon_pages_info info;
+    CHECK_OK(cordon_pages_info_get(p, &info));
+    return info.degraded;
+}
+
+/* The access of the byte at a, as a forked child sees it. */
+static cordon_pages_access access_of(void *a) {
+    if (probe_read(a) != PROBE_OK) {
+        return CORDON_PAGES_NONE;
+    }
+    return probe_write(a) == PROBE_OK ? CORDON_PAGES_READ_WRITE : CORDON_PAGES_READ;
+}
+
+#define CHECK_ACCESS(addr, want)                                                                  \
+    do {                                                                                          \
+        cordon_pages_access got_ = access_of(addr);                                               \
+        CHECK_MSG(got_ == (want), "access of %s is %d, want %d", #addr, (int)got_, (int)(want));   \
+    } while (0)
+
 static void require_fault_injection(void) {
     if (!cordon__fault_available()) {
         SKIP("built without CORDON_FAULT_INJECTION");
@@ -545,21 +565,217 @@ TEST(discard_and_protect_failures_keep_contents_and_access) {
     cordon_pages p = reserve(MIB, MIB, 0);
     uint8_t *b = base_of(p);
     memset(b, 0x3C, MIB);
+    CHECK_OK(cordon_pages_protect(p, pg, pg, CORDON_PAGES_READ));
     int errs[] = {ENOMEM, EINVAL, EAGAIN};
     for (int i = 0; i < 3; i++) {
         CHECK_OK(cordon__fault_arm(CORDON__CALL_MADVISE, 1, 1, errs[i]));
         CHECK(cordon_pages_discard(p, 0, MIB) != CORDON_OK);
         CHECK_OK(cordon__fault_arm(CORDON__CALL_MPROTECT, 1, 1, errs[i]));
         CHECK(cordon_pages_protect(p, 0, pg, CORDON_PAGES_NONE) != CORDON_OK);
+        CHECK_OK(cordon__fault_arm(CORDON__CALL_MPROTECT, 1, 1, errs[i]));
+        CHECK(cordon_pages_protect(p, pg, pg, CORDON_PAGES_NONE) != CORDON_OK);
         cordon__fault_stop();
-        CHECK(b[0] == 0x3C && b[MIB - 1] == 0x3C);
-        b[0] = 0x3C; /* still writable */
+        CHECK(b[0] == 0x3C && b[pg] == 0x3C && b[MIB - 1] == 0x3C);
+        /* exactly the previous access: read-write stays read-write, read-only stays read-only */
+        CHECK_ACCESS(b, CORDON_PAGES_READ_WRITE);
+        CHECK_ACCESS(b + pg, CORDON_PAGES_READ);
+        b[0] = 0x3C;
     }
     CHECK_OK(cordon__fault_arm(CORDON__CALL_MADVISE, 1, 1, EINTR));
     CHECK_OK(cordon_pages_discard(p, 0, pg));
     cordon__fault_stop();
     CHECK(b[0] == 0);
     CHECK_OK(cordon_pages_release(p));
+}
+
+TEST(failed_protect_restores_exactly_the_previous_access) {
+    require_fault_injection();
+    uint64_t pg = os_page();
+    cordon_pages p = reserve(MIB, MIB, 0);
+    uint8_t *b = base_of(p);
+    /* read-only, then a restriction to none that the OS refuses: still read-only, not writable */
+    CHECK_OK(cordon_pages_protect(p, 0, pg, CORDON_PAGES_READ));
+    CHECK_OK(cordon__fault_arm(CORDON__CALL_MPROTECT, 1, 1, ENOMEM));
+    CHECK_STATUS(cordon_pages_protect(p, 0, pg, CORDON_PAGES_NONE), CORDON_OUT_OF_MEMORY);
+    cordon__fault_stop();
+    CHECK_ACCESS(b, CORDON_PAGES_READ);
+    CHECK_ACCESS(b + pg, CORDON_PAGES_READ_WRITE);
+    CHECK(!degraded(p));
+    CHECK_OK(cordon_pages_release(p));
+}
+
+TEST(failed_protect_applied_part_way_is_undone_page_by_page) {
+    require_fault_injection();
+    uint64_t pg = os_page();
+    cordon_pages p = reserve(MIB, MIB, 0);
+    uint8_t *b = base_of(p);
+    /* pages 0..4: read, none, read-write, read, none */
+    CHECK_OK(cordon_pages_protect(p, 0, pg, CORDON_PAGES_READ));
+    CHECK_OK(cordon_pages_protect(p, pg, pg, CORDON_PAGES_NONE));
+    CHECK_OK(cordon_pages_protect(p, 3 * pg, pg, CORDON_PAGES_READ));
+    CHECK_OK(cordon_pages_protect(p, 4 * pg, pg, CORDON_PAGES_NONE));
+    cordon_pages_access want[5] = {CORDON_PAGES_READ, CORDON_PAGES_NONE, CORDON_PAGES_READ_WRITE,
+                                   CORDON_PAGES_READ, CORDON_PAGES_NONE};
+    cordon_pages_access asked[3] = {CORDON_PAGES_READ_WRITE, CORDON_PAGES_NONE, CORDON_PAGES_READ};
+    int prots[3] = {PROT_READ | PROT_WRITE, PROT_NONE, PROT_READ};
+    for (int i = 0; i < 3; i++) {
+        /* What a kernel that applied the change to a prefix and then failed leaves behind (Linux
+         * applies mprotect VMA by VMA): the first four pages changed, the fifth not. */
+        CHECK(mprotect(b, 4 * pg, prots[i]) == 0);
+        cordon__fault_reset();
+        CHECK_OK(cordon__fault_arm(CORDON__CALL_MPROTECT, 1, 1, ENOMEM));
+        CHECK_STATUS(cordon_pages_protect(p, 0, 5 * pg, asked[i]), CORDON_OUT_OF_MEMORY);
+        /* the failed call, then one mprotect per run of equal access */
+        CHECK_EQ_U64(cordon__fault_calls(CORDON__CALL_MPROTECT), 1 + 5);
+        cordon_os_error e = cordon_last_os_error();
+        CHECK(strcmp(e.call, "mprotect") == 0 && e.code == ENOMEM);
+        cordon__fault_stop();
+        for (int k = 0; k < 5; k++) {
+            CHECK_ACCESS(b + (uint64_t)k * pg, want[k]);
+        }
+        CHECK_ACCESS(b + 5 * pg, CORDON_PAGES_READ_WRITE);
+        CHECK(!degraded(p));
+    }
+    /* The recorded access is kept: a successful protect of the whole range then works as asked. */
+    CHECK_OK(cordon_pages_protect(p, 0, 5 * pg, CORDON_PAGES_READ_WRITE));
+    for (int k = 0; k < 5; k++) {
+        CHECK_ACCESS(b + (uint64_t)k * pg, CORDON_PAGES_READ_WRITE);
+    }
+    CHECK_OK(cordon_pages_release(p));
+}
+
+TEST(failed_decommit_keeps_read_only_pages_read_only) {
+    require_fault_injection();
+    uint64_t pg = os_page();
+    cordon_pages p = reserve(MIB, MIB, 0);
+    uint8_t *b = base_of(p);
+    memset(b, 0x21, MIB);
+    CHECK_OK(cordon_pages_protect(p, MIB - pg, pg, CORDON_PAGES_READ));
+    CHECK(mprotect(b + MIB - 2 * pg, 2 * pg, PROT_NONE) == 0); /* as if applied part-way */
+    CHECK_OK(cordon__fault_arm(CORDON__CALL_MPROTECT, 1, 1, EINVAL));
+    CHECK_STATUS(cordon_pages_decommit(p, MIB - 2 * pg), CORDON_OS_ERROR);
+    cordon__fault_stop();
+    CHECK_EQ_U64(committed(p), MIB);
+    CHECK_ACCESS(b + MIB - 2 * pg, CORDON_PAGES_READ_WRITE);
+    CHECK_ACCESS(b + MIB - pg, CORDON_PAGES_READ);
+    CHECK(!degraded(p));
+    /* decommitted and committed again, the read-only page is read-write (and a failed protect of it
+     * restores read-write, not the old read-only) */
+    CHECK_OK(cordon_pages_decommit(p, MIB - 2 * pg));
+    CHECK_OK(cordon_pages_commit(p, MIB));
+    CHECK_ACCESS(b + MIB - pg, CORDON_PAGES_READ_WRITE);
+    CHECK(mprotect(b + MIB - pg, pg, PROT_NONE) == 0);
+    CHECK_OK(cordon__fault_arm(CORDON__CALL_MPROTECT, 1, 1, ENOMEM));
+    CHECK_STATUS(cordon_pages_protect(p, MIB - pg, pg, CORDON_PAGES_NONE), CORDON_OUT_OF_MEMORY);
+    cordon__fault_stop();
+    CHECK_ACCESS(b + MIB - pg, CORDON_PAGES_READ_WRITE);
+    CHECK_OK(cordon_pages_release(p));
+}
+
+TEST(protect_map_allocation_failure_fails_before_any_system_call) {
+    require_fault_injection();
+    uint64_t pg = os_page();
+    cordon_pages p = reserve(MIB, MIB, 0);
+    uint8_t *b = base_of(p);
+    cordon__fault_reset();
+    CHECK_OK(cordon__fault_arm(CORDON__CALL_MALLOC, 1, 1, ENOMEM));
+    CHECK_STATUS(cordon_pages_protect(p, 0, pg, CORDON_PAGES_READ), CORDON_OUT_OF_MEMORY);
+    CHECK_EQ_U64(cordon__fault_calls(CORDON__CALL_MPROTECT), 0);
+    cordon__fault_stop();
+    CHECK_ACCESS(b, CORDON_PAGES_READ_WRITE);
+    CHECK_OK(cordon_pages_protect(p, 0, pg, CORDON_PAGES_READ));
+    /* reaching further grows the map: the same clean failure */
+    cordon__fault_reset();
+    CHECK_OK(cordon__fault_arm(CORDON__CALL_MALLOC, 1, 1, ENOMEM));
+    CHECK_STATUS(cordon_pages_protect(p, 64 * pg, pg, CORDON_PAGES_NONE), CORDON_OUT_OF_MEMORY);
+    CHECK_EQ_U64(cordon__fault_calls(CORDON__CALL_MPROTECT), 0);
+    /* read-write needs no map */
+    CHECK_OK(cordon_pages_protect(p, 64 * pg, pg, CORDON_PAGES_READ_WRITE));
+    cordon__fault_stop();
+    CHECK_ACCESS(b, CORDON_PAGES_READ);
+    CHECK_ACCESS(b + 64 * pg, CORDON_PAGES_READ_WRITE);
+    CHECK_OK(cordon_pages_release(p));
+}
+
+/* ---- rollbacks that fail too: the reservation is degraded, never silently wrong ---------------------- */
+
+static void check_degraded_refuses_changes(cordon_pages p) {
+    uint64_t pg = os_page();
+    CHECK(degraded(p));
+    CHECK_STATUS(cordon_pages_grow(p, pg, NULL), CORDON_WRONG_STATE);
+    CHECK_STATUS(cordon_pages_commit(p, MIB), CORDON_WRONG_STATE);
+    CHECK_STATUS(cordon_pages_decommit(p, 0), CORDON_WRONG_STATE);
+    CHECK_STATUS(cordon_pages_protect(p, 0, pg, CORDON_PAGES_READ), CORDON_WRONG_STATE);
+    CHECK_OK(cordon_pages_discard(p, 0, 0));
+}
+
+TEST(grow_whose_rollback_fails_degrades_the_reservation) {
+    require_fault_injection();
+    uint64_t pg = os_page();
+    cordon_pages p = reserve(MIB, 64 * KIB, 0);
+    uint8_t *b = base_of(p);
+    b[0] = 7;
+    cordon__fault_reset();
+    CHECK_OK(cordon__fault_arm(CORDON__CALL_MPROTECT, 1, 2, ENOMEM)); /* the grow and its undo */
+    uint64_t old = 3;
+    CHECK_STATUS(cordon_pages_grow(p, 4 * pg, &old), CORDON_OUT_OF_MEMORY);
+    CHECK_EQ_U64(cordon__fault_fired(CORDON__CALL_MPROTECT), 2);
+    cordon_os_error e = cordon_last_os_error();
+    CHECK(strcmp(e.call, "mprotect") == 0 && e.code == ENOMEM);
+    cordon__fault_stop();
+    CHECK_EQ_U64(old, 3);
+    CHECK_EQ_U64(committed(p), 64 * KIB);
+    check_degraded_refuses_changes(p);
+    CHECK(b[0] == 7); /* the committed prefix stays usable */
+    b[64 * KIB - 1] = 1;
+    CHECK_OK(cordon_pages_release(p)); /* and release is the way out */
+}
+
+TEST(protect_whose_restore_fails_degrades_and_never_widens) {
+    require_fault_injection();
+    uint64_t pg = os_page();
+    for (uint64_t failing = 2; failing <= 3; failing++) {
+        cordon_pages p = reserve(MIB, MIB, 0);
+        uint8_t *b = base_of(p);
+        CHECK_OK(cordon_pages_protect(p, 0, pg, CORDON_PAGES_READ));
+        CHECK(mprotect(b, pg, PROT_READ | PROT_WRITE) == 0); /* the kernel applied the widening */
+        /* the protect, its restore to read-only, and (failing == 3) the fallback to none all fail */
+        CHECK_OK(cordon__fault_arm(CORDON__CALL_MPROTECT, 1, failing, ENOMEM));
+        CHECK_STATUS(cordon_pages_protect(p, 0, pg, CORDON_PAGES_READ_WRITE), CORDON_OUT_OF_MEMORY);
+        cordon__fault_stop();
+        if (failing == 2) {
+            CHECK_ACCESS(b, CORDON_PAGES_NONE); /* the fallback: narrower, never wider */
+        }
+        check_degraded_refuses_changes(p);
+        CHECK_OK(cordon_pages_release(p));
+    }
+}
+
+TEST(decommit_whose_restore_fails_degrades_and_keeps_the_size) {
+    require_fault_injection();
+    cordon_pages p = reserve(MIB, MIB, 0);
+    CHECK_OK(cordon__fault_arm(CORDON__CALL_MPROTECT, 1, 2, ENOMEM));
+    CHECK_STATUS(cordon_pages_decommit(p, 0), CORDON_OUT_OF_MEMORY);
+    cordon__fault_stop();
+    CHECK_EQ_U64(committed(p), MIB);
+    check_degraded_refuses_changes(p);
+    CHECK_OK(cordon_pages_release(p));
+}
+
+TEST(reserve_whose_cleanup_munmap_fails_reports_the_first_failure) {
+    require_fault_injection();
+    cordon_pages p = {77};
+    cordon__fault_reset();
+    CHECK_OK(cordon__fault_arm(CORDON__CALL_MPROTECT, 1, 1, ENOMEM));
+    CHECK_OK(cordon__fault_arm(CORDON__CALL_MUNMAP, 1, 1, EINVAL));
+    /* Documented: the (untouched) address space stays mapped; the commit failure is reported. */
+    CHECK_STATUS(cordon_pages_reserve(&(cordon_pages_options){.reserve_bytes = MIB, .commit_bytes = MIB}, &p),
+                 CORDON_OUT_OF_MEMORY);
+    CHECK_EQ_U64(cordon__fault_fired(CORDON__CALL_MUNMAP), 1);
+    cordon_os_error e = cordon_last_os_error();
+    CHECK(strcmp(e.call, "mprotect") == 0 && e.code == ENOMEM);
+    CHECK_EQ_U64(p.handle, 77);
+    cordon__fault_stop();
 }
 
 TEST(release_failure_keeps_the_reservation_and_its_handle) {

@@ -93,7 +93,9 @@ CORDON_API CORDON_NODISCARD cordon_status cordon_memory_destroy(cordon_memory m)
 /* memory.grow: adds delta_pages zero-filled pages and writes the previous size in pages to
  * *old_pages_out (may be NULL). delta 0 succeeds and returns the size. Errors: LIMIT_EXCEEDED (past
  * the maximum; nothing changes), OUT_OF_MEMORY and OS statuses (nothing changes). Any thread;
- * concurrent grows serialise, concurrent accesses see either the old or the new size. */
+ * concurrent grows serialise, concurrent accesses see either the old or the new size. WRONG_STATE
+ * when an earlier failed grow could not be undone (its pages past the size may be accessible: see
+ * "Degraded" in pages.h); the memory stays usable up to its size and destroy works. */
 CORDON_API CORDON_NODISCARD cordon_status cordon_memory_grow(cordon_memory m, uint64_t delta_pages,
                                                              uint64_t *old_pages_out);
 

@@ -15,8 +15,19 @@
  * system call: CORDON_OVERFLOW when a size does not fit 64 bits (or the address space).
  *
  * Failure. A failed call changes nothing the caller can observe: committed size, access and contents
- * stay as they were (an mprotect the kernel applied halfway is undone; see cordon_pages_grow).
- * cordon_last_os_error() names the failing call ("mmap", "mprotect", "madvise", "munmap", "prctl").
+ * stay as they were (an mprotect the kernel applied halfway is undone page by page, back to exactly
+ * the access each page had; see cordon_pages_grow and cordon_pages_protect). cordon_last_os_error()
+ * names the failing call ("mmap", "mprotect", "madvise", "munmap", "prctl") of the first failure.
+ *
+ * Degraded. The undo is itself a system call and can fail too (never expected: it only restores a
+ * state the kernel accepted before). Then the reservation is "degraded": the call reports its
+ * original failure, cordon_pages_info().degraded becomes true, and from then on commit, grow,
+ * decommit and protect return CORDON_WRONG_STATE (queries, discard, direct access and release still
+ * work; release is the way out). In a degraded reservation, pages past the committed size may be
+ * accessible after a failed grow (so the bounds_check_free_32 guarantee no longer holds), and pages
+ * of a failed protect or decommit are left with their previous access, the requested one, or none:
+ * never wider than both. A failed reserve whose cleanup munmap also fails leaves its address space
+ * mapped (never touched, so no memory) and reports the original failure.
  *
  * Lifetime. A reservation is released exactly once by cordon_pages_release. Afterwards every function
  * given its handle returns CORDON_STALE, including a second release; the library never touches the
@@ -93,6 +104,7 @@ typedef struct cordon_pages_info {
     uint64_t os_page_size;         /* the protection granularity */
     bool named;                    /* the OS accepted the mapping's name */
     bool huge_pages;               /* the huge-page hint was requested and accepted */
+    bool degraded;                 /* a rollback failed: see "Degraded" above */
 } cordon_pages_info;
 
 /* Reserves address space as opt describes and commits opt->commit_bytes.
@@ -109,14 +121,14 @@ CORDON_API CORDON_NODISCARD cordon_status cordon_pages_release(cordon_pages p);
 
 /* Makes the committed prefix at least `bytes` long: mprotect of exactly [committed, bytes) to
  * read-write; no effect when it is already that long. Errors: INVALID_ARGUMENT (unaligned),
- * LIMIT_EXCEEDED (bytes > reserved), OS statuses with nothing changed. */
+ * LIMIT_EXCEEDED (bytes > reserved), WRONG_STATE (degraded), OS statuses with nothing changed. */
 CORDON_API CORDON_NODISCARD cordon_status cordon_pages_commit(cordon_pages p, uint64_t bytes);
 
 /* Grows the committed prefix in place by delta_bytes (0 is allowed and changes nothing), writing the
  * previous committed size to *old_bytes_out (may be NULL). Exactly the new range becomes read-write;
  * its pages read as zero. Errors: INVALID_ARGUMENT (unaligned), OVERFLOW, LIMIT_EXCEEDED (past the
- * reservation: nothing changes), OS statuses (nothing changes: if the kernel applied part of the
- * mprotect, that part is made inaccessible again). */
+ * reservation: nothing changes), WRONG_STATE (degraded), OS statuses (nothing changes: if the kernel
+ * applied part of the mprotect, that part is made inaccessible again). */
 CORDON_API CORDON_NODISCARD cordon_status cordon_pages_grow(cordon_pages p, uint64_t delta_bytes,
                                                             uint64_t *old_bytes_out);
 
@@ -127,8 +139,9 @@ CORDON_API CORDON_NODISCARD cordon_status cordon_pages_grow_pages(cordon_pages p
 
 /* Shrinks the committed prefix to keep_bytes: the tail [keep_bytes, committed) is discarded (its
  * memory returned to the OS) and made inaccessible. Committing it again later gives zero-filled
- * pages. keep_bytes >= committed changes nothing. Errors: INVALID_ARGUMENT (unaligned), OS statuses
- * (committed size unchanged; the tail may already read as zeros: its contents are not preserved). */
+ * pages. keep_bytes >= committed changes nothing. Errors: INVALID_ARGUMENT (unaligned), WRONG_STATE
+ * (degraded), OS statuses (committed size and access unchanged; the tail may already read as zeros:
+ * its contents are not preserved). */
 CORDON_API CORDON_NODISCARD cordon_status cordon_pages_decommit(cordon_pages p, uint64_t keep_bytes);
 
 /* Returns the memory behind [offset, offset + len) of the committed prefix to the OS while keeping it
@@ -138,9 +151,12 @@ CORDON_API CORDON_NODISCARD cordon_status cordon_pages_decommit(cordon_pages p, 
 CORDON_API CORDON_NODISCARD cordon_status cordon_pages_discard(cordon_pages p, uint64_t offset, uint64_t len);
 
 /* Sets the access of [offset, offset + len) inside the committed prefix (the committed size does not
- * change; decommit and commit do that). len 0 is a no-op. Errors: INVALID_ARGUMENT (unaligned or
- * unknown access), OVERFLOW, OUT_OF_BOUNDS, OS statuses (access restored to read-write when the
- * kernel applied part of the change and then failed). */
+ * change; decommit and commit do that). len 0 is a no-op. Pages decommitted and committed again are
+ * read-write. The first protect that restricts access allocates a map of one byte per OS page (of
+ * the committed prefix up to the range's end), so that a failure can be undone exactly.
+ * Errors: INVALID_ARGUMENT (unaligned or unknown access), OVERFLOW, OUT_OF_BOUNDS, OUT_OF_MEMORY (the
+ * map could not be allocated: no system call made), WRONG_STATE (degraded), OS statuses (every page
+ * keeps exactly the access it had, also when the kernel applied part of the change). */
 CORDON_API CORDON_NODISCARD cordon_status cordon_pages_protect(cordon_pages p, uint64_t offset, uint64_t len,
                                                                cordon_pages_access access);
 

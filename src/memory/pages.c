@@ -156,6 +156,7 @@ cordon_status cordon_pages_info_get(cordon_pages p, cordon_pages_info *out) {
     info.os_page_size = r->os_page;
     info.named = r->named;
     info.huge_pages = r->huge;
+    info.degraded = cordon__region_degraded(r);
     *out = info;
     return CORDON_OK;
 }

@@ -49,6 +49,100 @@ static void keep_first_error(cordon_status reported, cordon_os_error first) {
     (void)cordon__sys_fail_as(reported, first.call, first.code);
 }
 
+/* ---- per-page access (see region.h) ---------------------------------------------------------------- */
+
+static cordon__sys_prot prot_of(cordon_pages_access access) {
+    switch (access) {
+    case CORDON_PAGES_NONE:
+        return CORDON__SYS_PROT_NONE;
+    case CORDON_PAGES_READ:
+        return CORDON__SYS_PROT_READ;
+    default:
+        return CORDON__SYS_PROT_READ_WRITE;
+    }
+}
+
+static uint8_t access_at(const cordon__region *r, uint64_t page) {
+    return page < r->map_pages ? r->access_map[page] : (uint8_t)CORDON_PAGES_READ_WRITE;
+}
+
+/* Records `access` for pages [first, end) (lock held; the map covers them or access is READ_WRITE). */
+static void record_access(cordon__region *r, uint64_t first, uint64_t end, cordon_pages_access access) {
+    if (end > r->map_pages) {
+        end = r->map_pages; /* pages past the map are READ_WRITE already */
+    }
+    if (first < end) {
+        memset(r->access_map + first, (int)access, (size_t)(end - first));
+    }
+}
+
+/* Makes the map cover pages [0, end_page) (lock held). Allocation happens here, before any system call
+ * of the operation, so running out of memory fails the operation with nothing changed. */
+static cordon_status cover_pages(cordon__region *r, uint64_t end_page) {
+    if (end_page <= r->map_pages) {
+        return CORDON_OK;
+    }
+    uint64_t total = r->reserved / r->os_page;
+    uint64_t n = r->map_pages > total / 2u ? total : r->map_pages * 2u;
+    if (n < end_page) {
+        n = end_page;
+    }
+    if (n > (uint64_t)SIZE_MAX) {
+        return CORDON_OUT_OF_MEMORY;
+    }
+    void *block = NULL;
+    cordon_status st = cordon__sys_alloc((size_t)n, &block);
+    if (st != CORDON_OK) {
+        return st;
+    }
+    uint8_t *map = (uint8_t *)block;
+    if (r->map_pages != 0) {
+        memcpy(map, r->access_map, (size_t)r->map_pages);
+    }
+    memset(map + r->map_pages, (int)CORDON_PAGES_READ_WRITE, (size_t)(n - r->map_pages));
+    cordon__sys_free(r->access_map);
+    r->access_map = map;
+    r->map_pages = n;
+    return CORDON_OK;
+}
+
+/* After a failed mprotect of pages [first, end): puts every page back to its recorded access, one
+ * mprotect per run of equal access. A run that cannot be put back is made PROT_NONE instead (never
+ * wider than before or than what was asked) and the region is marked degraded; returns false then.
+ * Lock held. */
+static bool restore_access(cordon__region *r, uint64_t first, uint64_t end) {
+    bool whole = true;
+    uint64_t p = first;
+    while (p < end) {
+        uint8_t a = access_at(r, p);
+        uint64_t q = p + 1u;
+        if (p >= r->map_pages) {
+            q = end;
+        } else {
+            while (q < end && access_at(r, q) == a) {
+                q++;
+            }
+        }
+        uint8_t *addr = r->base + p * r->os_page;
+        size_t len = (size_t)((q - p) * r->os_page);
+        if (cordon__sys_pages_protect(addr, len, prot_of((cordon_pages_access)a)) != CORDON_OK) {
+            whole = false;
+            if (a != CORDON_PAGES_NONE) {
+                (void)cordon__sys_pages_protect(addr, len, CORDON__SYS_PROT_NONE);
+            }
+        }
+        p = q;
+    }
+    if (!whole) {
+        atomic_store_explicit(&r->degraded, true, memory_order_relaxed);
+    }
+    return whole;
+}
+
+static bool is_degraded(const cordon__region *r) {
+    return atomic_load_explicit(&r->degraded, memory_order_relaxed);
+}
+
 static bool valid_user_name(const char *name) {
     size_t n = 0;
     while (n <= USER_NAME_MAX && name[n] != '\0') {
@@ -132,7 +226,8 @@ cordon_status cordon__region_reserve(cordon__region *r, const cordon_pages_optio
     }
     /* Best effort from here: a kernel without mapping names or huge pages still gives a working
      * reservation, and cordon_pages_info says what took. */
-    char name[sizeof NAME_PREFIX + 1u + USER_NAME_MAX];
+    _Static_assert(sizeof NAME_PREFIX + 1u + USER_NAME_MAX <= sizeof r->os_name, "os_name too small");
+    char *name = r->os_name;
     memcpy(name, NAME_PREFIX, sizeof NAME_PREFIX);
     if (opt->name != NULL) {
         size_t n = strlen(opt->name);
@@ -151,8 +246,11 @@ cordon_status cordon__region_reserve(cordon__region *r, const cordon_pages_optio
     r->guard_after = guard_after;
     r->page_size = page_size;
     r->os_page = os_page;
+    r->access_map = NULL;
+    r->map_pages = 0;
     r->named = named;
     r->huge = huge;
+    atomic_store_explicit(&r->degraded, false, memory_order_relaxed);
     atomic_flag_clear(&r->lock);
     return CORDON_OK;
 }
@@ -162,9 +260,13 @@ static cordon_status commit_locked(cordon__region *r, uint64_t old, uint64_t tar
     cordon_status st = cordon__sys_pages_protect(r->base + old, (size_t)(target - old), CORDON__SYS_PROT_READ_WRITE);
     if (st != CORDON_OK) {
         /* Linux applies mprotect VMA by VMA, so a failure may leave a prefix of the range read-write.
-         * Everything past the committed size is PROT_NONE by invariant: put it back. */
+         * Everything past the committed size is PROT_NONE by invariant: put it back. If even that
+         * fails, pages past the size may be accessible (which a bounds-check-free user relies on
+         * never happening): the region is degraded and refuses further changes. */
         cordon_os_error first = cordon_last_os_error();
-        (void)cordon__sys_pages_protect(r->base + old, (size_t)(target - old), CORDON__SYS_PROT_NONE);
+        if (cordon__sys_pages_protect(r->base + old, (size_t)(target - old), CORDON__SYS_PROT_NONE) != CORDON_OK) {
+            atomic_store_explicit(&r->degraded, true, memory_order_relaxed);
+        }
         keep_first_error(st, first);
         return st;
     }
@@ -181,7 +283,12 @@ cordon_status cordon__region_grow_to(cordon__region *r, uint64_t target) {
     }
     lock(r);
     uint64_t old = atomic_load_explicit(&r->committed, memory_order_relaxed);
-    cordon_status st = target > old ? commit_locked(r, old, target) : CORDON_OK;
+    cordon_status st = CORDON_OK;
+    if (is_degraded(r)) {
+        st = CORDON_WRONG_STATE;
+    } else if (target > old) {
+        st = commit_locked(r, old, target);
+    }
     unlock(r);
     return st;
 }
@@ -196,7 +303,9 @@ cordon_status cordon__region_grow_by(cordon__region *r, uint64_t delta, uint64_t
     lock(r);
     uint64_t old = atomic_load_explicit(&r->committed, memory_order_relaxed);
     cordon_status st = CORDON_OK;
-    if (delta > UINT64_MAX - old) {
+    if (is_degraded(r)) {
+        st = CORDON_WRONG_STATE;
+    } else if (delta > UINT64_MAX - old) {
         st = CORDON_OVERFLOW;
     } else if (old + delta > limit) {
         st = CORDON_LIMIT_EXCEEDED;
@@ -217,7 +326,9 @@ cordon_status cordon__region_decommit(cordon__region *r, uint64_t keep) {
     lock(r);
     uint64_t old = atomic_load_explicit(&r->committed, memory_order_relaxed);
     cordon_status st = CORDON_OK;
-    if (keep < old) {
+    if (is_degraded(r)) {
+        st = CORDON_WRONG_STATE;
+    } else if (keep < old) {
         uint8_t *tail = r->base + keep;
         size_t len = (size_t)(old - keep);
         /* Discard first: while the tail is still accessible a failure leaves a fully usable region
@@ -226,14 +337,16 @@ cordon_status cordon__region_decommit(cordon__region *r, uint64_t keep) {
         if (st == CORDON_OK) {
             st = cordon__sys_pages_protect(tail, len, CORDON__SYS_PROT_NONE);
             if (st != CORDON_OK) {
-                /* A prefix of the tail may now be PROT_NONE while still counted as committed: make
-                 * the whole tail read-write again so that the committed prefix is accessible. */
+                /* A prefix of the tail may now be PROT_NONE while still counted as committed: put
+                 * back exactly the access each page had (read-only pages stay read-only). */
                 cordon_os_error first = cordon_last_os_error();
-                (void)cordon__sys_pages_protect(tail, len, CORDON__SYS_PROT_READ_WRITE);
+                (void)restore_access(r, keep / r->os_page, old / r->os_page);
                 keep_first_error(st, first);
             }
         }
         if (st == CORDON_OK) {
+            /* Committing these pages again makes them read-write. */
+            record_access(r, keep / r->os_page, old / r->os_page, CORDON_PAGES_READ_WRITE);
             atomic_store_explicit(&r->committed, keep, memory_order_release);
         }
     }
@@ -267,30 +380,30 @@ cordon_status cordon__region_discard(cordon__region *r, uint64_t offset, uint64_
 }
 
 cordon_status cordon__region_protect(cordon__region *r, uint64_t offset, uint64_t len, cordon_pages_access access) {
-    cordon__sys_prot prot;
-    switch (access) {
-    case CORDON_PAGES_NONE:
-        prot = CORDON__SYS_PROT_NONE;
-        break;
-    case CORDON_PAGES_READ:
-        prot = CORDON__SYS_PROT_READ;
-        break;
-    case CORDON_PAGES_READ_WRITE:
-        prot = CORDON__SYS_PROT_READ_WRITE;
-        break;
-    default:
+    if (access != CORDON_PAGES_NONE && access != CORDON_PAGES_READ && access != CORDON_PAGES_READ_WRITE) {
         return CORDON_INVALID_ARGUMENT;
     }
     lock(r);
     uint64_t committed = atomic_load_explicit(&r->committed, memory_order_relaxed);
     cordon_status st = check_committed_range(r, offset, len, committed);
+    if (st == CORDON_OK && is_degraded(r)) {
+        st = CORDON_WRONG_STATE;
+    }
+    uint64_t first_page = offset / r->os_page;
+    uint64_t end_page = first_page + len / r->os_page;
+    if (st == CORDON_OK && len != 0 && access != CORDON_PAGES_READ_WRITE) {
+        /* Pages past the map are read-write, so only a restriction needs the map to reach them. */
+        st = cover_pages(r, end_page);
+    }
     if (st == CORDON_OK && len != 0) {
-        st = cordon__sys_pages_protect(r->base + offset, (size_t)len, prot);
-        if (st != CORDON_OK && prot != CORDON__SYS_PROT_READ_WRITE) {
-            /* A failure part-way may have restricted a prefix of the range; read-write is the
-             * committed prefix's default access, so restore it (documented in pages.h). */
+        st = cordon__sys_pages_protect(r->base + offset, (size_t)len, prot_of(access));
+        if (st == CORDON_OK) {
+            record_access(r, first_page, end_page, access);
+        } else {
+            /* Linux may have applied the change to a prefix of the range (widening it, for a
+             * read-write request): put back exactly what each page had. */
             cordon_os_error first = cordon_last_os_error();
-            (void)cordon__sys_pages_protect(r->base + offset, (size_t)len, CORDON__SYS_PROT_READ_WRITE);
+            (void)restore_access(r, first_page, end_page);
             keep_first_error(st, first);
         }
     }
@@ -299,5 +412,15 @@ cordon_status cordon__region_protect(cordon__region *r, uint64_t offset, uint64_
 }
 
 cordon_status cordon__region_release(cordon__region *r) {
-    return cordon__sys_pages_release(r->map, (size_t)r->map_len);
+    cordon_status st = cordon__sys_pages_release(r->map, (size_t)r->map_len);
+    if (st == CORDON_OK) {
+        cordon__sys_free(r->access_map);
+        r->access_map = NULL;
+        r->map_pages = 0;
+    }
+    return st;
+}
+
+bool cordon__region_degraded(const cordon__region *r) {
+    return is_degraded(r);
 }

@@ -7,7 +7,14 @@
  *   - [map, base) and [base + reserved, map + map_len) are PROT_NONE for the region's whole life;
  *   - [base, base + committed) has been committed; [base + committed, base + reserved) is PROT_NONE;
  *   - every size is a multiple of os_page, and guard_before + reserved + guard_after = map_len with no
- *     overflow (checked at reserve).
+ *     overflow (checked at reserve);
+ *   - access_map[i] (i < map_pages) is the access (a cordon_pages_access value) of OS page i of the
+ *     usable range when it is committed; a page at or past map_pages, and every page at or past
+ *     `committed`, is READ_WRITE in this sense (what committing it gives). The map is allocated on the
+ *     first protect that restricts access and grows when a later one reaches further, so a failed
+ *     protect or decommit can put back exactly the access each page had;
+ *   - degraded: a rollback system call failed, so the access of some pages is not what the above
+ *     says (see pages.h, "Degraded"). Then every change of committed size or access is refused.
  * `committed` only changes under the lock, and only after the system calls that back the change have
  * succeeded; it is stored with release order, so a reader that loads it with acquire order may access
  * [base, base + committed) at once (the pages were made accessible before the store). */
@@ -31,8 +38,12 @@ typedef struct cordon__region {
     uint64_t guard_after;
     uint64_t page_size;
     uint64_t os_page;
+    uint8_t *access_map; /* guarded by lock; NULL until needed */
+    uint64_t map_pages;
     bool named;
     bool huge;
+    _Atomic bool degraded; /* set under lock, read lock-free by info queries */
+    char os_name[80];      /* the name given to the OS at reserve (whether or not it took) */
     atomic_flag lock; /* serialises the changes of committed size and access */
 } cordon__region;
 
@@ -55,7 +66,11 @@ cordon_status cordon__region_decommit(cordon__region *r, uint64_t keep);
 cordon_status cordon__region_discard(cordon__region *r, uint64_t offset, uint64_t len);
 cordon_status cordon__region_protect(cordon__region *r, uint64_t offset, uint64_t len, cordon_pages_access access);
 
-/* Unmaps the whole region. On failure the region is unchanged and still owned. */
+/* Unmaps the whole region and frees its access map. On failure the region is unchanged and still
+ * owned. */
 cordon_status cordon__region_release(cordon__region *r);
+
+/* A rollback failed (see the invariants): changes of committed size and access are refused. */
+bool cordon__region_degraded(const cordon__region *r);
 
 #endif /* CORDON_MEMORY_REGION_H */
