@@ -120,7 +120,8 @@ TEST(grow_by_zero_returns_the_size) {
     CHECK_OK(cordon_memory_grow(z, 0, &old));
     CHECK_EQ_U64(old, 0);
     CHECK_STATUS(cordon_memory_grow(z, 1, &old), CORDON_LIMIT_EXCEEDED);
-    CHECK_STATUS(cordon_memory_read(z, 0, NULL, 1), CORDON_OUT_OF_BOUNDS);
+    uint8_t one = 0;
+    CHECK_STATUS(cordon_memory_read(z, 0, &one, 1), CORDON_OUT_OF_BOUNDS);
     CHECK_OK(cordon_memory_read(z, 0, NULL, 0));
     CHECK_OK(cordon_memory_destroy(z));
     CHECK_OK(cordon_memory_destroy(m));
@@ -267,6 +268,41 @@ TEST(typed_access_offset_overflow_is_out_of_bounds) {
     CHECK_STATUS(cordon_memory_load_u32(m, 0, UINT64_MAX - 3, &v), CORDON_OUT_OF_BOUNDS);
     CHECK_STATUS(cordon_memory_load_u32(m, 0, 0, NULL), CORDON_INVALID_ARGUMENT);
     CHECK_OK(cordon_memory_destroy(m));
+}
+
+TEST(errors_combine_in_the_documented_order) {
+    /* handle (STALE), then NULL or invalid arguments (INVALID_ARGUMENT), then alignment (MISALIGNED),
+     * then bounds (OUT_OF_BOUNDS), whatever else is wrong at the same time */
+    cordon_memory m = create(1, 1, true);
+    uint64_t v = 0;
+    uint8_t buf[4] = {0};
+    CHECK_STATUS(cordon_memory_atomic_load(m, PAGE, 4, NULL), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon_memory_atomic_load(m, PAGE + 2, 4, NULL), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon_memory_atomic_load(m, PAGE + 1, 3, &v), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon_memory_atomic_load(m, PAGE + 2, 4, &v), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon_memory_atomic_load(m, UINT64_MAX, 8, &v), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon_memory_atomic_store(m, PAGE + 1, 16, 0), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon_memory_atomic_store(m, PAGE + 1, 2, 0), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon_memory_atomic_rmw(m, 1, 4, (cordon_memory_rmw_op)99, 1, &v), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon_memory_atomic_rmw(m, PAGE + 1, 4, (cordon_memory_rmw_op)99, 1, &v),
+                 CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon_memory_atomic_rmw(m, PAGE + 1, 4, CORDON_MEMORY_RMW_ADD, 1, &v), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon_memory_atomic_cmpxchg(m, PAGE + 1, 5, 0, 0, &v), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon_memory_atomic_cmpxchg(m, PAGE + 1, 2, 0, 0, &v), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon_memory_load_u32(m, PAGE, 0, NULL), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon_memory_load_u64(m, UINT64_MAX, 1, NULL), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon_memory_load_f64(m, PAGE, 0, NULL), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon_memory_read(m, PAGE, NULL, 4), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon_memory_write(m, PAGE, NULL, 4), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon_memory_read(m, UINT64_MAX, NULL, UINT64_MAX), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon_memory_read(m, PAGE + 1, NULL, 0), CORDON_OUT_OF_BOUNDS); /* NULL fine at len 0 */
+    CHECK_STATUS(cordon_memory_read(m, PAGE, buf, 4), CORDON_OUT_OF_BOUNDS);
+    CHECK_OK(cordon_memory_destroy(m));
+    /* a stale handle wins over everything */
+    CHECK_STATUS(cordon_memory_atomic_load(m, PAGE + 2, 3, NULL), CORDON_STALE);
+    CHECK_STATUS(cordon_memory_atomic_rmw(m, 1, 4, (cordon_memory_rmw_op)99, 1, NULL), CORDON_STALE);
+    CHECK_STATUS(cordon_memory_load_u32(m, PAGE, 0, NULL), CORDON_STALE);
+    CHECK_STATUS(cordon_memory_read(m, PAGE, NULL, 4), CORDON_STALE);
 }
 
 /* ---- bulk operations -------------------------------------------------------------------------------- */

@@ -46,12 +46,17 @@ static inline uint64_t size_of(memory_obj *o) {
     return atomic_load_explicit(&o->region.committed, memory_order_acquire);
 }
 
-/* Looks m up and bounds-checks [addr, addr + len); on success *ptr_out is the first byte. */
-static inline cordon_status range_of(cordon_memory m, uint64_t addr, uint64_t len, uint8_t **ptr_out) {
+/* Looks m up and bounds-checks [addr, addr + len); on success *ptr_out is the first byte. args_ok is
+ * the caller's check of its other arguments: false gives INVALID_ARGUMENT after the handle check and
+ * before the bounds check (the order memory.h documents). */
+static inline cordon_status range_of(cordon_memory m, uint64_t addr, uint64_t len, bool args_ok, uint8_t **ptr_out) {
     memory_obj *o = NULL;
     cordon_status st = memory_of(m, &o);
     if (st != CORDON_OK) {
         return st;
+    }
+    if (!args_ok) {
+        return CORDON_INVALID_ARGUMENT;
     }
     if (!in_bounds(addr, len, size_of(o))) {
         return CORDON_OUT_OF_BOUNDS;
@@ -223,10 +228,7 @@ cordon_status cordon_memory_base(cordon_memory m, void **base_out) {
 
 cordon_status cordon_memory_read(cordon_memory m, uint64_t addr, void *dst, uint64_t len) {
     uint8_t *p = NULL;
-    cordon_status st = range_of(m, addr, len, &p);
-    if (st == CORDON_OK && dst == NULL && len != 0) {
-        st = CORDON_INVALID_ARGUMENT;
-    }
+    cordon_status st = range_of(m, addr, len, dst != NULL || len == 0, &p);
     if (st == CORDON_OK && len != 0) {
         memcpy(dst, p, (size_t)len);
     }
@@ -235,10 +237,7 @@ cordon_status cordon_memory_read(cordon_memory m, uint64_t addr, void *dst, uint
 
 cordon_status cordon_memory_write(cordon_memory m, uint64_t addr, const void *src, uint64_t len) {
     uint8_t *p = NULL;
-    cordon_status st = range_of(m, addr, len, &p);
-    if (st == CORDON_OK && src == NULL && len != 0) {
-        st = CORDON_INVALID_ARGUMENT;
-    }
+    cordon_status st = range_of(m, addr, len, src != NULL || len == 0, &p);
     if (st == CORDON_OK && len != 0) {
         memcpy(p, src, (size_t)len);
     }
@@ -247,7 +246,7 @@ cordon_status cordon_memory_write(cordon_memory m, uint64_t addr, const void *sr
 
 cordon_status cordon_memory_fill(cordon_memory m, uint64_t addr, uint8_t value, uint64_t len) {
     uint8_t *p = NULL;
-    cordon_status st = range_of(m, addr, len, &p);
+    cordon_status st = range_of(m, addr, len, true, &p);
     if (st == CORDON_OK && len != 0) {
         memset(p, value, (size_t)len);
     }
@@ -295,11 +294,14 @@ cordon_status cordon_memory_copy_between(cordon_memory dst, uint64_t dst_addr, c
 
 /* The effective address addr + offset, or OUT_OF_BOUNDS when it overflows 64 bits. */
 static inline cordon_status typed_range(cordon_memory m, uint64_t addr, uint64_t offset, uint64_t width,
-                                        uint8_t **ptr_out) {
+                                        bool args_ok, uint8_t **ptr_out) {
     memory_obj *o = NULL;
     cordon_status st = memory_of(m, &o);
     if (st != CORDON_OK) {
         return st;
+    }
+    if (!args_ok) {
+        return CORDON_INVALID_ARGUMENT;
     }
     if (offset > UINT64_MAX - addr || !in_bounds(addr + offset, width, size_of(o))) {
         return CORDON_OUT_OF_BOUNDS;
@@ -333,12 +335,9 @@ static inline uint64_t le64(uint64_t v) {
 #define DEFINE_LOAD_STORE(suffix, type, bits, swap)                                                          \
     cordon_status cordon_memory_load_##suffix(cordon_memory m, uint64_t addr, uint64_t offset, type *out) {    \
         uint8_t *p = NULL;                                                                                   \
-        cordon_status st = typed_range(m, addr, offset, sizeof(type), &p);                                   \
+        cordon_status st = typed_range(m, addr, offset, sizeof(type), out != NULL, &p);                     \
         if (st != CORDON_OK) {                                                                               \
             return st;                                                                                       \
-        }                                                                                                    \
-        if (out == NULL) {                                                                                   \
-            return CORDON_INVALID_ARGUMENT;                                                                  \
         }                                                                                                    \
         uint##bits##_t raw;                                                                                  \
         memcpy(&raw, p, sizeof raw);                                                                         \
@@ -348,7 +347,7 @@ static inline uint64_t le64(uint64_t v) {
     }                                                                                                        \
     cordon_status cordon_memory_store_##suffix(cordon_memory m, uint64_t addr, uint64_t offset, type value) { \
         uint8_t *p = NULL;                                                                                   \
-        cordon_status st = typed_range(m, addr, offset, sizeof(type), &p);                                   \
+        cordon_status st = typed_range(m, addr, offset, sizeof(type), true, &p);                            \
         if (st != CORDON_OK) {                                                                               \
             return st;                                                                                       \
         }                                                                                                    \
@@ -385,11 +384,16 @@ static inline cordon_status atomic_range(memory_obj *o, uint64_t addr, unsigned 
     return CORDON_OK;
 }
 
-static cordon_status atomic_prepare(cordon_memory m, uint64_t addr, unsigned width, uint8_t **ptr_out) {
+/* args_ok: the caller's other arguments (output pointer, operation) are valid; checked with the width,
+ * after the handle and before alignment and bounds (the order memory.h documents). */
+static cordon_status atomic_prepare(cordon_memory m, uint64_t addr, unsigned width, bool args_ok, uint8_t **ptr_out) {
     memory_obj *o = NULL;
     cordon_status st = memory_of(m, &o);
     if (st != CORDON_OK) {
         return st;
+    }
+    if (!args_ok || (width != 1 && width != 2 && width != 4 && width != 8)) {
+        return CORDON_INVALID_ARGUMENT;
     }
     if (HOST_BIG_ENDIAN) {
         return CORDON_UNSUPPORTED;
@@ -427,12 +431,9 @@ cordon_status cordon__memory_atomic_word(cordon_memory m, uint64_t addr, unsigne
 
 cordon_status cordon_memory_atomic_load(cordon_memory m, uint64_t addr, unsigned width, uint64_t *out) {
     uint8_t *p = NULL;
-    cordon_status st = atomic_prepare(m, addr, width, &p);
+    cordon_status st = atomic_prepare(m, addr, width, out != NULL, &p);
     if (st != CORDON_OK) {
         return st;
-    }
-    if (out == NULL) {
-        return CORDON_INVALID_ARGUMENT;
     }
     switch (width) {
     case 1:
@@ -453,7 +454,7 @@ cordon_status cordon_memory_atomic_load(cordon_memory m, uint64_t addr, unsigned
 
 cordon_status cordon_memory_atomic_store(cordon_memory m, uint64_t addr, unsigned width, uint64_t value) {
     uint8_t *p = NULL;
-    cordon_status st = atomic_prepare(m, addr, width, &p);
+    cordon_status st = atomic_prepare(m, addr, width, true, &p);
     if (st != CORDON_OK) {
         return st;
     }
@@ -499,12 +500,9 @@ cordon_status cordon_memory_atomic_store(cordon_memory m, uint64_t addr, unsigne
 cordon_status cordon_memory_atomic_rmw(cordon_memory m, uint64_t addr, unsigned width, cordon_memory_rmw_op op,
                                        uint64_t operand, uint64_t *old_out) {
     uint8_t *p = NULL;
-    cordon_status st = atomic_prepare(m, addr, width, &p);
+    cordon_status st = atomic_prepare(m, addr, width, (unsigned)op <= (unsigned)CORDON_MEMORY_RMW_XCHG, &p);
     if (st != CORDON_OK) {
         return st;
-    }
-    if ((unsigned)op > (unsigned)CORDON_MEMORY_RMW_XCHG) {
-        return CORDON_INVALID_ARGUMENT;
     }
     uint64_t old = 0;
     switch (width) {
@@ -530,7 +528,7 @@ cordon_status cordon_memory_atomic_rmw(cordon_memory m, uint64_t addr, unsigned 
 cordon_status cordon_memory_atomic_cmpxchg(cordon_memory m, uint64_t addr, unsigned width, uint64_t expected,
                                            uint64_t replacement, uint64_t *old_out) {
     uint8_t *p = NULL;
-    cordon_status st = atomic_prepare(m, addr, width, &p);
+    cordon_status st = atomic_prepare(m, addr, width, true, &p);
     if (st != CORDON_OK) {
         return st;
     }
