@@ -778,6 +778,22 @@ TEST(reserve_whose_cleanup_munmap_fails_reports_the_first_failure) {
     cordon__fault_stop();
 }
 
+TEST(page_size_query_failure_stops_a_primitive_before_its_system_call) {
+    require_fault_injection();
+    uint64_t pg = os_page();
+    cordon_pages p = reserve(MIB, MIB, 0);
+    uint8_t *b = base_of(p);
+    cordon__fault_reset();
+    CHECK_OK(cordon__fault_arm(CORDON__CALL_SYSCONF, 1, 1, EINVAL));
+    CHECK_STATUS(cordon__sys_pages_protect(b, (size_t)pg, CORDON__SYS_PROT_READ), CORDON_OS_ERROR);
+    CHECK_EQ_U64(cordon__fault_calls(CORDON__CALL_MPROTECT), 0);
+    cordon_os_error e = cordon_last_os_error();
+    CHECK(strcmp(e.call, "sysconf") == 0);
+    cordon__fault_stop();
+    CHECK_ACCESS(b, CORDON_PAGES_READ_WRITE);
+    CHECK_OK(cordon_pages_release(p));
+}
+
 TEST(release_failure_keeps_the_reservation_and_its_handle) {
     require_fault_injection();
     cordon_pages p = reserve(MIB, MIB, 0);

@@ -28,32 +28,31 @@
 #  endif
 #endif
 
-/* The OS page size, read once: a power of two, so alignment checks are one mask. 0 = not read yet;
- * a racing first read stores the same value twice. */
-static size_t cached_page_size(void) {
-    static _Atomic size_t page;
-    size_t p = page;
-    if (p == 0) {
-        /* SAFETY: sysconf -- learn the page size for the alignment checks of this file.
-         * Relies on: _SC_PAGESIZE exists on every supported OS; a result <= 0 is replaced by 4096,
-         * which only makes the alignment check stricter than needed on such an OS, never looser
-         * (every real page size is a multiple of 4096).
-         * On failure: cannot fail in practice; handled as described. */
-        long v = sysconf(_SC_PAGESIZE);
-        p = v > 0 ? (size_t)v : 4096u;
-        page = p;
+/* Cheap preconditions of every primitive here: addr non-NULL, len nonzero, both multiples of the OS
+ * page size (cordon__sys_page_size, which has its own fault point), and no wrap-around. Returns
+ * CORDON_INVALID_ARGUMENT, or the page-size query's failure. */
+static cordon_status check_range(const void *addr, size_t len) {
+    size_t page = 0;
+    cordon_status st = cordon__sys_page_size(&page);
+    if (st != CORDON_OK) {
+        return st;
     }
-    return p;
-}
-
-static bool aligned_range(const void *addr, size_t len) {
-    size_t mask = cached_page_size() - 1u;
-    return addr != NULL && len != 0 && ((uintptr_t)addr & mask) == 0 && (len & mask) == 0 &&
-           (uintptr_t)addr + len > (uintptr_t)addr;
+    size_t mask = page - 1u;
+    bool ok = addr != NULL && len != 0 && ((uintptr_t)addr & mask) == 0 && (len & mask) == 0 &&
+              (uintptr_t)addr + len > (uintptr_t)addr;
+    return ok ? CORDON_OK : CORDON_INVALID_ARGUMENT;
 }
 
 cordon_status cordon__sys_pages_reserve(size_t len, void **base_out) {
-    if (base_out == NULL || len == 0 || (len & (cached_page_size() - 1u)) != 0) {
+    if (base_out == NULL || len == 0) {
+        return CORDON_INVALID_ARGUMENT;
+    }
+    size_t page = 0;
+    cordon_status pst = cordon__sys_page_size(&page);
+    if (pst != CORDON_OK) {
+        return pst;
+    }
+    if ((len & (page - 1u)) != 0) {
         return CORDON_INVALID_ARGUMENT;
     }
     for (;;) {
@@ -99,8 +98,12 @@ static int prot_bits(cordon__sys_prot prot) {
 
 cordon_status cordon__sys_pages_protect(void *addr, size_t len, cordon__sys_prot prot) {
     int bits = prot_bits(prot);
-    if (!aligned_range(addr, len) || bits < 0) {
+    if (bits < 0) {
         return CORDON_INVALID_ARGUMENT;
+    }
+    cordon_status pst = check_range(addr, len);
+    if (pst != CORDON_OK) {
+        return pst;
     }
     for (;;) {
         int err = 0;
@@ -109,12 +112,15 @@ cordon_status cordon__sys_pages_protect(void *addr, size_t len, cordon__sys_prot
             rc = -1;
         } else {
             /* SAFETY: mprotect -- commit, grow, decommit or protect a range of a reservation.
-             * Relies on: addr and len are page-aligned and nonzero (checked above) and lie inside a live
-             * reservation of the caller (validated with overflow checks by the safe layer), so no
-             * mapping cordon does not own is touched; bits is one of the three values of prot_bits.
-             * On failure: errno recorded as "mprotect" (ENOMEM: the kernel's map-count or commit limit
-             * → CORDON_OUT_OF_MEMORY), EINTR retried; Linux may have applied a prefix of the range,
-             * which the caller restores (see region.c). */
+             * Relies on: addr and len are page-aligned and nonzero (checked above); the safe layer
+             * passes only ranges inside [base, base + reserved) of a region it looked up through a
+             * live, unclaimed handle (bounds overflow-checked, region lock held) or, at reserve, of
+             * a mapping not yet published; release claims the handle before munmap, so the range
+             * belongs to a mapping cordon still owns and no other mapping is touched; bits is one
+             * of the three values of prot_bits.
+             * On failure: errno recorded as "mprotect" (ENOMEM: map-count or commit limit →
+             * CORDON_OUT_OF_MEMORY), EINTR retried; Linux may have applied a prefix of the range,
+             * which the caller restores page by page (region.c) or marks the region degraded. */
             rc = mprotect(addr, len, bits);
             if (rc != 0) {
                 err = cordon__sys_errno();
@@ -131,8 +137,9 @@ cordon_status cordon__sys_pages_protect(void *addr, size_t len, cordon__sys_prot
 
 /* madvise with a fault point and EINTR retry; EINVAL is mapped to `einval_status`. */
 static cordon_status advise(void *addr, size_t len, int advice, cordon_status einval_status) {
-    if (!aligned_range(addr, len)) {
-        return CORDON_INVALID_ARGUMENT;
+    cordon_status pst = check_range(addr, len);
+    if (pst != CORDON_OK) {
+        return pst;
     }
     for (;;) {
         int err = 0;
@@ -199,8 +206,12 @@ static bool valid_vma_name(const char *name) {
 static atomic_bool naming_unsupported;
 
 cordon_status cordon__sys_pages_name(void *addr, size_t len, const char *name) {
-    if (!aligned_range(addr, len) || !valid_vma_name(name)) {
+    if (!valid_vma_name(name)) {
         return CORDON_INVALID_ARGUMENT;
+    }
+    cordon_status pst = check_range(addr, len);
+    if (pst != CORDON_OK) {
+        return pst;
     }
 #if defined(__linux__)
     for (;;) {
@@ -243,8 +254,9 @@ cordon_status cordon__sys_pages_name(void *addr, size_t len, const char *name) {
 }
 
 cordon_status cordon__sys_pages_release(void *base, size_t len) {
-    if (!aligned_range(base, len)) {
-        return CORDON_INVALID_ARGUMENT;
+    cordon_status pst = check_range(base, len);
+    if (pst != CORDON_OK) {
+        return pst;
     }
     for (;;) {
         int err = 0;
@@ -252,11 +264,15 @@ cordon_status cordon__sys_pages_release(void *base, size_t len) {
         if (CORDON__FAULT(MUNMAP, &err)) {
             rc = -1;
         } else {
-            /* SAFETY: munmap -- release a whole reservation, exactly once.
+            /* SAFETY: munmap -- release a whole reservation.
              * Relies on: base and len are exactly what cordon__sys_pages_reserve returned and was given
-             * (the region records both); the safe layer calls this once per reservation and forgets the
-             * addresses on success (its handle then turns every later use into CORDON_STALE); no
-             * pointer into the range is used afterwards by the library.
+             * (the region records both). Callers: release/destroy, after cordon__handle_claim marked
+             * the handle closing, so no other release, lookup or change of that region can start and
+             * at most one munmap succeeds per mapping (a concurrent second release gets
+             * CORDON_STALE); after success the handle is finished and the region freed, so no
+             * pointer into the range is used again by the library. And the failure paths of
+             * reserve/create, for a mapping never published under a handle. A failed call is retried
+             * only by a later release of the same still-owned mapping.
              * On failure: errno recorded as "munmap", EINTR retried; unmapping a whole mapping splits
              * nothing, so a failure leaves it mapped and the caller keeps owning it. */
             rc = munmap(base, len);
