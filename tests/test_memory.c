@@ -182,6 +182,31 @@ TEST(memory64_without_maximum_reserves_the_default_cap) {
     CHECK_OK(cordon_memory_destroy(m));
 }
 
+TEST(memory64_maximum_above_ptrdiff_max_is_overflow_and_beyond_the_address_space_out_of_memory) {
+    cordon_memory m = {0};
+    bool counting = cordon__fault_available();
+    if (counting) {
+        cordon__fault_reset();
+    }
+    /* 2^47 pages = 2^63 bytes: not an object size, refused before any system call */
+    cordon_memory_options o = {.memory64 = true, .maximum_pages = UINT64_C(1) << 47, .has_maximum = true};
+    CHECK_STATUS(cordon_memory_create(&o, &m), CORDON_OVERFLOW);
+    o.maximum_pages = (UINT64_C(1) << 47) - 2; /* 2^63 bytes with the two 64 KiB guards */
+    CHECK_STATUS(cordon_memory_create(&o, &m), CORDON_OVERFLOW);
+    if (counting) {
+        CHECK_EQ_U64(cordon__fault_calls(CORDON__CALL_MMAP), 0);
+        cordon__fault_stop();
+    }
+    CHECK_EQ_U64(m.handle, 0);
+    if (under_valgrind()) {
+        SKIP("valgrind refuses huge mappings with EINVAL before the kernel sees them");
+    }
+    /* 2^46 pages = 2^62 bytes: representable, beyond any x86-64 or arm64 address space */
+    o.maximum_pages = UINT64_C(1) << 46;
+    CHECK_STATUS(cordon_memory_create(&o, &m), CORDON_OUT_OF_MEMORY);
+    CHECK_EQ_U64(m.handle, 0);
+}
+
 TEST(memory64_addresses_beyond_4_gib) {
     cordon_memory_options o = {.memory64 = true, .initial_pages = 65536 + 16, .maximum_pages = 3 * 65536,
                                .has_maximum = true};

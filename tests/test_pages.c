@@ -147,9 +147,28 @@ TEST(reserve_beyond_the_address_space_is_out_of_memory) {
     }
     cordon_pages p = {0};
     cordon_pages_options o = {0};
+    /* 2^62 bytes: representable (below PTRDIFF_MAX), beyond any x86-64 or arm64 address space. */
     o.reserve_bytes = UINT64_C(1) << 62;
-    cordon_status st = cordon_pages_reserve(&o, &p);
-    CHECK_MSG(st == CORDON_OUT_OF_MEMORY || st == CORDON_OVERFLOW, "got %s", cordon_status_name(st));
+    CHECK_STATUS(cordon_pages_reserve(&o, &p), CORDON_OUT_OF_MEMORY);
+    CHECK_EQ_U64(p.handle, 0);
+}
+
+TEST(reserve_above_ptrdiff_max_is_overflow_before_any_system_call) {
+    cordon_pages p = {0};
+    cordon_pages_options o = {0};
+    o.reserve_bytes = UINT64_C(1) << 63; /* fits 64 bits, not an object size */
+    bool counting = cordon__fault_available();
+    if (counting) {
+        cordon__fault_reset();
+    }
+    CHECK_STATUS(cordon_pages_reserve(&o, &p), CORDON_OVERFLOW);
+    o.reserve_bytes = UINT64_C(1) << 62;
+    o.guard_before_bytes = UINT64_C(1) << 62; /* sum is 2^63 */
+    CHECK_STATUS(cordon_pages_reserve(&o, &p), CORDON_OVERFLOW);
+    if (counting) {
+        CHECK_EQ_U64(cordon__fault_calls(CORDON__CALL_MMAP), 0);
+        cordon__fault_stop();
+    }
     CHECK_EQ_U64(p.handle, 0);
 }
 

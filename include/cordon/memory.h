@@ -52,9 +52,11 @@ typedef struct cordon_memory {
 /* The largest 32-bit memory: 65536 pages, 4 GiB. */
 #define CORDON_MEMORY32_MAX_PAGES (UINT64_C(1) << 16)
 /* The memory64 cap on the page count (2^48 pages = 2^64 bytes): larger maximums are
- * CORDON_INVALID_ARGUMENT; the cap itself does not fit 64-bit byte arithmetic (CORDON_OVERFLOW), and
- * anything beyond the address space is refused by the OS (CORDON_OUT_OF_MEMORY): the whole maximum is
- * reserved at create. */
+ * CORDON_INVALID_ARGUMENT. The whole maximum is reserved at create, so a maximum whose reservation
+ * (guards included) does not fit 64 bits or exceeds PTRDIFF_MAX bytes, the largest object size
+ * (from 2^47 - 2 pages on 64-bit hosts, with the two 64 KiB guards), is CORDON_OVERFLOW, checked
+ * before any system call; a smaller one beyond what the OS grants (the x86-64 address space is 2^47
+ * or 2^56 bytes) is refused by the OS: CORDON_OUT_OF_MEMORY. */
 #define CORDON_MEMORY64_MAX_PAGES (UINT64_C(1) << 48)
 /* The maximum of a 64-bit memory created without one: 2^20 pages = 64 GiB of address space. */
 #define CORDON_MEMORY64_DEFAULT_MAX_PAGES (UINT64_C(1) << 20)
@@ -81,9 +83,10 @@ typedef struct cordon_memory_options {
 } cordon_memory_options;
 
 /* Creates a linear memory. Errors: INVALID_ARGUMENT (NULL, initial > maximum, maximum above the cap,
- * shared without maximum, bounds_check_free on a 64-bit memory, bad name), OVERFLOW, OUT_OF_MEMORY
- * and other OS statuses. On failure nothing is left mapped or allocated and *out is untouched.
- * Thread safety: any thread. */
+ * shared without maximum, bounds_check_free on a 64-bit memory, bad name), OVERFLOW (the reservation
+ * exceeds PTRDIFF_MAX bytes; see CORDON_MEMORY64_MAX_PAGES), OUT_OF_MEMORY (the OS refused the
+ * address space or the initial pages) and other OS statuses. On failure nothing is left mapped or
+ * allocated and *out is untouched. Thread safety: any thread. */
 CORDON_API CORDON_NODISCARD cordon_status cordon_memory_create(const cordon_memory_options *opt, cordon_memory *out);
 
 /* Destroys the memory (unmaps it). Afterwards the handle is stale. If the OS refuses the unmap (never

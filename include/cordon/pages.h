@@ -12,7 +12,7 @@
  * be a multiple of the OS page size (cordon_pages_os_page_size). The *_pages variants count in the
  * reservation's own page size (default 64 KiB, the WebAssembly page), chosen at reserve time as a
  * power of two that is a multiple of the OS page size. All arithmetic is overflow-checked before any
- * system call: CORDON_OVERFLOW when a size does not fit 64 bits (or the address space).
+ * system call: CORDON_OVERFLOW when a size does not fit 64 bits (or a reservation exceeds PTRDIFF_MAX).
  *
  * Failure. A failed call changes nothing the caller can observe: committed size, access and contents
  * stay as they were (an mprotect the kernel applied halfway is undone page by page, back to exactly
@@ -109,8 +109,9 @@ typedef struct cordon_pages_info {
 
 /* Reserves address space as opt describes and commits opt->commit_bytes.
  * Errors: INVALID_ARGUMENT (NULL, zero or unaligned sizes, commit > reserve, bad page_size or name),
- * OVERFLOW (guards + reserve exceed 64 bits or the address space), OUT_OF_MEMORY (the OS refused the
- * address space or the commit), other OS statuses. On failure nothing stays mapped and *out is
+ * OVERFLOW (guards + reserve exceed 64 bits or PTRDIFF_MAX, checked before any system call),
+ * OUT_OF_MEMORY (the OS refused the address space, e.g. beyond what the address space holds, or the
+ * commit), other OS statuses. On failure nothing stays mapped and *out is
  * untouched. Thread safety: may be called from any thread. */
 CORDON_API CORDON_NODISCARD cordon_status cordon_pages_reserve(const cordon_pages_options *opt, cordon_pages *out);
 
