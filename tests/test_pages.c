@@ -6,6 +6,7 @@
 
 #include "cordon/cordon.h"
 #include "harness.h"
+#include "memory/memory_internal.h"
 #include "probe.h"
 #include "sys/fault.h"
 #include "sys/sys.h"
@@ -382,9 +383,76 @@ TEST(reservation_is_named_in_proc_self_maps) {
     CHECK_OK(cordon_pages_release(p));
 }
 
+TEST(the_name_given_to_the_os_is_cordon_colon_name) {
+    /* Checked without kernel support: the name the reservation passed down to prctl. */
+    cordon_pages_options o = {0};
+    o.reserve_bytes = MIB;
+    o.name = "heap-7";
+    cordon_pages p = {0};
+    bool counting = cordon__fault_available();
+    if (counting) {
+        cordon__fault_reset();
+    }
+    CHECK_OK(cordon_pages_reserve(&o, &p));
+    if (counting) {
+        CHECK_EQ_U64(cordon__fault_calls(CORDON__CALL_PRCTL), 1); /* the naming call was reached */
+        cordon__fault_stop();
+    }
+    char name[96];
+    CHECK_OK(cordon__pages_os_name(p, name, sizeof name));
+    CHECK_MSG(strcmp(name, "cordon:heap-7") == 0, "name is \"%s\"", name);
+    memset(name, 'x', sizeof name);
+    CHECK_STATUS(cordon__pages_os_name(p, name, 13), CORDON_LIMIT_EXCEEDED); /* needs 14 */
+    CHECK(name[0] == 'x');
+    CHECK_STATUS(cordon__pages_os_name(p, NULL, 0), CORDON_INVALID_ARGUMENT);
+    CHECK_OK(cordon_pages_release(p));
+    CHECK_STATUS(cordon__pages_os_name(p, name, sizeof name), CORDON_STALE);
+
+    o.name = NULL;
+    CHECK_OK(cordon_pages_reserve(&o, &p));
+    CHECK_OK(cordon__pages_os_name(p, name, sizeof name));
+    CHECK_MSG(strcmp(name, "cordon") == 0, "name is \"%s\"", name);
+    CHECK_OK(cordon_pages_release(p));
+
+    char longest[65];
+    memset(longest, 'n', 64);
+    longest[64] = '\0';
+    o.name = longest;
+    CHECK_OK(cordon_pages_reserve(&o, &p));
+    CHECK_OK(cordon__pages_os_name(p, name, sizeof name));
+    CHECK(strncmp(name, "cordon:", 7) == 0 && strcmp(name + 7, longest) == 0);
+    CHECK_OK(cordon_pages_release(p));
+}
+
+/* AnonHugePages (KiB) of the mapping that contains addr, from /proc/self/smaps; -1 when unknown. */
+static long long anon_huge_kib(const void *addr) {
+    FILE *f = fopen("/proc/self/smaps", "r");
+    if (f == NULL) {
+        return -1;
+    }
+    char line[512];
+    int inside = 0;
+    long long kib = -1;
+    while (fgets(line, sizeof line, f) != NULL) {
+        unsigned long long lo = 0, hi = 0;
+        if (sscanf(line, "%llx-%llx ", &lo, &hi) == 2 && strstr(line, " kB") == NULL) {
+            inside = (uintptr_t)addr >= lo && (uintptr_t)addr < hi;
+            continue;
+        }
+        long long v = 0;
+        if (inside && sscanf(line, "AnonHugePages: %lld kB", &v) == 1) {
+            kib = v;
+            break;
+        }
+    }
+    fclose(f);
+    return kib;
+}
+
 TEST(huge_page_hint_takes_where_the_os_has_huge_pages) {
-    uint64_t huge = 0;
-    CHECK_OK(cordon_pages_huge_page_size(&huge));
+    size_t huge = 0;
+    char mode[16] = "";
+    CHECK_OK(cordon__sys_huge_page_info(&huge, mode, sizeof mode));
     cordon_pages_options o = {0};
     o.reserve_bytes = 16 * MIB;
     o.commit_bytes = 16 * MIB;
@@ -393,14 +461,27 @@ TEST(huge_page_hint_takes_where_the_os_has_huge_pages) {
     CHECK_OK(cordon_pages_reserve(&o, &p));
     cordon_pages_info info;
     CHECK_OK(cordon_pages_info_get(p, &info));
-    CHECK(info.huge_pages == (huge != 0));
+    bool thp_on = huge != 0 && (strcmp(mode, "always") == 0 || strcmp(mode, "madvise") == 0);
+    if (thp_on) {
+        CHECK(info.huge_pages); /* a kernel with THP enabled accepts MADV_HUGEPAGE */
+    }
+    /* In mode "never" the kernel may still accept the hint (THP is compiled in): either answer. */
     memset(info.base, 1, 16 * MIB);
+    long long hp = thp_on ? anon_huge_kib(info.base) : -1;
     CHECK_OK(cordon_pages_release(p));
     o.huge_pages = false;
     CHECK_OK(cordon_pages_reserve(&o, &p));
     CHECK_OK(cordon_pages_info_get(p, &info));
     CHECK(!info.huge_pages);
     CHECK_OK(cordon_pages_release(p));
+    if (!thp_on) {
+        SKIP("transparent huge pages off (mode is not always/madvise): only the hint's status was checked");
+    }
+    if (under_valgrind()) {
+        SKIP("under valgrind the kernel's huge-page backing is not checked");
+    }
+    /* 16 MiB touched after MADV_HUGEPAGE contains whole aligned 2 MiB ranges: some are huge. */
+    CHECK_MSG(hp > 0, "AnonHugePages of the hinted range is %lld kB (mode %s)", hp, mode);
 }
 
 TEST(bounds_check_free_mode_covers_every_32_bit_index_plus_offset) {

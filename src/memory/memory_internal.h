@@ -1,11 +1,13 @@
-/* cordon — what the synchronisation module needs from linear memories (wait/notify on their words).
- * Internal: not part of the public API. */
+/* cordon — what the synchronisation module needs from linear memories (wait/notify on their words),
+ * and what the tests need to see of reservations. Internal: not part of the public API. */
 #ifndef CORDON_MEMORY_INTERNAL_H
 #define CORDON_MEMORY_INTERNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cordon/memory.h"
+#include "cordon/pages.h"
 #include "cordon/status.h"
 
 /* The address of the width-byte word (width 4 or 8) at addr of the shared memory m, for futex-style
@@ -13,5 +15,11 @@
  * shared (CORDON_WRONG_STATE), natural alignment (CORDON_MISALIGNED), bounds (CORDON_OUT_OF_BOUNDS).
  * The word stays valid until m is destroyed: the memory never moves and never shrinks. */
 cordon_status cordon__memory_atomic_word(cordon_memory m, uint64_t addr, unsigned width, void **word_out);
+
+/* The name the reservation p gave the OS at reserve ("cordon" or "cordon:<name>"), whether or not
+ * the kernel accepted it (cordon_pages_info().named says that), copied NUL-terminated into
+ * buf[len]. CORDON_STALE, INVALID_ARGUMENT (NULL buf), LIMIT_EXCEEDED (len too small: buf untouched).
+ * For tests on kernels that cannot name mappings. */
+cordon_status cordon__pages_os_name(cordon_pages p, char *buf, size_t len);
 
 #endif /* CORDON_MEMORY_INTERNAL_H */

@@ -2,6 +2,7 @@
 #include "cordon/pages.h"
 
 #include "core/handle.h"
+#include "memory/memory_internal.h"
 #include "memory/region.h"
 #include "sys/sys.h"
 
@@ -179,5 +180,22 @@ cordon_status cordon_pages_huge_page_size(uint64_t *out) {
         return st;
     }
     *out = (uint64_t)size;
+    return CORDON_OK;
+}
+
+cordon_status cordon__pages_os_name(cordon_pages p, char *buf, size_t len) {
+    cordon__region *r = NULL;
+    cordon_status st = region_of(p, &r);
+    if (st != CORDON_OK) {
+        return st;
+    }
+    if (buf == NULL) {
+        return CORDON_INVALID_ARGUMENT;
+    }
+    size_t n = strlen(r->os_name);
+    if (n >= len) {
+        return CORDON_LIMIT_EXCEEDED;
+    }
+    memcpy(buf, r->os_name, n + 1u);
     return CORDON_OK;
 }
