@@ -6,5 +6,8 @@
 #include "cordon/version.h"
 #include "cordon/status.h"
 #include "cordon/system.h"
+#include "cordon/futex.h"
+#include "cordon/sync.h"
+#include "cordon/thread.h"
 
 #endif /* CORDON_CORDON_H */

@@ -1,0 +1,79 @@
+/* cordon — the condition variable: a sequence counter to sleep on, and a count of waiters so that a
+ * signal with nobody waiting costs one atomic load and no system call.
+ *
+ * wait(c, m):   waiters++ · s = seq · unlock m · park while seq == s · waiters-- · lock m (state 2)
+ * signal(c):    seq++ · if waiters > 0: wake 1        broadcast: seq++ · if waiters > 0: wake all
+ *
+ * Interleavings this prevents (the signaller changed the predicate under m, then signals):
+ *  - Lost wakeup between "unlock m" and "park": the waiter read s while holding m, so a signal made
+ *    after the predicate change (which needed m) bumps seq after that read; the park compares
+ *    seq == s atomically with going to sleep and returns NOT_EQUAL instead of sleeping.
+ *  - Skipped wake: waiters++ happens while m is held, before the predicate could change, and is
+ *    sequentially consistent with the signaller's seq++ and waiters load: a signaller that reads
+ *    waiters == 0 did so before the waiter registered, hence before the waiter read the predicate
+ *    (under m) — which then already shows the change, so the waiter does not wait.
+ *  - A woken waiter leaving others parked on m: it re-locks with state 2 (cordon__mutex_lock_contended),
+ *    so that after a broadcast every waiter that queues on the mutex is woken in turn by an unlock.
+ * Wrap-around: after 2^32 bumps seq repeats; see sync.h. */
+#include "cordon/sync.h"
+
+#include "sync/sync_internal.h"
+
+static cordon_status cond_wait(cordon_cond *c, cordon_mutex *m, uint64_t deadline_ns) {
+    FETCH_ADD(&c->waiters, 1u);
+    uint32_t s = LOAD(&c->seq);
+    cordon_status st = cordon_mutex_unlock(m);
+    if (st != CORDON_OK) {
+        FETCH_SUB(&c->waiters, 1u);
+        return st; /* the caller did not hold m: nothing else was changed */
+    }
+    st = cordon__park(&c->seq, s, deadline_ns);
+    FETCH_SUB(&c->waiters, 1u);
+    (void)cordon__mutex_lock_contended(&m->state);
+    return st == CORDON_TIMED_OUT ? CORDON_TIMED_OUT : CORDON_OK;
+}
+
+cordon_status cordon_cond_wait(cordon_cond *c, cordon_mutex *m) {
+    if (c == NULL || m == NULL) {
+        return CORDON_INVALID_ARGUMENT;
+    }
+    return cond_wait(c, m, CORDON__SYS_FOREVER);
+}
+
+cordon_status cordon_cond_wait_until(cordon_cond *c, cordon_mutex *m, uint64_t deadline_ns) {
+    if (c == NULL || m == NULL) {
+        return CORDON_INVALID_ARGUMENT;
+    }
+    return cond_wait(c, m, deadline_ns);
+}
+
+cordon_status cordon_cond_wait_timed(cordon_cond *c, cordon_mutex *m, int64_t timeout_ns) {
+    if (c == NULL || m == NULL) {
+        return CORDON_INVALID_ARGUMENT;
+    }
+    uint64_t deadline = 0;
+    cordon_status st = cordon__deadline_after(timeout_ns, &deadline);
+    if (st != CORDON_OK) {
+        return st;
+    }
+    return cond_wait(c, m, deadline);
+}
+
+static cordon_status notify(cordon_cond *c, uint32_t count) {
+    if (c == NULL) {
+        return CORDON_INVALID_ARGUMENT;
+    }
+    FETCH_ADD(&c->seq, 1u);
+    if (LOAD(&c->waiters) != 0) {
+        cordon__unpark(&c->seq, count);
+    }
+    return CORDON_OK;
+}
+
+cordon_status cordon_cond_signal(cordon_cond *c) {
+    return notify(c, 1u);
+}
+
+cordon_status cordon_cond_broadcast(cordon_cond *c) {
+    return notify(c, UINT32_MAX);
+}
