@@ -79,8 +79,52 @@ const char *cordon__sys_futex_backend_name(void);
 const char *cordon__sys_compute_backends(void);
 
 /* ===================================================================================================
- * Memory (pages): added by the memory module.
+ * Memory (pages): added by the memory module (pages.c).
+ *
+ * A reservation is one private anonymous mapping. Addresses and lengths passed here are multiples of
+ * the OS page size (cordon__sys_page_size) and lie inside a mapping made by cordon__sys_pages_reserve
+ * that has not been released: the safe layer validates and overflow-checks them before calling, the
+ * primitives re-check only alignment and zero length (→ CORDON_INVALID_ARGUMENT, no call made).
+ * None of these calls can be interrupted by a signal on Linux; each still retries EINTR (as an
+ * injected fault can produce it), so EINTR never reaches a caller.
  * =================================================================================================== */
+
+/* Access of a page range. */
+typedef enum cordon__sys_prot {
+    CORDON__SYS_PROT_NONE = 0,
+    CORDON__SYS_PROT_READ = 1,
+    CORDON__SYS_PROT_READ_WRITE = 2
+} cordon__sys_prot;
+
+/* Reserves len bytes of address space with no access: mmap(PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+ * MAP_NORESERVE). No physical memory and no commit charge are taken until a range is made writable
+ * and touched. Pages read as zero when first made accessible. On success *base_out is page-aligned
+ * and owned by the caller until cordon__sys_pages_release(base, len). ENOMEM → CORDON_OUT_OF_MEMORY. */
+cordon_status cordon__sys_pages_reserve(size_t len, void **base_out);
+
+/* Sets the access of [addr, addr + len): mprotect. On failure the kernel may have changed a prefix
+ * of the range (Linux applies mprotect VMA by VMA); the caller restores or documents it. */
+cordon_status cordon__sys_pages_protect(void *addr, size_t len, cordon__sys_prot prot);
+
+/* Returns the physical memory behind [addr, addr + len) to the OS, keeping the access: madvise
+ * MADV_DONTNEED. For private anonymous memory the next read of each page gives zeros (Linux
+ * guarantees this for MAP_PRIVATE | MAP_ANONYMOUS). */
+cordon_status cordon__sys_pages_discard(void *addr, size_t len);
+
+/* Hints that [addr, addr + len) should be backed by transparent huge pages: madvise MADV_HUGEPAGE.
+ * CORDON_UNSUPPORTED when the kernel has no THP (EINVAL). Changes no contents. */
+cordon_status cordon__sys_pages_hint_huge(void *addr, size_t len);
+
+/* Names the anonymous range [addr, addr + len) so it shows as "[anon:<name>]" in /proc/self/maps:
+ * prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME). name: 1..79 printable characters without '[', ']', '\\',
+ * '$' or '`' (checked: CORDON_INVALID_ARGUMENT). CORDON_UNSUPPORTED when the kernel was built without
+ * CONFIG_ANON_VMA_NAME (EINVAL) or the OS has no such call. */
+cordon_status cordon__sys_pages_name(void *addr, size_t len, const char *name);
+
+/* Releases a whole reservation: munmap(base, len) with the exact values reserve returned and was
+ * given. After success no address in the range may be used. On failure the mapping is unchanged
+ * (munmap of a whole mapping does not split it, so it fails before changing anything). */
+cordon_status cordon__sys_pages_release(void *base, size_t len);
 
 /* ===================================================================================================
  * Synchronisation (futex, threads): added by the sync module.

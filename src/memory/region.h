@@ -1,0 +1,61 @@
+/* cordon — a reservation without its handle: the state and operations shared by cordon_pages (which
+ * wraps one per handle) and cordon_memory (which embeds one as its backing store).
+ *
+ * Invariants, held whenever the lock is free:
+ *   - [map, map + map_len) is one mapping owned by this region (until release);
+ *   - base = map + guard_before; [base, base + reserved) is the usable range;
+ *   - [map, base) and [base + reserved, map + map_len) are PROT_NONE for the region's whole life;
+ *   - [base, base + committed) has been committed; [base + committed, base + reserved) is PROT_NONE;
+ *   - every size is a multiple of os_page, and guard_before + reserved + guard_after = map_len with no
+ *     overflow (checked at reserve).
+ * `committed` only changes under the lock, and only after the system calls that back the change have
+ * succeeded; it is stored with release order, so a reader that loads it with acquire order may access
+ * [base, base + committed) at once (the pages were made accessible before the store). */
+#ifndef CORDON_MEMORY_REGION_H
+#define CORDON_MEMORY_REGION_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cordon/pages.h"
+#include "cordon/status.h"
+
+typedef struct cordon__region {
+    uint8_t *map;
+    uint64_t map_len;
+    uint8_t *base;
+    uint64_t reserved;
+    _Atomic uint64_t committed;
+    uint64_t guard_before;
+    uint64_t guard_after;
+    uint64_t page_size;
+    uint64_t os_page;
+    bool named;
+    bool huge;
+    atomic_flag lock; /* serialises the changes of committed size and access */
+} cordon__region;
+
+/* The OS page size, cached after the first successful query. */
+cordon_status cordon__os_page_size(uint64_t *out);
+
+/* Validates opt (see cordon_pages_options) and maps the region into *r, which the caller provides
+ * (zeroed). On failure nothing stays mapped. */
+cordon_status cordon__region_reserve(cordon__region *r, const cordon_pages_options *opt);
+
+/* Commits [committed, new_committed); no effect when new_committed <= committed. LIMIT_EXCEEDED past
+ * the reservation. */
+cordon_status cordon__region_grow_to(cordon__region *r, uint64_t new_committed);
+
+/* Grows by delta (bytes); *old_out (may be NULL) gets the committed size before. OVERFLOW when the
+ * sum does not fit, LIMIT_EXCEEDED past `limit` (at most the reservation). */
+cordon_status cordon__region_grow_by(cordon__region *r, uint64_t delta, uint64_t limit, uint64_t *old_out);
+
+cordon_status cordon__region_decommit(cordon__region *r, uint64_t keep);
+cordon_status cordon__region_discard(cordon__region *r, uint64_t offset, uint64_t len);
+cordon_status cordon__region_protect(cordon__region *r, uint64_t offset, uint64_t len, cordon_pages_access access);
+
+/* Unmaps the whole region. On failure the region is unchanged and still owned. */
+cordon_status cordon__region_release(cordon__region *r);
+
+#endif /* CORDON_MEMORY_REGION_H */

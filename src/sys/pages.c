@@ -1,0 +1,274 @@
+/* cordon — page reservations: mmap, mprotect, madvise, munmap, prctl (the memory module's OS calls).
+ *
+ * Every primitive checks its cheap preconditions (page alignment, nonzero length), passes a fault point,
+ * makes exactly one system call (again on EINTR), and records errno with the call's name on failure. */
+#define _GNU_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE, MADV_HUGEPAGE */
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#if defined(__linux__)
+#  include <sys/prctl.h>
+#endif
+
+#include "sys/sys_internal.h"
+
+/* PR_SET_VMA arrived in Linux 5.17 headers; the values are ABI, so older headers still work. */
+#if defined(__linux__)
+#  ifndef PR_SET_VMA
+#    define PR_SET_VMA 0x53564d41
+#  endif
+#  ifndef PR_SET_VMA_ANON_NAME
+#    define PR_SET_VMA_ANON_NAME 0
+#  endif
+#endif
+
+/* The OS page size, read once: a power of two, so alignment checks are one mask. 0 = not read yet;
+ * a racing first read stores the same value twice. */
+static size_t cached_page_size(void) {
+    static _Atomic size_t page;
+    size_t p = page;
+    if (p == 0) {
+        /* SAFETY: sysconf -- learn the page size for the alignment checks of this file.
+         * Relies on: _SC_PAGESIZE exists on every supported OS; a result <= 0 is replaced by 4096,
+         * which only makes the alignment check stricter than needed on such an OS, never looser
+         * (every real page size is a multiple of 4096).
+         * On failure: cannot fail in practice; handled as described. */
+        long v = sysconf(_SC_PAGESIZE);
+        p = v > 0 ? (size_t)v : 4096u;
+        page = p;
+    }
+    return p;
+}
+
+static bool aligned_range(const void *addr, size_t len) {
+    size_t mask = cached_page_size() - 1u;
+    return addr != NULL && len != 0 && ((uintptr_t)addr & mask) == 0 && (len & mask) == 0 &&
+           (uintptr_t)addr + len > (uintptr_t)addr;
+}
+
+cordon_status cordon__sys_pages_reserve(size_t len, void **base_out) {
+    if (base_out == NULL || len == 0 || (len & (cached_page_size() - 1u)) != 0) {
+        return CORDON_INVALID_ARGUMENT;
+    }
+    for (;;) {
+        int err = 0;
+        void *p;
+        if (CORDON__FAULT(MMAP, &err)) {
+            p = MAP_FAILED;
+        } else {
+            /* SAFETY: mmap -- reserve address space with no access (a reservation and its guards).
+             * Relies on: len is a nonzero multiple of the page size (checked above); addr NULL lets the
+             * kernel choose, so no existing mapping is replaced (no MAP_FIXED); fd -1 and offset 0 with
+             * MAP_ANONYMOUS; MAP_NORESERVE + PROT_NONE take no commit charge; the result is compared
+             * with MAP_FAILED, never NULL; the caller owns [p, p + len) until munmap with the same len.
+             * On failure: errno recorded as "mmap" (ENOMEM → CORDON_OUT_OF_MEMORY), EINTR retried,
+             * *base_out untouched, nothing mapped. */
+            p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+            if (p == MAP_FAILED) {
+                err = cordon__sys_errno();
+            }
+        }
+        if (p != MAP_FAILED) {
+            *base_out = p;
+            return CORDON_OK;
+        }
+        if (err != EINTR) {
+            return cordon__sys_fail("mmap", err);
+        }
+    }
+}
+
+static int prot_bits(cordon__sys_prot prot) {
+    switch (prot) {
+    case CORDON__SYS_PROT_NONE:
+        return PROT_NONE;
+    case CORDON__SYS_PROT_READ:
+        return PROT_READ;
+    case CORDON__SYS_PROT_READ_WRITE:
+        return PROT_READ | PROT_WRITE;
+    default:
+        return -1;
+    }
+}
+
+cordon_status cordon__sys_pages_protect(void *addr, size_t len, cordon__sys_prot prot) {
+    int bits = prot_bits(prot);
+    if (!aligned_range(addr, len) || bits < 0) {
+        return CORDON_INVALID_ARGUMENT;
+    }
+    for (;;) {
+        int err = 0;
+        int rc;
+        if (CORDON__FAULT(MPROTECT, &err)) {
+            rc = -1;
+        } else {
+            /* SAFETY: mprotect -- commit, grow, decommit or protect a range of a reservation.
+             * Relies on: addr and len are page-aligned and nonzero (checked above) and lie inside a live
+             * reservation of the caller (validated with overflow checks by the safe layer), so no
+             * mapping cordon does not own is touched; bits is one of the three values of prot_bits.
+             * On failure: errno recorded as "mprotect" (ENOMEM: the kernel's map-count or commit limit
+             * → CORDON_OUT_OF_MEMORY), EINTR retried; Linux may have applied a prefix of the range,
+             * which the caller restores (see region.c). */
+            rc = mprotect(addr, len, bits);
+            if (rc != 0) {
+                err = cordon__sys_errno();
+            }
+        }
+        if (rc == 0) {
+            return CORDON_OK;
+        }
+        if (err != EINTR) {
+            return cordon__sys_fail("mprotect", err);
+        }
+    }
+}
+
+/* madvise with a fault point and EINTR retry; EINVAL is mapped to `einval_status`. */
+static cordon_status advise(void *addr, size_t len, int advice, cordon_status einval_status) {
+    if (!aligned_range(addr, len)) {
+        return CORDON_INVALID_ARGUMENT;
+    }
+    for (;;) {
+        int err = 0;
+        int rc;
+        if (CORDON__FAULT(MADVISE, &err)) {
+            rc = -1;
+        } else {
+            /* SAFETY: madvise -- discard pages (MADV_DONTNEED) or ask for huge pages (MADV_HUGEPAGE).
+             * Relies on: addr and len are page-aligned and nonzero (checked above) and inside a live
+             * private anonymous reservation of the caller; MADV_DONTNEED on such memory makes the next
+             * access read zeros and destroys nothing outside the range; MADV_HUGEPAGE changes no
+             * contents; advice is one of those two constants (both callers are in this file).
+             * On failure: errno recorded as "madvise", EINTR retried, EINVAL reported as the caller
+             * asked (CORDON_UNSUPPORTED for the huge-page hint on a kernel without THP). */
+            rc = madvise(addr, len, advice);
+            if (rc != 0) {
+                err = cordon__sys_errno();
+            }
+        }
+        if (rc == 0) {
+            return CORDON_OK;
+        }
+        if (err != EINTR) {
+            return err == EINVAL ? cordon__sys_fail_as(einval_status, "madvise", err)
+                                 : cordon__sys_fail("madvise", err);
+        }
+    }
+}
+
+cordon_status cordon__sys_pages_discard(void *addr, size_t len) {
+    return advise(addr, len, MADV_DONTNEED, CORDON_OS_ERROR);
+}
+
+cordon_status cordon__sys_pages_hint_huge(void *addr, size_t len) {
+#if defined(MADV_HUGEPAGE)
+    return advise(addr, len, MADV_HUGEPAGE, CORDON_UNSUPPORTED);
+#else
+    (void)addr;
+    (void)len;
+    return CORDON_UNSUPPORTED;
+#endif
+}
+
+static bool valid_vma_name(const char *name) {
+    if (name == NULL) {
+        return false;
+    }
+    size_t n = strnlen(name, 80);
+    if (n == 0 || n >= 80) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (c < 0x20 || c > 0x7e || c == '[' || c == ']' || c == '\\' || c == '$' || c == '`') {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Set when a real prctl said EINVAL for arguments valid_vma_name accepted: the kernel lacks
+ * CONFIG_ANON_VMA_NAME, so later reservations skip the call (a syscall saved per reserve). Injected
+ * failures never set it. */
+static atomic_bool naming_unsupported;
+
+cordon_status cordon__sys_pages_name(void *addr, size_t len, const char *name) {
+    if (!aligned_range(addr, len) || !valid_vma_name(name)) {
+        return CORDON_INVALID_ARGUMENT;
+    }
+#if defined(__linux__)
+    for (;;) {
+        int err = 0;
+        int rc;
+        if (CORDON__FAULT(PRCTL, &err)) {
+            rc = -1;
+        } else if (atomic_load_explicit(&naming_unsupported, memory_order_relaxed)) {
+            /* The kernel said once that it cannot name mappings; it will not learn to. */
+            rc = -1;
+            err = EINVAL;
+        } else {
+            /* SAFETY: prctl -- name a reservation so it shows as "[anon:<name>]" in /proc/self/maps.
+             * Relies on: addr and len are page-aligned and inside a live anonymous reservation of the
+             * caller; name is a NUL-terminated string of 1..79 characters the kernel accepts (checked
+             * by valid_vma_name), which the kernel copies, so its lifetime ends with the call; the
+             * variadic arguments are passed as unsigned long as prctl reads them.
+             * On failure: EINVAL (kernel without CONFIG_ANON_VMA_NAME) → CORDON_UNSUPPORTED, others
+             * mapped from errno, recorded as "prctl"; EINTR retried; naming changes no access. */
+            rc = prctl(PR_SET_VMA, (unsigned long)PR_SET_VMA_ANON_NAME, (unsigned long)(uintptr_t)addr,
+                       (unsigned long)len, (unsigned long)(uintptr_t)name);
+            if (rc != 0) {
+                err = cordon__sys_errno();
+                if (err == EINVAL) {
+                    atomic_store_explicit(&naming_unsupported, true, memory_order_relaxed);
+                }
+            }
+        }
+        if (rc == 0) {
+            return CORDON_OK;
+        }
+        if (err != EINTR) {
+            return err == EINVAL ? cordon__sys_fail_as(CORDON_UNSUPPORTED, "prctl", err)
+                                 : cordon__sys_fail("prctl", err);
+        }
+    }
+#else
+    return CORDON_UNSUPPORTED;
+#endif
+}
+
+cordon_status cordon__sys_pages_release(void *base, size_t len) {
+    if (!aligned_range(base, len)) {
+        return CORDON_INVALID_ARGUMENT;
+    }
+    for (;;) {
+        int err = 0;
+        int rc;
+        if (CORDON__FAULT(MUNMAP, &err)) {
+            rc = -1;
+        } else {
+            /* SAFETY: munmap -- release a whole reservation, exactly once.
+             * Relies on: base and len are exactly what cordon__sys_pages_reserve returned and was given
+             * (the region records both); the safe layer calls this once per reservation and forgets the
+             * addresses on success (its handle then turns every later use into CORDON_STALE); no
+             * pointer into the range is used afterwards by the library.
+             * On failure: errno recorded as "munmap", EINTR retried; unmapping a whole mapping splits
+             * nothing, so a failure leaves it mapped and the caller keeps owning it. */
+            rc = munmap(base, len);
+            if (rc != 0) {
+                err = cordon__sys_errno();
+            }
+        }
+        if (rc == 0) {
+            return CORDON_OK;
+        }
+        if (err != EINTR) {
+            return cordon__sys_fail("munmap", err);
+        }
+    }
+}

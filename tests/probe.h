@@ -1,0 +1,102 @@
+/* Test helpers for memory protection: touch an address in a forked child and report how it ended,
+ * and read the process's address-space size to prove that nothing stayed mapped. */
+#ifndef CORDON_TEST_PROBE_H
+#define CORDON_TEST_PROBE_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PROBE_OK 0
+#define PROBE_SEGV 1
+#define PROBE_OTHER 2
+
+/* Forks; the child resets SIGSEGV to its default action (sanitizers install their own handler),
+ * writes (or reads) one byte at addr and exits 0. Returns PROBE_SEGV when the parent sees the child
+ * killed by SIGSEGV, PROBE_OK when it exited 0. */
+static inline int probe_access(void *addr, int do_write) {
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        return PROBE_OTHER;
+    }
+    if (pid == 0) {
+        signal(SIGSEGV, SIG_DFL);
+        signal(SIGBUS, SIG_DFL);
+        volatile uint8_t *p = (volatile uint8_t *)addr;
+        if (do_write) {
+            *p = 0x5A;
+        } else {
+            uint8_t v = *p;
+            (void)v;
+        }
+        _exit(0);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0) {
+    }
+    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV) {
+        return PROBE_SEGV;
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        return PROBE_OK;
+    }
+    return PROBE_OTHER;
+}
+
+static inline int probe_write(void *addr) {
+    return probe_access(addr, 1);
+}
+
+static inline int probe_read(void *addr) {
+    return probe_access(addr, 0);
+}
+
+/* The process's virtual size in KiB (VmSize of /proc/self/status), 0 when unknown. */
+static inline uint64_t vm_size_kib(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (f == NULL) {
+        return 0;
+    }
+    char line[256];
+    unsigned long long kib = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        if (sscanf(line, "VmSize: %llu kB", &kib) == 1) {
+            break;
+        }
+    }
+    fclose(f);
+    return kib;
+}
+
+/* Does /proc/self/maps have a line containing needle whose range starts at or covers addr? */
+static inline int maps_line_covers(const void *addr, const char *needle) {
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (f == NULL) {
+        return 0;
+    }
+    char line[512];
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f) != NULL) {
+        unsigned long long lo = 0, hi = 0;
+        if (sscanf(line, "%llx-%llx", &lo, &hi) == 2 && (uintptr_t)addr >= lo && (uintptr_t)addr < hi &&
+            strstr(line, needle) != NULL) {
+            found = 1;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+/* Running under valgrind? Its address-space manager refuses single mappings of tens of GiB (mmap
+ * answers EINVAL), so tests of such reservations skip there, loudly. Valgrind preloads its core. */
+static inline int under_valgrind(void) {
+    const char *preload = getenv("LD_PRELOAD");
+    return preload != NULL && strstr(preload, "vgpreload") != NULL;
+}
+
+#endif /* CORDON_TEST_PROBE_H */
