@@ -1,7 +1,7 @@
 /* cordon — the condition variable: a sequence counter to sleep on, and a count of waiters so that a
  * signal with nobody waiting costs one atomic load and no system call.
  *
- * wait(c, m):   waiters++ · s = seq · unlock m · park while seq == s · waiters-- · lock m (state 2)
+ * wait(c, m):   waiters++ · s = seq · unlock m · park while seq == s · waiters-- · lock m
  * signal(c):    seq++ · if waiters > 0: wake 1        broadcast: seq++ · if waiters > 0: wake all
  *
  * Interleavings this prevents (the signaller changed the predicate under m, then signals):
@@ -12,8 +12,12 @@
  *    sequentially consistent with the signaller's seq++ and waiters load: a signaller that reads
  *    waiters == 0 did so before the waiter registered, hence before the waiter read the predicate
  *    (under m) — which then already shows the change, so the waiter does not wait.
- *  - A woken waiter leaving others parked on m: it re-locks with state 2 (cordon__mutex_lock_contended),
- *    so that after a broadcast every waiter that queues on the mutex is woken in turn by an unlock.
+ *  - A woken waiter leaving others parked on m: waiters are never moved from the condvar's futex to
+ *    the mutex's (no requeue), so every thread that ends up parked on m got there through the mutex's
+ *    own slow path, which sets state 2 before parking; re-locking with the ordinary lock (fast CAS,
+ *    bounded spin) is therefore enough for the next unlock to wake it. This matters for latency: a
+ *    waiter woken while the signaller still holds m usually gets it by spinning, without parking, and
+ *    an unlock that follows finds state 1 and makes no system call.
  * Wrap-around: after 2^32 bumps seq repeats; see sync.h. */
 #include "cordon/sync.h"
 
@@ -29,7 +33,7 @@ static cordon_status cond_wait(cordon_cond *c, cordon_mutex *m, uint64_t deadlin
     }
     st = cordon__park(&c->seq, s, deadline_ns);
     FETCH_SUB(&c->waiters, 1u);
-    (void)cordon__mutex_lock_contended(&m->state);
+    (void)cordon__mutex_lock_slow(&m->state, CORDON__SYS_FOREVER);
     return st == CORDON_TIMED_OUT ? CORDON_TIMED_OUT : CORDON_OK;
 }
 

@@ -11,7 +11,7 @@
  *  - Lost wakeup: a locker announces itself (state 2) by the same exchange that tests for 0, and then
  *    parks only while the word still reads 2 (the kernel compares atomically). An unlock between the
  *    exchange and the park changes the word to 0, so the park returns NOT_EQUAL instead of sleeping.
- *  - Wake without a waiter keeping others asleep: a thread woken from the park re-takes the lock with
+ *  - A wake consumed while others stay asleep: a thread woken from the park re-takes the lock with
  *    state 2, not 1, because other threads may still be parked behind it; their wake then comes from
  *    its unlock. (Cost: at most one wake too many.)
  *  - Spinning against parked threads: spinning happens only while the state is 1; once it is 2 the
@@ -23,6 +23,10 @@
 #define SPIN_ROUNDS 100
 
 cordon_status cordon__mutex_lock_slow(uint32_t *state, uint64_t deadline_ns) {
+    uint32_t zero = 0;
+    if (__atomic_compare_exchange_n(state, &zero, 1u, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+        return CORDON_OK;
+    }
     for (int i = 0; i < SPIN_ROUNDS; i++) {
         uint32_t s = LOAD_RELAXED(state);
         if (s == 0) {
@@ -46,13 +50,6 @@ cordon_status cordon__mutex_lock_slow(uint32_t *state, uint64_t deadline_ns) {
             return CAS(state, &expected, 2u) ? CORDON_OK : CORDON_TIMED_OUT;
         }
     }
-}
-
-cordon_status cordon__mutex_lock_contended(uint32_t *state) {
-    while (XCHG(state, 2u) != 0) {
-        (void)cordon__park(state, 2u, CORDON__SYS_FOREVER);
-    }
-    return CORDON_OK;
 }
 
 cordon_status cordon_mutex_lock(cordon_mutex *m) {

@@ -45,9 +45,8 @@ cordon_status cordon__park(uint32_t *word, uint32_t expected, uint64_t deadline_
  * thread asleep forever. */
 void cordon__unpark(uint32_t *word, uint32_t count);
 
-/* The slow path of cordon_mutex_lock (mutex.c) with a deadline, and the lock cond.c re-acquires with:
- * it marks the mutex contended (state 2) so the next unlock wakes whoever else was woken. */
+/* The lock of mutex.c, with a deadline (CORDON__SYS_FOREVER: none): one CAS, a bounded spin while no
+ * thread is parked, then parking. cond.c re-acquires the mutex with it. */
 cordon_status cordon__mutex_lock_slow(uint32_t *state, uint64_t deadline_ns);
-cordon_status cordon__mutex_lock_contended(uint32_t *state);
 
 #endif /* CORDON_SYNC_INTERNAL_H */

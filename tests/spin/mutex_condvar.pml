@@ -73,16 +73,6 @@ inline mutex_lock() {
     fi
 }
 
-inline mutex_lock_contended() {
-    do
-    :: atomic { old = mem[MUTEX]; mem[MUTEX] = 2 };
-       if
-       :: old == 0 -> break
-       :: else -> futex_wait(MUTEX, 2)
-       fi
-    od
-}
-
 inline mutex_unlock() {
     atomic { old = mem[MUTEX]; mem[MUTEX] = 0 };          /* exchange(0) */
 #ifndef NO_UNLOCK_WAKE
@@ -104,7 +94,7 @@ inline cond_wait() {
 #endif
     futex_wait(SEQ, s);
     cond_waiters--;
-    mutex_lock_contended()
+    mutex_lock()                                          /* the ordinary lock: CAS, spin, park */
 }
 
 inline cond_signal() {
