@@ -1,17 +1,19 @@
-/* cordon — the condition variable: a sequence counter to sleep on, and a count of waiters so that a
- * signal with nobody waiting costs one atomic load and no system call.
+/* cordon — the condition variable: a sequence counter to sleep on, and a count of parked waiters so
+ * that a signal with nobody parked costs one atomic load and no system call.
  *
- * wait(c, m):   waiters++ · s = seq · unlock m · park while seq == s · waiters-- · lock m
+ * wait(c, m):   s = seq · unlock m · brief spin until seq != s · if unchanged: waiters++ · park while
+ *               seq == s · waiters-- · lock m
  * signal(c):    seq++ · if waiters > 0: wake 1        broadcast: seq++ · if waiters > 0: wake all
  *
  * Interleavings this prevents (the signaller changed the predicate under m, then signals):
  *  - Lost wakeup between "unlock m" and "park": the waiter read s while holding m, so a signal made
  *    after the predicate change (which needed m) bumps seq after that read; the park compares
  *    seq == s atomically with going to sleep and returns NOT_EQUAL instead of sleeping.
- *  - Skipped wake: waiters++ happens while m is held, before the predicate could change, and is
- *    sequentially consistent with the signaller's seq++ and waiters load: a signaller that reads
- *    waiters == 0 did so before the waiter registered, hence before the waiter read the predicate
- *    (under m) — which then already shows the change, so the waiter does not wait.
+ *  - Skipped wake: the waiter's waiters++ and the signaller's seq++ are sequentially consistent, and
+ *    each then looks at the other's word (the waiter's park compares seq, the signaller loads
+ *    waiters). If the signaller saw waiters == 0, its seq++ came first, so the park finds seq != s and
+ *    returns at once; otherwise the signaller wakes it. A waiter that only spins is not counted: it
+ *    sees seq change by itself.
  *  - A woken waiter leaving others parked on m: waiters are never moved from the condvar's futex to
  *    the mutex's (no requeue), so every thread that ends up parked on m got there through the mutex's
  *    own slow path, which sets state 2 before parking; re-locking with the ordinary lock (fast CAS,
@@ -23,16 +25,30 @@
 
 #include "sync/sync_internal.h"
 
+/* Rounds of the brief spin before parking: round r waits 2^r pauses, then looks at seq. */
+#define WAIT_SPIN_ROUNDS 10
+
 static cordon_status cond_wait(cordon_cond *c, cordon_mutex *m, uint64_t deadline_ns) {
-    FETCH_ADD(&c->waiters, 1u);
     uint32_t s = LOAD(&c->seq);
     cordon_status st = cordon_mutex_unlock(m);
     if (st != CORDON_OK) {
-        FETCH_SUB(&c->waiters, 1u);
-        return st; /* the caller did not hold m: nothing else was changed */
+        return st; /* the caller did not hold m: nothing was changed */
     }
-    st = cordon__park(&c->seq, s, deadline_ns);
-    FETCH_SUB(&c->waiters, 1u);
+    /* A signal often follows within microseconds (ping-pong): catch it by spinning, with no system
+     * call on either side — the signaller wakes only registered (about to park) waiters. */
+    bool changed = false;
+    for (int round = 0; round < WAIT_SPIN_ROUNDS && !changed; round++) {
+        for (int k = 0; k < (1 << round); k++) {
+            cordon__cpu_relax();
+        }
+        changed = LOAD(&c->seq) != s;
+    }
+    st = CORDON_OK;
+    if (!changed) {
+        FETCH_ADD(&c->waiters, 1u);
+        st = cordon__park(&c->seq, s, deadline_ns);
+        FETCH_SUB(&c->waiters, 1u);
+    }
     (void)cordon__mutex_lock_slow(&m->state, CORDON__SYS_FOREVER);
     return st == CORDON_TIMED_OUT ? CORDON_TIMED_OUT : CORDON_OK;
 }

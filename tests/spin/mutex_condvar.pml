@@ -84,7 +84,6 @@ inline mutex_unlock() {
 }
 
 inline cond_wait() {
-    cond_waiters++;                                       /* fetch-add, mutex held */
 #ifndef LOST_WAKEUP
     s = mem[SEQ];                                         /* read while the mutex is held */
     mutex_unlock();
@@ -92,8 +91,13 @@ inline cond_wait() {
     mutex_unlock();
     s = mem[SEQ];                                         /* BUG: read after releasing it */
 #endif
-    futex_wait(SEQ, s);
-    cond_waiters--;
+    if
+    :: mem[SEQ] != s -> skip                              /* the brief spin saw a signal: no park */
+    :: else ->
+        cond_waiters++;                                   /* fetch-add: registered only to park */
+        futex_wait(SEQ, s);
+        cond_waiters--
+    fi;
     mutex_lock()                                          /* the ordinary lock: CAS, spin, park */
 }
 
