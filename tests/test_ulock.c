@@ -76,13 +76,13 @@ TEST(timed_wait_times_out_and_never_passes_zero) {
 TEST(every_call_uses_compare_and_wait_with_no_errno) {
     double_init();
     uint32_t word = 0;
-    CHECK_STATUS(cordon__futex_ulock_wait(&ops, &word, 0, now_ns() + 1000000, 0), CORDON_TIMED_OUT);
+    CHECK_STATUS(cordon__futex_ulock_wait(&ops, &word, 0, now_ns() + 50000000, 0), CORDON_TIMED_OUT);
     CHECK_EQ_U64(double_last_wait_op, CORDON__UL_COMPARE_AND_WAIT | CORDON__ULF_NO_ERRNO);
     CHECK_OK(cordon__futex_ulock_wake(&ops, &word, UINT32_MAX, 0, NULL));
     CHECK_EQ_U64(double_last_wake_op, CORDON__UL_COMPARE_AND_WAIT | CORDON__ULF_WAKE_ALL | CORDON__ULF_NO_ERRNO);
     CHECK_OK(cordon__futex_ulock_wake(&ops, &word, 1, 0, NULL));
     CHECK_EQ_U64(double_last_wake_op, CORDON__UL_COMPARE_AND_WAIT | CORDON__ULF_NO_ERRNO);
-    CHECK_STATUS(cordon__futex_ulock_wait(&ops, &word, 0, now_ns() + 1000000, CORDON__SYS_FUTEX_SHARED),
+    CHECK_STATUS(cordon__futex_ulock_wait(&ops, &word, 0, now_ns() + 50000000, CORDON__SYS_FUTEX_SHARED),
                  CORDON_TIMED_OUT);
     CHECK_EQ_U64(double_last_wait_op, CORDON__UL_COMPARE_AND_WAIT_SHARED | CORDON__ULF_NO_ERRNO);
 }
