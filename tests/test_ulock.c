@@ -173,7 +173,7 @@ TEST(injected_failures_are_reported_with_the_call_name) {
     CHECK(strcmp(cordon_last_os_error().call, "__ulock_wake") == 0);
     /* Injected EINTR: retried, then the real wait times out. */
     CHECK_OK(cordon__fault_arm(CORDON__CALL_ULOCK_WAIT2, 1, 2, EINTR));
-    CHECK_STATUS(cordon__futex_ulock_wait(&ops, &word, 0, now_ns() + 5000000, 0), CORDON_TIMED_OUT);
+    CHECK_STATUS(cordon__futex_ulock_wait(&ops, &word, 0, now_ns() + 50000000, 0), CORDON_TIMED_OUT);
     CHECK_EQ_U64(cordon__fault_fired(CORDON__CALL_ULOCK_WAIT2), 2);
     cordon__fault_stop();
 }
