@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
@@ -196,6 +197,43 @@ static void contended_figures(cordon_bench *b) {
                         med[LK_SPIN], NULL);
 }
 
+/* Round trips depend on where the two threads run: on this kind of VM a wake-up of another, idle vCPU
+ * costs ~20 us, a switch on the same vCPU a few us. Both sides of a comparison are therefore placed
+ * alike: the measuring thread on CPU 0, every partner on CPU 1. */
+static cpu_set_t saved_affinity;
+static int pinned;
+
+static void pin_self(unsigned cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+static void pin_begin(void) {
+    pinned = sysconf(_SC_NPROCESSORS_ONLN) >= 2 &&
+             pthread_getaffinity_np(pthread_self(), sizeof saved_affinity, &saved_affinity) == 0 &&
+             CPU_ISSET(0u, &saved_affinity) && CPU_ISSET(1u, &saved_affinity);
+    if (pinned) {
+        pin_self(0u);
+    }
+}
+
+static void pin_partner(pthread_t t) {
+    if (pinned) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(1u, &set);
+        pthread_setaffinity_np(t, sizeof set, &set);
+    }
+}
+
+static void pin_end(void) {
+    if (pinned) {
+        pthread_setaffinity_np(pthread_self(), sizeof saved_affinity, &saved_affinity);
+    }
+}
+
 /* ---- condvar ping-pong: a round trip between two threads ----------------------------------------- */
 typedef struct pingpong {
     int kind; /* 0 cordon, 1 glibc, 2 nsync */
@@ -292,6 +330,7 @@ static void pp_start(pingpong *p, int kind) {
     nsync_cv_init(&p->nc[1]);
 #endif
     pthread_create(&p->partner, NULL, pp_partner, p);
+    pin_partner(p->partner);
 }
 
 static void pp_stop(pingpong *p) {
@@ -471,6 +510,7 @@ CORDON_BENCH_SUITE(sync, "mutex, condvar, futex and pool dispatch against glibc,
 
     contended_figures(b);
 
+    pin_begin();
     static pingpong ours, glibc;
     pp_start(&ours, 0);
     pp_start(&glibc, 1);
@@ -494,11 +534,17 @@ CORDON_BENCH_SUITE(sync, "mutex, condvar, futex and pool dispatch against glibc,
     fx_raw.raw = 1;
     pthread_create(&fx_ours.partner, NULL, fx_partner, &fx_ours);
     pthread_create(&fx_raw.partner, NULL, fx_partner, &fx_raw);
+    pin_partner(fx_ours.partner);
+    pin_partner(fx_raw.partner);
     cordon_bench_compare(b, &(cordon_bench_case){.name = "futex_wait_wake_round_trip", .fn = fx_run, .arg = &fx_ours,
                                                  .baseline_name = "raw_futex_syscall", .baseline_fn = fx_run,
                                                  .baseline_arg = &fx_raw, .goal = "<= 1.1"});
     fx_stop(&fx_ours);
     fx_stop(&fx_raw);
+    pin_end();
+    if (!pinned) {
+        cordon_bench_note(b, "round trips measured without CPU pinning (fewer than 2 usable CPUs)");
+    }
 
     if (cordon_pool_create(2, &bench_pool) != CORDON_OK) {
         cordon_bench_note(b, "could not create a 2-thread pool: pool dispatch skipped");
