@@ -30,5 +30,13 @@ if(IS_ABSOLUTE "${CMAKE_INSTALL_INCLUDEDIR}")
 else()
   set(CORDON_PC_INCLUDEDIR "\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}")
 endif()
+# The .pc file finds its prefix relative to itself, so an installed tree can be moved (or installed
+# with `cmake --install --prefix` elsewhere than CMAKE_INSTALL_PREFIX).
+if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
+  set(CORDON_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
+else()
+  file(RELATIVE_PATH _pc_up "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
+  set(CORDON_PC_PREFIX "\${pcfiledir}/${_pc_up}")
+endif()
 configure_file("${PROJECT_SOURCE_DIR}/cmake/cordon.pc.in" "${PROJECT_BINARY_DIR}/cordon.pc" @ONLY)
 install(FILES "${PROJECT_BINARY_DIR}/cordon.pc" DESTINATION "${CMAKE_INSTALL_LIBDIR}/pkgconfig")

@@ -8,6 +8,7 @@
 #include "harness.h"
 #include "probe.h"
 #include "sys/fault.h"
+#include "sys/sys.h"
 
 #define KIB (UINT64_C(1) << 10)
 #define MIB (UINT64_C(1) << 20)
@@ -575,4 +576,35 @@ TEST(release_failure_keeps_the_reservation_and_its_handle) {
     cordon__fault_stop();
     CHECK_STATUS(cordon_pages_release(p), CORDON_STALE);
     CHECK(maps_line_covers(b, "") == 0);
+}
+
+/* ---- the src/sys/ primitives themselves ----------------------------------------------------------------- */
+
+TEST(sys_primitives_refuse_unaligned_or_empty_ranges_without_calling_the_os) {
+    require_fault_injection();
+    uint64_t pg = os_page();
+    cordon_pages p = reserve(MIB, MIB, 0);
+    uint8_t *b = base_of(p);
+    void *out = NULL;
+    cordon__fault_reset();
+    CHECK_STATUS(cordon__sys_pages_reserve(0, &out), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon__sys_pages_reserve((size_t)pg + 1, &out), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon__sys_pages_reserve((size_t)pg, NULL), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon__sys_pages_protect(b + 1, (size_t)pg, CORDON__SYS_PROT_READ), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon__sys_pages_protect(b, 0, CORDON__SYS_PROT_READ), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon__sys_pages_protect(b, (size_t)pg, (cordon__sys_prot)9), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon__sys_pages_discard(b, (size_t)pg - 1), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon__sys_pages_hint_huge(NULL, (size_t)pg), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon__sys_pages_name(b, (size_t)pg, "has\nnewline"), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon__sys_pages_name(b, (size_t)pg, NULL), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon__sys_pages_release(b, 0), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon__sys_pages_release((void *)(uintptr_t)(UINTPTR_MAX - pg + 1), (size_t)(2 * pg)),
+                 CORDON_INVALID_ARGUMENT);
+    CHECK_EQ_U64(cordon__fault_calls(CORDON__CALL_MMAP) + cordon__fault_calls(CORDON__CALL_MPROTECT) +
+                     cordon__fault_calls(CORDON__CALL_MADVISE) + cordon__fault_calls(CORDON__CALL_PRCTL) +
+                     cordon__fault_calls(CORDON__CALL_MUNMAP),
+                 0);
+    cordon__fault_stop();
+    CHECK(b[0] == 0);
+    CHECK_OK(cordon_pages_release(p));
 }

@@ -71,51 +71,26 @@ cordon_status cordon__handle_insert(cordon__handle_table *t, void *object, uint6
     return CORDON_OK;
 }
 
-/* The slot named by a handle if the handle is of this table's kind and in range; NULL otherwise. */
-static cordon__handle_slot *slot_of(cordon__handle_table *t, uint64_t handle) {
-    if ((uint8_t)(handle >> 56) != t->kind) {
-        return NULL;
-    }
-    uint32_t index = (uint32_t)(handle & INDEX_MASK);
-    if (index == 0 || index / CORDON__HANDLE_BLOCK_SLOTS >= CORDON__HANDLE_MAX_BLOCKS) {
-        return NULL;
-    }
-    return slot_at(t, index);
-}
-
-static bool is_live_for(uint64_t state, uint64_t handle) {
-    return (state & 1u) != 0 && ((state >> 1) & GEN_MASK) == ((handle >> INDEX_BITS) & GEN_MASK);
-}
-
-cordon_status cordon__handle_lookup(cordon__handle_table *t, uint64_t handle, void **object_out) {
-    if (t == NULL || object_out == NULL || handle == 0) {
-        return CORDON_INVALID_ARGUMENT;
-    }
-    cordon__handle_slot *s = slot_of(t, handle);
-    if (s == NULL || !is_live_for(atomic_load_explicit(&s->state, memory_order_acquire), handle)) {
-        return CORDON_STALE;
-    }
-    *object_out = atomic_load_explicit(&s->object, memory_order_relaxed);
-    return CORDON_OK;
-}
-
 cordon_status cordon__handle_remove(cordon__handle_table *t, uint64_t handle, void **object_out) {
     if (t == NULL || object_out == NULL || handle == 0) {
         return CORDON_INVALID_ARGUMENT;
     }
     lock(t);
-    cordon__handle_slot *s = slot_of(t, handle);
-    uint64_t state = s != NULL ? atomic_load_explicit(&s->state, memory_order_relaxed) : 0;
-    if (s == NULL || !is_live_for(state, handle)) {
+    void *object = NULL;
+    /* Checked under the lock: two threads removing the same handle cannot both succeed. */
+    cordon_status st = cordon__handle_lookup(t, handle, &object);
+    if (st != CORDON_OK) {
         unlock(t);
-        return CORDON_STALE;
+        return st;
     }
-    void *object = atomic_load_explicit(&s->object, memory_order_relaxed);
+    uint32_t index = (uint32_t)(handle & INDEX_MASK);
+    cordon__handle_slot *s = slot_at(t, index);
+    uint64_t state = atomic_load_explicit(&s->state, memory_order_relaxed);
     /* Dead, next generation: every copy of the old handle is now stale. */
     atomic_store_explicit(&s->state, (((state >> 1) + 1u) & GEN_MASK) << 1, memory_order_release);
     atomic_store_explicit(&s->object, NULL, memory_order_relaxed);
     s->next_free = t->free_head;
-    t->free_head = (uint32_t)(handle & INDEX_MASK) + 1u;
+    t->free_head = index + 1u;
     unlock(t);
     *object_out = object;
     return CORDON_OK;

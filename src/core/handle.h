@@ -51,8 +51,31 @@ typedef struct cordon__handle_table {
  * allocated, CORDON_LIMIT_EXCEEDED when 2^24 - 1 objects of the kind are live. */
 cordon_status cordon__handle_insert(cordon__handle_table *t, void *object, uint64_t *handle_out);
 
-/* The object of a live handle. CORDON_INVALID_ARGUMENT for 0, CORDON_STALE for anything not live. */
-cordon_status cordon__handle_lookup(cordon__handle_table *t, uint64_t handle, void **object_out);
+/* The object of a live handle. CORDON_INVALID_ARGUMENT for 0, CORDON_STALE for anything not live.
+ * Inline: it is on the path of every access to a linear memory. */
+static inline cordon_status cordon__handle_lookup(cordon__handle_table *t, uint64_t handle, void **object_out) {
+    if (t == NULL || object_out == NULL || handle == 0) {
+        return CORDON_INVALID_ARGUMENT;
+    }
+    uint32_t index = (uint32_t)(handle & ((UINT64_C(1) << 24) - 1u));
+    if ((uint8_t)(handle >> 56) != t->kind || index == 0) {
+        return CORDON_STALE;
+    }
+    /* index < 2^24, so the block number is always inside the directory. */
+    cordon__handle_slot *block =
+        atomic_load_explicit(&t->blocks[index / CORDON__HANDLE_BLOCK_SLOTS], memory_order_acquire);
+    if (block == NULL) {
+        return CORDON_STALE;
+    }
+    cordon__handle_slot *s = &block[index % CORDON__HANDLE_BLOCK_SLOTS];
+    uint64_t state = atomic_load_explicit(&s->state, memory_order_acquire);
+    /* Live, and the generation in the handle (bits 55..24) is the slot's current one. */
+    if ((state & 1u) == 0 || ((state >> 1) & 0xFFFFFFFFu) != ((handle >> 24) & 0xFFFFFFFFu)) {
+        return CORDON_STALE;
+    }
+    *object_out = atomic_load_explicit(&s->object, memory_order_relaxed);
+    return CORDON_OK;
+}
 
 /* Removes a live handle and hands back its object (which the caller then destroys). A second removal
  * of the same handle gives CORDON_STALE. */

@@ -1,0 +1,53 @@
+#!/bin/sh
+# Runs every test configuration, one after the other, and prints one closing line:
+#   "check: N passed, N failed, N skipped"
+# Configurations (CMakePresets.json): default (gcc), clang, asan (ASan+LSan+UBSan), tsan, valgrind,
+# fuzz (libFuzzer, bounded time), and every other workflow preset that has a test step.
+# Usage: tools/check.sh [PRESET…]     (no argument: all of them)
+set -u
+cd "$(dirname "$0")/.." || exit 2
+# Every workflow preset with a test step (all but "release").
+all=$(cmake --list-presets=workflow | sed -n 's/^ *"\([^"]*\)".*/\1/p' | grep -v '^release$')
+presets=${*:-$all}
+export POCL_CACHE_DIR="${POCL_CACHE_DIR:-$PWD/build/pocl-cache}"
+logdir=build/check-logs
+mkdir -p "$logdir"
+total_pass=0
+total_fail=0
+total_skip=0
+failed_presets=""
+start=$(date +%s)
+for p in $presets; do
+    t0=$(date +%s)
+    log="$logdir/$p.log"
+    echo "=== $p: configure, build, test (log: $log)"
+    if cmake --workflow --preset "$p" > "$log" 2>&1; then rc=0; else rc=$?; fi
+    summary=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1)
+    if [ -z "$summary" ]; then
+        echo "    $p did not get to run its tests (exit $rc); last lines:"
+        tail -n 30 "$log" | sed 's/^/    /'
+        total_fail=$((total_fail + 1))
+        failed_presets="$failed_presets $p"
+        continue
+    fi
+    n=$(echo "$summary" | sed 's/.*out of \([0-9]*\).*/\1/')
+    f=$(echo "$summary" | sed 's/.*passed, \([0-9]*\) tests\{0,1\} failed.*/\1/')
+    s=$(grep -c '(Skipped)' "$log" || true)
+    pass=$((n - f - s))
+    total_pass=$((total_pass + pass))
+    total_fail=$((total_fail + f))
+    total_skip=$((total_skip + s))
+    echo "    $p: $pass passed, $f failed, $s skipped ($(( $(date +%s) - t0 )) s)"
+    if [ "$s" -gt 0 ]; then
+        grep '(Skipped)' "$log" | sed 's/^/    skipped: /'
+    fi
+    if [ "$rc" -ne 0 ] || [ "$f" -ne 0 ]; then
+        failed_presets="$failed_presets $p"
+        grep -E '^\s+[0-9]+ - .*\((Failed|Timeout|SEGFAULT|Subprocess aborted|Exception|Not Run)\)' "$log" | sed 's/^/    /'
+        grep -B2 -A25 -E '^(FAIL|==[0-9]+==|WARNING: ThreadSanitizer|ERROR: AddressSanitizer)' "$log" | head -n 80 | sed 's/^/    | /'
+    fi
+done
+echo "=== all configurations in $(( $(date +%s) - start )) s"
+[ -z "$failed_presets" ] || echo "failing configurations:$failed_presets"
+echo "check: $total_pass passed, $total_fail failed, $total_skip skipped"
+[ -z "$failed_presets" ] && [ "$total_fail" -eq 0 ]

@@ -1,0 +1,36 @@
+#!/bin/sh
+# Installs what cordon needs on Debian/Ubuntu, with apt-get (as root, or through sudo).
+#   tools/deps.sh build   compiler and CMake: enough to build the library and run the example
+#   tools/deps.sh test    build + everything the full test run uses (clang with sanitizer and libFuzzer
+#                         runtimes, valgrind, spin, pkg-config) and the benchmark peers
+set -eu
+what=${1:-build}
+build_pkgs="build-essential cmake pkg-config"
+test_pkgs="clang libclang-rt-14-dev valgrind spin libnsync-dev"
+case $what in
+    build) pkgs=$build_pkgs ;;
+    test) pkgs="$build_pkgs $test_pkgs" ;;
+    *) echo "usage: tools/deps.sh build|test" >&2; exit 2 ;;
+esac
+if [ "$(id -u)" -eq 0 ]; then
+    sudo=""
+elif command -v sudo >/dev/null 2>&1; then
+    sudo="sudo"
+else
+    echo "tools/deps.sh: run as root or install sudo" >&2
+    exit 1
+fi
+# Skip apt entirely when everything is already installed (fast reruns, offline machines).
+missing=""
+for p in $pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+    echo "tools/deps.sh: all $what dependencies present"
+    exit 0
+fi
+echo "tools/deps.sh: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+# shellcheck disable=SC2086
+$sudo apt-get install -y -q --no-install-recommends $missing
