@@ -5,6 +5,8 @@
 #include <time.h>
 
 #include "cordon/cordon.h"
+#include <unistd.h>
+
 #include "harness.h"
 #include "parked.h"
 #include "sys/fault.h"
@@ -207,6 +209,43 @@ TEST(wait_is_never_spuriously_ok) {
     CHECK(now_ns() - t0 >= (uint64_t)timeout);
     cordon__fault_stop();
     CHECK_OK(cordon_memory_destroy(m));
+}
+
+TEST(failing_futex_waits_are_spurious_returns_not_ok) {
+    if (!cordon__fault_available()) {
+        SKIP("built without CORDON_FAULT_INJECTION");
+    }
+    /* 50 futex waits fail outright (EINVAL reaches the safe layer, unlike EINTR which the backend
+     * retries): each is a spurious return that must go back to sleep, never a 0 result. */
+    cordon_memory m = make_memory(true);
+    CHECK_OK(cordon__fault_arm(CORDON__CALL_FUTEX, 1, 50, EINVAL));
+    uint32_t r = 99;
+    const int64_t timeout = 20000000;
+    uint64_t t0 = now_ns();
+    CHECK_OK(cordon_memory_atomic_wait32(m, 0, 0, timeout, &r));
+    CHECK_EQ_U64(r, CORDON_WAIT_TIMED_OUT);
+    CHECK(now_ns() - t0 >= (uint64_t)timeout);
+    CHECK(cordon__fault_fired(CORDON__CALL_FUTEX) >= 1);
+    cordon__fault_stop();
+    CHECK_OK(cordon_memory_destroy(m));
+}
+
+TEST(wait_whose_futex_always_fails_still_ends_at_its_deadline) {
+    if (!cordon__fault_available()) {
+        SKIP("built without CORDON_FAULT_INJECTION");
+    }
+    alarm(120); /* before the fix this looped forever */
+    cordon_memory m = make_memory(true);
+    CHECK_OK(cordon__fault_arm(CORDON__CALL_FUTEX, 1, UINT64_MAX, EINVAL));
+    uint32_t r = 99;
+    const int64_t timeout = 20000000;
+    uint64_t t0 = now_ns();
+    CHECK_OK(cordon_memory_atomic_wait32(m, 0, 0, timeout, &r));
+    CHECK_EQ_U64(r, CORDON_WAIT_TIMED_OUT);
+    CHECK(now_ns() - t0 >= (uint64_t)timeout);
+    cordon__fault_stop();
+    CHECK_OK(cordon_memory_destroy(m));
+    alarm(0);
 }
 
 TEST(timed_out_waiter_leaves_the_queue) {

@@ -3,6 +3,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
+#include <unistd.h>
 
 #include "cordon/cordon.h"
 #include "harness.h"
@@ -223,4 +225,72 @@ TEST(concurrent_callers_share_a_pool) {
         CHECK(r == NULL);
     }
     CHECK_OK(cordon_pool_destroy(shared_pool));
+}
+
+/* Two pools: a task of B runs a parallel_for on A, then one on B again. The second must run inline
+ * (this thread holds B's submit lock); before the active-pool chain it deadlocked. */
+static cordon_pool pool_a, pool_b;
+static atomic_int nested_total;
+static cordon_status nested_status_a, nested_status_b, nested_destroy_a;
+
+static cordon_status count_one(void *ctx, size_t i0, size_t i1) {
+    (void)ctx;
+    atomic_fetch_add(&nested_total, (int)(i1 - i0));
+    return CORDON_OK;
+}
+
+static cordon_status task_of_a_destroys_a(void *ctx, size_t i0, size_t i1) {
+    (void)ctx;
+    (void)i1;
+    if (i0 == 0) {
+        nested_destroy_a = cordon_pool_destroy(pool_a);
+    }
+    return CORDON_OK;
+}
+
+static cordon_status task_of_b_uses_a_then_b(void *ctx, size_t i0, size_t i1) {
+    (void)ctx;
+    for (size_t i = i0; i < i1; i++) {
+        cordon_status sa = cordon_pool_parallel_for(pool_a, 0, 8, 1, count_one, NULL);
+        cordon_status sb = cordon_pool_parallel_for(pool_b, 0, 8, 1, count_one, NULL);
+        if (sa != CORDON_OK) nested_status_a = sa;
+        if (sb != CORDON_OK) nested_status_b = sb;
+    }
+    return CORDON_OK;
+}
+
+TEST(nesting_another_pool_then_the_same_pool_does_not_deadlock) {
+    alarm(120); /* a deadlock ends the test by SIGALRM instead of hanging until the ctest timeout */
+    CHECK_OK(cordon_pool_create(2, &pool_a));
+    CHECK_OK(cordon_pool_create(2, &pool_b));
+    atomic_store(&nested_total, 0);
+    CHECK_OK(cordon_pool_parallel_for(pool_b, 0, 6, 1, task_of_b_uses_a_then_b, NULL));
+    CHECK_STATUS(nested_status_a, CORDON_OK);
+    CHECK_STATUS(nested_status_b, CORDON_OK);
+    CHECK_EQ_I64(atomic_load(&nested_total), 6 * 16);
+    CHECK_OK(cordon_pool_destroy(pool_a));
+    CHECK_OK(cordon_pool_destroy(pool_b));
+    alarm(0);
+}
+
+static cordon_status task_of_a_runs_b_which_destroys_a(void *ctx, size_t i0, size_t i1) {
+    (void)ctx;
+    (void)i1;
+    if (i0 == 0) {
+        return cordon_pool_parallel_for(pool_b, 0, 1, 1, task_of_a_destroys_a, NULL);
+    }
+    return CORDON_OK;
+}
+
+TEST(destroying_a_pool_from_a_task_nested_inside_it_is_refused) {
+    alarm(120);
+    CHECK_OK(cordon_pool_create(2, &pool_a));
+    /* One thread: B's task runs on the thread that is inside A's parallel_for, deterministically. */
+    CHECK_OK(cordon_pool_create(1, &pool_b));
+    nested_destroy_a = CORDON_OK;
+    CHECK_OK(cordon_pool_parallel_for(pool_a, 0, 1, 1, task_of_a_runs_b_which_destroys_a, NULL));
+    CHECK_STATUS(nested_destroy_a, CORDON_WRONG_STATE);
+    CHECK_OK(cordon_pool_destroy(pool_a));
+    CHECK_OK(cordon_pool_destroy(pool_b));
+    alarm(0);
 }

@@ -1,4 +1,7 @@
 /* Threads: spawn / join / detach as generation-checked handles, failures as statuses. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <errno.h>
 #include <string.h>
 #include <time.h>
@@ -115,4 +118,40 @@ TEST(thousand_spawn_join_cycles_leak_nothing) {
         CHECK_OK(cordon_thread_join(t));
     }
     CHECK_EQ_I64(n, 1000);
+}
+
+static cordon_thread raced_thread;
+static atomic_int race_start;
+static cordon_status race_results[2];
+
+static void quick_exit_fn(void *arg) {
+    (void)arg;
+}
+
+static void *racing_join(void *arg) {
+    int i = (int)(intptr_t)arg;
+    while (!atomic_load(&race_start)) {
+    }
+    race_results[i] = (i == 0) ? cordon_thread_join(raced_thread) : cordon_thread_detach(raced_thread);
+    return NULL;
+}
+
+TEST(racing_join_and_detach_exactly_one_succeeds_the_other_is_stale) {
+    for (int round = 0; round < 100; round++) {
+        CHECK_OK(cordon_thread_spawn(quick_exit_fn, NULL, &raced_thread));
+        atomic_store(&race_start, 0);
+        pthread_t a, b;
+        CHECK(pthread_create(&a, NULL, racing_join, (void *)(intptr_t)0) == 0);
+        CHECK(pthread_create(&b, NULL, racing_join, (void *)(intptr_t)1) == 0);
+        atomic_store(&race_start, 1);
+        CHECK(pthread_join(a, NULL) == 0);
+        CHECK(pthread_join(b, NULL) == 0);
+        int ok = (race_results[0] == CORDON_OK) + (race_results[1] == CORDON_OK);
+        int stale = (race_results[0] == CORDON_STALE) + (race_results[1] == CORDON_STALE);
+        CHECK_MSG(ok == 1 && stale == 1, "round %d: join %s, detach %s", round, cordon_status_name(race_results[0]),
+                  cordon_status_name(race_results[1]));
+    }
+    /* A detached winner may still be exiting: give it time so leak checkers see its stack released. */
+    struct timespec pause = {0, 100000000};
+    nanosleep(&pause, NULL);
 }

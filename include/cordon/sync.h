@@ -24,7 +24,10 @@ CORDON_BEGIN_DECLS
 
 /* ------------------------------------------------------------------------------------------------
  * Mutex: non-recursive. Uncontended lock and unlock are one atomic instruction each, with no system
- * call; unlock makes a system call only when a thread is parked. A locker spins briefly (bounded) only
+ * call. unlock makes a system call only when the state says a thread may be parked (state 2): that is
+ * the case while one is, and also, conservatively, after a contended hand-over (a woken locker takes
+ * the mutex in state 2) or a timed-out lock attempt — then one wake finds nobody (about 1 µs) and the
+ * state returns to 1-or-0 behaviour. A locker spins briefly (bounded) only
  * while the holder has no parked waiter, then parks. Not fair: a running thread may overtake a
  * parked one. */
 typedef struct cordon_mutex {
@@ -47,6 +50,9 @@ CORDON_API CORDON_NODISCARD cordon_status cordon_mutex_unlock(cordon_mutex *m);
  * Condition variable: wait atomically releases the mutex and sleeps; it returns with the mutex held
  * again. Wakes may be spurious: always wait in a loop over your predicate. No wakeup is lost when the
  * predicate is changed under the mutex before signal/broadcast (called with or without the mutex).
+ * signal wakes at least one thread that was waiting when it was called, unless a thread that started
+ * waiting after the signal (but before the wake reached the OS) takes that wake-up instead; use one
+ * condition variable per predicate, or broadcast, when that matters.
  * After 2^32 signals the internal counter wraps: a waiter that is descheduled between releasing the
  * mutex and going to sleep while exactly a multiple of 2^32 signals happen sleeps through them (until
  * a later signal) — an ABA case needing billions of signals in a window of microseconds. */

@@ -21,7 +21,14 @@ cordon_status cordon__park(uint32_t *word, uint32_t expected, uint64_t deadline_
     if (st == CORDON_OK || st == CORDON_NOT_EQUAL || st == CORDON_TIMED_OUT) {
         return st;
     }
+    /* The OS refused the wait (never seen outside fault injection): behave as a spurious wake-up, which
+     * every caller already loops on, but never past the deadline — a wait whose futex keeps failing
+     * still ends on time. */
     cordon__sys_thread_yield();
+    uint64_t now = 0;
+    if (deadline_ns != CORDON__SYS_FOREVER && cordon__sys_monotonic_ns(&now) == CORDON_OK && now >= deadline_ns) {
+        return CORDON_TIMED_OUT;
+    }
     return CORDON_OK;
 }
 

@@ -49,8 +49,26 @@ typedef struct pool_obj {
 
 static cordon__handle_table pools = CORDON__HANDLE_TABLE_INIT(4);
 
-/* The pool whose thread this is (a worker) or whose task this thread is running (the caller). */
-static _Thread_local pool_obj *current_pool;
+/* The pools whose tasks this thread is running, innermost first: a worker's own pool at the bottom,
+ * then one node per parallel_for on this thread's stack. A parallel_for on a pool in this chain runs
+ * inline (taking its submit lock again would deadlock), and destroying a pool in the chain is refused
+ * (a parallel_for of it is still running further up the stack, or this is one of its workers). Nodes
+ * live on the stack of the frame that pushed them and are popped before it returns. */
+typedef struct active_pool {
+    pool_obj *pool;
+    struct active_pool *outer;
+} active_pool;
+
+static _Thread_local active_pool *active_pools;
+
+static bool pool_is_active(const pool_obj *p) {
+    for (const active_pool *a = active_pools; a != NULL; a = a->outer) {
+        if (a->pool == p) {
+            return true;
+        }
+    }
+    return false;
+}
 
 static cordon_status as_status(cordon_status s) {
     return (int)s >= 0 && (int)s < CORDON_STATUS_COUNT ? s : CORDON_TASK_FAILED;
@@ -90,7 +108,8 @@ static void worker_join_job(pool_obj *p) {
 
 static void worker_main(void *arg) {
     pool_obj *p = (pool_obj *)arg;
-    current_pool = p;
+    active_pool self = {p, NULL}; /* for the worker's whole life */
+    active_pools = &self;
     uint32_t seen = 0; /* gen starts at 0 and nothing is published before the workers exist */
     for (;;) {
         uint32_t g = LOAD(&p->gen);
@@ -232,8 +251,12 @@ cordon_status cordon_pool_parallel_for(cordon_pool pool, size_t begin, size_t en
         size_t pieces = (size_t)(p->workers + 1u) * 4u;
         chunk = n / pieces + (n % pieces != 0);
     }
-    if (current_pool == p || p->workers == 0) {
-        return run_inline(begin, end, chunk, task, ctx);
+    if (p->workers == 0 || pool_is_active(p)) {
+        active_pool inline_node = {p, active_pools};
+        active_pools = &inline_node;
+        cordon_status inline_st = run_inline(begin, end, chunk, task, ctx);
+        active_pools = inline_node.outer;
+        return inline_st;
     }
     if (cordon_mutex_lock(&p->submit) != CORDON_OK) {
         return CORDON_INVALID_ARGUMENT; /* unreachable: the mutex is valid */
@@ -252,9 +275,10 @@ cordon_status cordon_pool_parallel_for(cordon_pool pool, size_t begin, size_t en
     if (LOAD(&p->sleepers) != 0) {
         cordon__unpark(&p->gen, UINT32_MAX);
     }
-    current_pool = p;
+    active_pool node = {p, active_pools};
+    active_pools = &node;
     run_chunks(p);
-    current_pool = NULL;
+    active_pools = node.outer;
     STORE(&p->accepting, 0u);
     wait_workers_out(p);
     st = p->first_error;
@@ -270,7 +294,7 @@ cordon_status cordon_pool_destroy(cordon_pool pool) {
     if (st != CORDON_OK) {
         return st;
     }
-    if (current_pool == (pool_obj *)obj) {
+    if (pool_is_active((pool_obj *)obj)) {
         return CORDON_WRONG_STATE;
     }
     st = cordon__handle_remove(&pools, pool.handle, &obj);

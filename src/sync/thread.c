@@ -68,37 +68,43 @@ cordon_status cordon_thread_spawn(void (*fn)(void *arg), void *arg, cordon_threa
     return CORDON_OK;
 }
 
+/* Join and detach claim the handle first, so that of two threads joining (or one joining and one
+ * detaching) the same handle exactly one proceeds and the other gets CORDON_STALE: the thread object
+ * is never used after another call freed it. */
 cordon_status cordon_thread_join(cordon_thread t) {
+    /* Joining oneself would never return. Checked before the claim: only this thread can match. */
+    if (t.handle != 0 && t.handle == current_handle) {
+        return CORDON_WRONG_STATE;
+    }
     void *obj = NULL;
-    cordon_status st = cordon__handle_lookup(&threads, t.handle, &obj);
+    cordon_status st = cordon__handle_claim(&threads, t.handle, &obj);
     if (st != CORDON_OK) {
         return st;
-    }
-    if (t.handle == current_handle) {
-        return CORDON_WRONG_STATE;
     }
     thread_obj *o = (thread_obj *)obj;
     st = cordon__sys_thread_join(o->sys);
     if (st != CORDON_OK) {
-        return st; /* the thread and its handle are as they were */
+        cordon__handle_unclaim(&threads, t.handle); /* the thread and its handle are as they were */
+        return st;
     }
-    (void)cordon__handle_remove(&threads, t.handle, &obj);
+    cordon__handle_finish(&threads, t.handle);
     cordon__sys_free(o);
     return CORDON_OK;
 }
 
 cordon_status cordon_thread_detach(cordon_thread t) {
     void *obj = NULL;
-    cordon_status st = cordon__handle_lookup(&threads, t.handle, &obj);
+    cordon_status st = cordon__handle_claim(&threads, t.handle, &obj);
     if (st != CORDON_OK) {
         return st;
     }
     thread_obj *o = (thread_obj *)obj;
     st = cordon__sys_thread_detach(o->sys);
     if (st != CORDON_OK) {
+        cordon__handle_unclaim(&threads, t.handle);
         return st;
     }
-    (void)cordon__handle_remove(&threads, t.handle, &obj);
+    cordon__handle_finish(&threads, t.handle);
     cordon__sys_free(o);
     return CORDON_OK;
 }
