@@ -8,5 +8,9 @@
 #include "cordon/system.h"
 #include "cordon/pages.h"
 #include "cordon/memory.h"
+#include "cordon/futex.h"
+#include "cordon/sync.h"
+#include "cordon/thread.h"
+#include "cordon/memory_wait.h"
 
 #endif /* CORDON_CORDON_H */

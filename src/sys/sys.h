@@ -130,4 +130,49 @@ cordon_status cordon__sys_pages_release(void *base, size_t len);
  * Synchronisation (futex, threads): added by the sync module.
  * =================================================================================================== */
 
+/* Deadlines are absolute nanoseconds on the monotonic clock (cordon__sys_monotonic_ns);
+ * CORDON__SYS_FOREVER means no deadline. */
+#define CORDON__SYS_FOREVER UINT64_MAX
+
+/* The futex word lives in memory shared between processes (default: private to this process). */
+#define CORDON__SYS_FUTEX_SHARED 1u
+
+/* Blocks the calling thread while *word == expected, until woken by cordon__sys_futex_wake on the same
+ * address or until deadline_ns passes (futex.c dispatches to the backend chosen at build time).
+ * Preconditions: word is non-NULL, 4-byte aligned, alive until the call returns, and accessed by every
+ * other thread only through atomic operations. Checked: NULL or misalignment → INVALID_ARGUMENT.
+ * Returns CORDON_OK when woken — possibly spuriously: callers re-check their condition —,
+ * CORDON_NOT_EQUAL when *word != expected at the time of the (atomic) comparison, CORDON_TIMED_OUT when
+ * the deadline passed (also when it had already passed and the word still equalled expected). EINTR
+ * is retried against the same deadline, never stretching it. CORDON__SYS_FUTEX_SHARED with the
+ * parking-lot backend → CORDON_UNSUPPORTED. Other OS failures are recorded ("futex", "__ulock_wait2",
+ * "pthread_cond_timedwait", …). */
+cordon_status cordon__sys_futex_wait(uint32_t *word, uint32_t expected, uint64_t deadline_ns, unsigned flags);
+
+/* Wakes up to count threads blocked in cordon__sys_futex_wait on word; count == UINT32_MAX wakes all.
+ * Preconditions as for wait (word need not be alive after the call). woken_out may be NULL; otherwise
+ * it receives how many threads were woken where the OS tells (Linux, parking lot: exact; macOS ulock:
+ * exact for count == 1, for larger counts a lower bound, see futex_ulock.c). A wake with no waiter is
+ * CORDON_OK with 0 woken. */
+cordon_status cordon__sys_futex_wake(uint32_t *word, uint32_t count, unsigned flags, uint32_t *woken_out);
+
+/* An OS thread. Opaque: no OS type crosses the contract. */
+typedef struct cordon__sys_thread cordon__sys_thread;
+
+/* Starts a thread running fn(arg). On success *out owns the thread until exactly one of
+ * cordon__sys_thread_join / cordon__sys_thread_detach. The OS refusing a thread (EAGAIN) →
+ * CORDON_OUT_OF_RESOURCES recorded as "pthread_create"; allocation failure → CORDON_OUT_OF_MEMORY. */
+cordon_status cordon__sys_thread_spawn(void (*fn)(void *arg), void *arg, cordon__sys_thread **out);
+
+/* Waits for the thread to finish and releases it. Must not be called by the thread itself. On failure
+ * (recorded as "pthread_join") the thread is still owned by the caller, unchanged. */
+cordon_status cordon__sys_thread_join(cordon__sys_thread *thread);
+
+/* Lets the thread run to completion on its own and releases the caller's ownership. On failure
+ * (recorded as "pthread_detach") the thread is still owned by the caller, unchanged. */
+cordon_status cordon__sys_thread_detach(cordon__sys_thread *thread);
+
+/* Gives the processor to another runnable thread, if any. Cannot fail. */
+void cordon__sys_thread_yield(void);
+
 #endif /* CORDON_SYS_H */

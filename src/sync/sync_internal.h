@@ -1,0 +1,52 @@
+/* cordon — shared by the files of src/sync/: atomics on plain uint32_t words, spinning, deadlines.
+ *
+ * The public value types hold plain uint32_t fields (the headers must compile as C++, where _Atomic
+ * does not exist); every access in the library goes through the __atomic builtins below, so each word
+ * is only ever accessed atomically. */
+#ifndef CORDON_SYNC_INTERNAL_H
+#define CORDON_SYNC_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cordon/status.h"
+#include "sys/sys.h"
+
+#define LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
+#define LOAD_RELAXED(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define LOAD_ACQUIRE(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
+#define STORE_RELEASE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define XCHG(p, v) __atomic_exchange_n((p), (v), __ATOMIC_SEQ_CST)
+#define FETCH_ADD(p, v) __atomic_fetch_add((p), (v), __ATOMIC_SEQ_CST)
+#define FETCH_SUB(p, v) __atomic_fetch_sub((p), (v), __ATOMIC_SEQ_CST)
+/* Strong CAS; on failure *expected receives the current value. */
+#define CAS(p, expected, desired) \
+    __atomic_compare_exchange_n((p), (expected), (desired), false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)
+
+/* A pause hint for spin loops (lets the sibling hyperthread run, saves power). */
+static inline void cordon__cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+/* Relative nanoseconds (negative: forever) → an absolute monotonic deadline (CORDON__SYS_FOREVER),
+ * saturating instead of overflowing. */
+cordon_status cordon__deadline_after(int64_t timeout_ns, uint64_t *deadline_out);
+
+/* The futex wait every primitive uses: like cordon__sys_futex_wait, but an OS failure (which no valid
+ * use produces; fault injection does) degrades to a yield and CORDON_OK — a spurious wake — so that
+ * locks never fail; TIMED_OUT and NOT_EQUAL pass through. */
+cordon_status cordon__park(uint32_t *word, uint32_t expected, uint64_t deadline_ns);
+/* Wakes up to count waiters; a failed wake is retried after a yield, since a lost wake would leave a
+ * thread asleep forever. */
+void cordon__unpark(uint32_t *word, uint32_t count);
+
+/* The lock of mutex.c, with a deadline (CORDON__SYS_FOREVER: none): one CAS, a bounded spin while no
+ * thread is parked, then parking. cond.c re-acquires the mutex with it. */
+cordon_status cordon__mutex_lock_slow(uint32_t *state, uint64_t deadline_ns);
+
+#endif /* CORDON_SYNC_INTERNAL_H */
