@@ -27,6 +27,7 @@
 
 #include "cordon/pages.h"
 #include "cordon/status.h"
+#include "cordon/sync.h"
 
 typedef struct cordon__region {
     uint8_t *map;
@@ -44,7 +45,7 @@ typedef struct cordon__region {
     bool huge;
     _Atomic bool degraded; /* set under lock, read lock-free by info queries */
     char os_name[80];      /* the name given to the OS at reserve (whether or not it took) */
-    atomic_flag lock; /* serialises the changes of committed size and access */
+    cordon_mutex lock; /* serialises the changes of committed size and access; parks, never spins long */
 } cordon__region;
 
 /* The OS page size, cached after the first successful query. */
