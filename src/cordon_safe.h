@@ -11,8 +11,10 @@
  * Safe code reaches the OS only through src/sys/sys.h. Safe files are compiled as strict ISO C11
  * (no _GNU_SOURCE, no POSIX feature macros), so POSIX declarations are not even visible to them.
  *
- * The link-time half (tools/check-link.sh, run by the tests) checks the undefined symbols of every
- * safe object file against tools/pure-c-allowlist.txt; no macro trick can get past that.
+ * The object-level half (tools/check-link.sh, run by the tests) reads the compiled safe objects: their
+ * imports must be cordon's own global symbols (src/sys/ ones only from the contract, sys.h) or on
+ * tools/pure-c-allowlist.txt, they define no global symbol outside cordon_*, and their code contains
+ * no system-call instruction. No macro or asm trick gets past that.
  *
  * Consequence for naming: a poisoned word cannot be used as any identifier in safe code (a local
  * variable called `read` or `free` is refused too). Choose another name. */
@@ -37,6 +39,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+/* SIMD intrinsics are computation, not OS calls: the compute kernels use them. Their headers are
+ * included here, before the poison below, because some define inline functions with assembly. */
+#if defined(__x86_64__) || defined(__i386__)
+#  include <immintrin.h>
+#elif defined(__aarch64__)
+#  include <arm_neon.h>
+#endif
 
 /* The cordon rule: OS and foreign calls live only in src/sys/ — use the contract in src/sys/sys.h. */
 #pragma GCC poison mmap mmap64 munmap mprotect madvise posix_madvise mremap msync mlock munlock mincore
@@ -72,5 +81,31 @@
 #pragma GCC poison clCreateProgramWithSource clBuildProgram clCreateKernel clSetKernelArg clFinish
 #pragma GCC poison clEnqueueNDRangeKernel clEnqueueReadBuffer clEnqueueWriteBuffer clReleaseMemObject
 #pragma GCC poison cblas_sgemm cblas_sgemv cblas_saxpy cblas_sdot cblas_dgemm
+/* The cordon rule: no assembly in safe code. An asm statement reaches the kernel directly (a `syscall`
+ * instruction), and an asm label renames a symbol (`int f(void) __asm__("write")`) so that the source
+ * never spells the OS call. Spin-wait hints use a compiler builtin or src/sys/. */
+#pragma GCC poison asm __asm __asm__
+/* The cordon rule: the compiler's fortify and stack-protector entry points abort the process; the
+ * compiler may emit calls to them, source code may not. Likewise the builtins that reach the C
+ * library or end the process behind a different name. */
+#pragma GCC poison __stack_chk_fail __stack_chk_guard __chk_fail __fortify_fail
+#pragma GCC poison __memcpy_chk __memmove_chk __mempcpy_chk __memset_chk __strcpy_chk __stpcpy_chk
+#pragma GCC poison __strncpy_chk __strcat_chk __strncat_chk __snprintf_chk __vsnprintf_chk
+#pragma GCC poison __sprintf_chk __vsprintf_chk __printf_chk __fprintf_chk __vprintf_chk __vfprintf_chk
+#pragma GCC poison __builtin___memcpy_chk __builtin___memmove_chk __builtin___mempcpy_chk
+#pragma GCC poison __builtin___memset_chk __builtin___strcpy_chk __builtin___stpcpy_chk
+#pragma GCC poison __builtin___strncpy_chk __builtin___strcat_chk __builtin___strncat_chk
+#pragma GCC poison __builtin___snprintf_chk __builtin___vsnprintf_chk __builtin___sprintf_chk
+#pragma GCC poison __builtin___vsprintf_chk __builtin___printf_chk __builtin___fprintf_chk
+#pragma GCC poison __builtin_trap __builtin_abort __builtin_exit __builtin__exit __builtin_longjmp
+#pragma GCC poison __builtin_setjmp __builtin_apply __builtin_apply_args __builtin_return
+#pragma GCC poison __builtin_malloc __builtin_calloc __builtin_realloc __builtin_free __builtin_alloca
+#pragma GCC poison __builtin_alloca_with_align alloca __builtin_printf __builtin_fprintf __builtin_puts
+#pragma GCC poison __builtin_putchar __builtin_fputs __builtin_fwrite _mm_malloc _mm_free
+/* The cordon rule: src/sys/'s private headers (sys_internal.h: errno access; fault.h: fault arming;
+ * futex_backend.h) and private functions are closed to safe code. Each private header names one of
+ * these identifiers, so including it here stops the build, and no #define can reopen it. */
+#pragma GCC poison CORDON_SYS_INTERNAL CORDON__SYS_PRIVATE_HEADER
+#pragma GCC poison cordon__sys_errno cordon__sys_errno_reset cordon__fault_hit cordon__fault_arm
 
 #endif /* CORDON_SAFE_H */

@@ -1,12 +1,14 @@
 #!/bin/sh
 # `cordon audit` is not a rubber stamp: with the SAFETY comment of one call site removed from a scratch
 # copy of src/sys/, it must exit non-zero and name the call; with one comment's text changed, the
-# committed audit must be reported stale.
-# Usage: check-audit-detects.sh <cordon-cli> <cordon-manifest.txt> <scratch-dir>
+# committed audit must be reported stale; an OS call written inside a #define counts as a call site;
+# a safe object that defines a symbol src/sys/ imports (interposing on it) is refused.
+# Usage: check-audit-detects.sh <cordon-cli> <cordon-manifest.txt> <scratch-dir> <c-compiler>
 set -eu
 cli=$1
 manifest=$2
 scratch=$3
+cc=$4
 rm -rf "$scratch"
 mkdir -p "$scratch/src/sys"
 # Scratch manifest: same objects, sources copied into the scratch tree.
@@ -48,4 +50,29 @@ sed -i 's/Relies on: ts is a local/Because ts is a local/' "$scratch/src/sys/inf
 if "$cli" audit --manifest "$scratch/manifest.txt" > "$scratch/incomplete.log"; then
     echo "FAIL: audit passed an incomplete SAFETY comment"; cat "$scratch/incomplete.log"; exit 1
 fi
-echo "audit refuses a missing comment, an incomplete comment and a stale SAFETY_AUDIT.md"
+sed -i 's/Because ts is a local/Relies on: ts is a local/' "$scratch/src/sys/info.c"
+sed -i 's/read the monotonic clock (changed)/read the monotonic clock/' "$scratch/src/sys/info.c"
+
+# 4. An OS call inside a macro definition, with no SAFETY comment, is a call site without its comment.
+printf '\n#define CORDON__PLANTED_IDENTITY(buf) uname(buf)\n' >> "$scratch/src/sys/info.c"
+if "$cli" audit --manifest "$scratch/manifest.txt" > "$scratch/macro.log"; then
+    echo "FAIL: audit passed an OS call written in a #define without a SAFETY comment"; cat "$scratch/macro.log"; exit 1
+fi
+grep -q "uname used in .* without a SAFETY" "$scratch/macro.log" || {
+    echo "FAIL: audit did not name the call inside the #define"; cat "$scratch/macro.log"; exit 1; }
+sed -i '/CORDON__PLANTED_IDENTITY/d' "$scratch/src/sys/info.c"
+
+# 5. A safe object that defines a global symbol src/sys/ imports interposes on it: refused, not "stale".
+printf 'void *mmap(void *a, unsigned long b, int c, int d, int e, long f);\nvoid *mmap(void *a, unsigned long b, int c, int d, int e, long f) { (void)b; (void)c; (void)d; (void)e; (void)f; return a; }\n' \
+    > "$scratch/interpose.c"
+"$cc" -c -o "$scratch/interpose.o" "$scratch/interpose.c"
+cp "$scratch/manifest.txt" "$scratch/interpose-manifest.txt"
+echo "safe_object $scratch/interpose.o" >> "$scratch/interpose-manifest.txt"
+if "$cli" audit --manifest "$scratch/interpose-manifest.txt" > "$scratch/interpose.log"; then
+    echo "FAIL: audit passed with a safe object defining mmap"; cat "$scratch/interpose.log"; exit 1
+fi
+grep -q "mmap: imported by src/sys/ and defined by safe code" "$scratch/interpose.log" || {
+    echo "FAIL: audit did not name the interposed symbol"; cat "$scratch/interpose.log"; exit 1; }
+"$cli" audit --manifest "$scratch/manifest.txt" --check "$scratch/AUDIT.md" > "$scratch/restored.log" || {
+    echo "FAIL: the restored scratch copy does not match its audit again"; cat "$scratch/restored.log"; exit 1; }
+echo "audit refuses a missing comment, an incomplete comment, a stale SAFETY_AUDIT.md, an uncommented call in a #define and an interposing safe object"

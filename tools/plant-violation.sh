@@ -32,8 +32,10 @@ compile() {
     eval "$cmd -iquote $dir" > "$3" 2>&1
 }
 
+extra_kinds=0
 plant() { # plant <source> <name> <code>
     src=$1
+    [ "$2" = mmap ] || extra_kinds=$((extra_kinds + 1))
     name=$2
     base=$(basename "$src" .c)
     copy="$scratch/$base.$name.c"
@@ -70,6 +72,19 @@ done
 [ -n "$first" ] || { echo "no safe sources listed"; exit 1; }
 
 plant "$first" include_mman '#include <sys/mman.h>' || status=1
+# Assembly: a syscall instruction, an asm label renaming a function to an OS call, either spelling.
+plant "$first" asm_syscall 'long cordon__planted(void); long cordon__planted(void) { long r; __asm__ __volatile__("syscall" : "=a"(r) : "a"(39L) : "rcx", "r11", "memory"); return r; }' || status=1
+plant "$first" asm_label 'long cordon__planted_w(int, const void *, unsigned long) __asm__("write"); long cordon__planted(void); long cordon__planted(void) { return cordon__planted_w(2, "x", 1); }' || status=1
+plant "$first" asm_plain 'void cordon__planted(void); void cordon__planted(void) { __asm("nop"); }' || status=1
+# Fortify and stack-protector entry points, and builtins that end the process.
+plant "$first" stack_chk 'void __stack_chk_fail(void); void cordon__planted(void); void cordon__planted(void) { __stack_chk_fail(); }' || status=1
+plant "$first" memcpy_chk 'void *cordon__planted(void *d, const void *s); void *cordon__planted(void *d, const void *s) { return __builtin___memcpy_chk(d, s, 16, 1); }' || status=1
+plant "$first" builtin_trap 'void cordon__planted(void); void cordon__planted(void) { __builtin_trap(); }' || status=1
+# src/sys/'s private headers and functions, however they are reached.
+plant "$first" define_sys_internal '#define CORDON_SYS_INTERNAL 1
+#include "sys/sys_internal.h"' || status=1
+plant "$first" include_fault '#include "sys/fault.h"' || status=1
+plant "$first" sys_errno 'int cordon__sys_errno(void); int cordon__planted(void); int cordon__planted(void) { return cordon__sys_errno(); }' || status=1
 plant "$first" syscall 'long cordon__planted(void); long cordon__planted(void) { return syscall(202, 0, 0, 0); }' || status=1
 plant "$first" pthread 'int cordon__planted(void); int cordon__planted(void) { return pthread_create(0, 0, 0, 0); }' || status=1
 plant "$first" errno 'int cordon__planted(void); int cordon__planted(void) { return errno; }' || status=1
@@ -77,8 +92,68 @@ plant "$first" malloc 'void *cordon__planted(void); void *cordon__planted(void) 
 plant "$first" dlopen 'void *cordon__planted(void); void *cordon__planted(void) { return dlopen("x", 1); }' || status=1
 plant "$first" opencl 'int cordon__planted(void); int cordon__planted(void) { return clFinish(0); }' || status=1
 
+# --- The object-level check (tools/check-link.sh), proven on its own ---------------------------------------
+# Each plant below is compiled with the first safe file's command but WITHOUT cordon_safe.h, as if the
+# compile-time poison had a gap, and added to a scratch manifest as a safe object: check-link.sh must
+# refuse it and say why. The weakref plant is compiled WITH the poison, which it passes (the OS name is
+# a string): only the object check stops it.
+ccjson_first_cmd=$(command_for "$first")
+link_plant() { # link_plant <name> <expected message> <with-poison: 0|1> <code> [<code of a second object>]
+    name=$1
+    want=$2
+    poison=$3
+    objs=""
+    i=0
+    shift 3
+    for code in "$@"; do
+        i=$((i + 1))
+        src="$scratch/link.$name.$i.c"
+        printf '%s\n' "$code" > "$src"
+        cmd=$(printf '%s\n' "$ccjson_first_cmd" | sed "s# -o [^ ]*# -o $scratch/link.$name.$i.o#")
+        [ "$poison" -eq 1 ] || cmd=$(printf '%s\n' "$cmd" | sed 's# -include [^ ]*cordon_safe\.h##')
+        cmd=$(printf '%s\n' "$cmd" | awk -v orig="$first" -v new="$src" '{ i = index($0, orig); if (i) $0 = substr($0, 1, i - 1) new substr($0, i + length(orig)); print }')
+        if ! eval "$cmd" > "$scratch/link.$name.$i.cc.log" 2>&1; then
+            echo "FAIL: link plant $name ($i) did not compile, so it proves nothing:"
+            cat "$scratch/link.$name.$i.cc.log"
+            return 1
+        fi
+        objs="$objs $scratch/link.$name.$i.o"
+    done
+    cp "$manifest" "$scratch/link.$name.manifest"
+    for o in $objs; do echo "safe_object $o" >> "$scratch/link.$name.manifest"; done
+    if sh "$checklink" "$scratch/link.$name.manifest" "$allowlist" > "$scratch/link.$name.log" 2>&1; then
+        echo "FAIL: tools/check-link.sh accepted the planted $name"
+        return 1
+    fi
+    if ! grep -q "$want" "$scratch/link.$name.log"; then
+        echo "FAIL: tools/check-link.sh refused the planted $name, but not for the expected reason ($want):"
+        cat "$scratch/link.$name.log"
+        return 1
+    fi
+    return 0
+}
+here=$(cd "$(dirname "$0")" && pwd)
+checklink="$here/check-link.sh"
+allowlist="$here/pure-c-allowlist.txt"
+link_plants=0
+case $(uname -m) in
+    x86_64 | i?86)
+        link_plant asm_syscall 'contains a system-call instruction' 0 'long cordon__planted(void); long cordon__planted(void) { long r; __asm__ __volatile__("syscall" : "=a"(r) : "a"(39L) : "rcx", "r11", "memory"); return r; }' || status=1
+        link_plant text_bytes 'contains a system-call instruction' 0 '__attribute__((section(".text"))) const unsigned char cordon__planted_code[] = {0x0f, 0x05, 0xc3};' || status=1
+        link_plants=$((link_plants + 2)) ;;
+    aarch64 | arm64)
+        link_plant asm_svc 'contains a system-call instruction' 0 'long cordon__planted(void); long cordon__planted(void) { register long x8 __asm__("x8") = 172; register long x0 __asm__("x0"); __asm__ __volatile__("svc #0" : "=r"(x0) : "r"(x8) : "memory"); return x0; }' || status=1
+        link_plants=$((link_plants + 1)) ;;
+esac
+link_plant global_mmap "defines the global symbol 'mmap'" 0 'void *cordon__p(void *, unsigned long, int, int, int, long) __asm__("mmap"); void *cordon__p(void *a, unsigned long b, int c, int d, int e, long f) { (void)b; (void)c; (void)d; (void)e; (void)f; return a; }' || status=1
+link_plant local_write "imports 'write'" 0 'static long cordon__w(int, const void *, unsigned long) __asm__("write"); static long cordon__w(int a, const void *b, unsigned long c) { (void)b; return a + (long)c; } long cordon__planted_a(void); long cordon__planted_a(void) { return cordon__w(1, 0, 0); }' \
+    'long write(int, const void *, unsigned long); long cordon__planted_b(void); long cordon__planted_b(void) { return write(2, "x", 1); }' || status=1
+link_plant private_sys "a private function of src/sys/" 0 'int cordon__sys_errno(void); int cordon__planted(void); int cordon__planted(void) { return cordon__sys_errno(); }' || status=1
+link_plant weakref "imports 'mmap'" 1 'static void *cordon__wr(void) __attribute__((weakref("mmap"))); void *cordon__planted(void); void *cordon__planted(void) { return cordon__wr(); }' || status=1
+link_plants=$((link_plants + 4))
+
 if [ $status -eq 0 ]; then
-    echo "planted OS calls refused in all $files safe sources (and 7 more plant kinds in $(basename "$first"))"
+    echo "planted OS calls refused in all $files safe sources, $extra_kinds more plant kinds in $(basename "$first"), and $link_plants object-level plants refused by tools/check-link.sh"
     sed -n '1,4p' "$scratch/$(basename "$first" .c).mmap.log"
 fi
 exit $status

@@ -12,6 +12,11 @@
 #ifndef CORDON_SYS_FAULT_H
 #define CORDON_SYS_FAULT_H
 
+/* Private to src/sys/ (and tests): CORDON__SYS_PRIVATE_HEADER is poisoned in safe code (cordon_safe.h),
+ * so this mention stops a safe file that includes this header. */
+#ifdef CORDON__SYS_PRIVATE_HEADER
+#endif
+
 #include <stdbool.h>
 #include <stdint.h>
 

@@ -10,6 +10,11 @@
 #ifndef CORDON_SYS_FUTEX_BACKEND_H
 #define CORDON_SYS_FUTEX_BACKEND_H
 
+/* Private to src/sys/ (and tests): CORDON__SYS_PRIVATE_HEADER is poisoned in safe code (cordon_safe.h),
+ * so this mention stops a safe file that includes this header. */
+#ifdef CORDON__SYS_PRIVATE_HEADER
+#endif
+
 #include <stdint.h>
 
 #include "cordon/status.h"

@@ -175,4 +175,8 @@ cordon_status cordon__sys_thread_detach(cordon__sys_thread *thread);
 /* Gives the processor to another runnable thread, if any. Cannot fail. */
 void cordon__sys_thread_yield(void);
 
+/* The processor's spin-wait hint (x86 `pause`, Arm `yield`), for architectures where safe code has no
+ * compiler builtin for it (safe code contains no assembly). Cannot fail. */
+void cordon__sys_cpu_relax(void);
+
 #endif /* CORDON_SYS_H */

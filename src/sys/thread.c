@@ -103,3 +103,15 @@ void cordon__sys_thread_yield(void) {
      * On failure: always succeeds on Linux; the result is irrelevant to callers. */
     (void)sched_yield();
 }
+
+void cordon__sys_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+    /* SAFETY: __asm__ -- the spin-wait hint instruction (yield), which safe code may not write itself.
+     * Relies on: `yield` only hints the core that this thread is spinning; it touches no register,
+     * memory or flag, and is available from user mode on every ARMv7/ARMv8 core.
+     * On failure: cannot fail; a core that ignores the hint treats it as a no-op. */
+    __asm__ __volatile__("yield");
+#endif
+}

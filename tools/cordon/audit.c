@@ -131,7 +131,9 @@ static bool run_nm(const char *nm, const strlist *objs, bool want_undefined, str
     if (cmd == NULL) {
         return false;
     }
-    snprintf(cmd, cap + strlen(nm), "'%s' -P %s", nm, want_undefined ? "-u" : "--defined-only");
+    /* Defined: global definitions only. A local symbol (a static function, or one renamed with an asm
+     * label) is not visible to other objects, so it can neither satisfy nor interpose on an import. */
+    snprintf(cmd, cap + strlen(nm), "'%s' -P %s", nm, want_undefined ? "-u" : "-g --defined-only");
     for (int i = 0; i < objs->count; i++) {
         strcat(cmd, " '");
         strcat(cmd, objs->items[i]);
@@ -329,13 +331,34 @@ static bool is_ident(char c) {
     return isalnum((unsigned char)c) || c == '_';
 }
 
-/* Does code line contain identifier id as a use (not a member access, not in a directive)? */
-static bool line_uses(const char *code, const char *id) {
+/* Is this line a directive whose text names no code: #include (a header name such as
+ * <sys/syscall.h> contains "syscall"), #error, #warning, #pragma, #line? Every other line counts,
+ * #define and #if included: an OS call written inside a macro is a use like any other. */
+static bool textual_directive(const char *code) {
     const char *t = code;
     while (isspace((unsigned char)*t)) {
         t++;
     }
-    if (*t == '#') {
+    if (*t != '#') {
+        return false;
+    }
+    t++;
+    while (isspace((unsigned char)*t)) {
+        t++;
+    }
+    static const char *const kinds[] = {"include", "include_next", "error", "warning", "pragma", "line"};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        size_t n = strlen(kinds[i]);
+        if (strncmp(t, kinds[i], n) == 0 && !is_ident(t[n])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Does code line contain identifier id as a use (not a member access, not a header name)? */
+static bool line_uses(const char *code, const char *id) {
+    if (textual_directive(code)) {
         return false;
     }
     size_t n = strlen(id);
@@ -550,7 +573,7 @@ int cordon_cli_audit(int argc, char **argv) {
     if (!read_manifest(manifest_path, &m)) {
         return 2;
     }
-    strlist undefined = {0}, defined = {0}, allow = {0}, all_objects = {0};
+    strlist undefined = {0}, defined = {0}, allow = {0}, all_objects = {0}, safe_defined = {0};
     char allow_path[1200];
     snprintf(allow_path, sizeof allow_path, "%s/tools/pure-c-allowlist.txt", m.source_dir);
     for (int i = 0; i < m.sys_objects.count; i++) {
@@ -560,7 +583,7 @@ int cordon_cli_audit(int argc, char **argv) {
         strlist_add(&all_objects, m.safe_objects.items[i]);
     }
     if (!read_allowlist(allow_path, &allow) || !run_nm(m.nm, &m.sys_objects, true, &undefined) ||
-        !run_nm(m.nm, &all_objects, false, &defined)) {
+        !run_nm(m.nm, &all_objects, false, &defined) || !run_nm(m.nm, &m.safe_objects, false, &safe_defined)) {
         fprintf(stderr, "cordon audit: could not read the symbols of the src/sys/ objects\n");
         return 2;
     }
@@ -571,9 +594,17 @@ int cordon_cli_audit(int argc, char **argv) {
     }
     qsort(undefined.items, (size_t)undefined.count, sizeof(char *), cmp_str);
     static symbol syms[MAX_ITEMS];
-    int nsyms = 0, nsites = 0, missing = 0, unlocated = 0;
+    int nsyms = 0, nsites = 0, missing = 0, unlocated = 0, interposed = 0;
     for (int i = 0; i < undefined.count; i++) {
         const char *name = undefined.items[i];
+        /* A src/sys/ import that a safe object defines would bind to that safe code, not to the OS: the
+         * call src/sys/ audits is not the call it makes. Only cordon's own functions may be defined
+         * inside the library. */
+        if (strlist_has(&safe_defined, name) && strncmp(name, "cordon_", 7) != 0) {
+            printf("  %s: imported by src/sys/ and defined by safe code, which would interpose on it\n", name);
+            interposed++;
+            continue;
+        }
         if (strlist_has(&defined, name) || allowlisted(&allow, name)) {
             continue;
         }
@@ -585,6 +616,28 @@ int cordon_cli_audit(int argc, char **argv) {
         if (s->nsites == 0) {
             unlocated++;
         }
+        for (int j = 0; j < s->nsites; j++) {
+            nsites++;
+            if (!s->sites[j].commented || !s->sites[j].complete) {
+                missing++;
+            }
+        }
+    }
+    /* Inline assembly reaches the processor (and the kernel) with no symbol to show for it, so its
+     * uses are found in the sources: each needs a `SAFETY: __asm__ --` comment like a call. */
+    static const char *const asm_words[] = {"__asm__", "__asm", "asm"};
+    for (size_t w = 0; w < sizeof asm_words / sizeof asm_words[0] && nsyms < MAX_ITEMS; w++) {
+        symbol *s = &syms[nsyms];
+        memset(s, 0, sizeof *s);
+        s->name = strdup(asm_words[w]);
+        s->source = strdup(asm_words[w]);
+        find_sites(s, srcs, nsrcs);
+        if (s->nsites == 0) {
+            free(s->name);
+            free(s->source);
+            continue;
+        }
+        nsyms++;
         for (int j = 0; j < s->nsites; j++) {
             nsites++;
             if (!s->sites[j].commented || !s->sites[j].complete) {
@@ -621,7 +674,7 @@ int cordon_cli_audit(int argc, char **argv) {
             }
         }
     }
-    if (missing > 0 || unlocated > 0) {
+    if (missing > 0 || unlocated > 0 || interposed > 0) {
         rc = 1;
     }
     if (write_path != NULL) {
@@ -647,5 +700,6 @@ int cordon_cli_audit(int argc, char **argv) {
     strlist_free(&defined);
     strlist_free(&allow);
     strlist_free(&all_objects);
+    strlist_free(&safe_defined);
     return rc;
 }
