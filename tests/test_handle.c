@@ -53,10 +53,44 @@ TEST(handle_of_another_kind_or_garbage_is_stale) {
     void *o = NULL;
     CHECK_OK(cordon__handle_insert(&a, &objects[0], &h));
     CHECK_STATUS(cordon__handle_lookup(&b, h, &o), CORDON_STALE);
-    CHECK_STATUS(cordon__handle_lookup(&a, 0, &o), CORDON_INVALID_ARGUMENT);
     CHECK_STATUS(cordon__handle_lookup(&a, UINT64_MAX, &o), CORDON_STALE);
     CHECK_STATUS(cordon__handle_lookup(&a, h + 5, &o), CORDON_STALE);
     CHECK_STATUS(cordon__handle_lookup(&a, h ^ (1ull << 30), &o), CORDON_STALE);
+}
+
+TEST(handle_zero_is_stale_for_lookup_claim_and_remove) {
+    static cordon__handle_table t = CORDON__HANDLE_TABLE_INIT(7);
+    uint64_t h = 0;
+    CHECK_OK(cordon__handle_insert(&t, &objects[0], &h)); /* a live object in the table */
+    void *o = &objects[3];
+    CHECK_STATUS(cordon__handle_lookup(&t, 0, &o), CORDON_STALE);
+    CHECK_STATUS(cordon__handle_claim(&t, 0, &o), CORDON_STALE);
+    CHECK_STATUS(cordon__handle_remove(&t, 0, &o), CORDON_STALE);
+    CHECK(o == &objects[3]);
+    CHECK_OK(cordon__handle_lookup(&t, h, &o)); /* untouched by the refused calls */
+    CHECK(o == &objects[0]);
+}
+
+TEST(handle_zero_is_stale_even_in_an_empty_table) {
+    static cordon__handle_table t = CORDON__HANDLE_TABLE_INIT(8);
+    void *o = NULL;
+    CHECK_STATUS(cordon__handle_lookup(&t, 0, &o), CORDON_STALE);
+    CHECK_STATUS(cordon__handle_claim(&t, 0, &o), CORDON_STALE);
+    CHECK_STATUS(cordon__handle_remove(&t, 0, &o), CORDON_STALE);
+}
+
+TEST(null_table_or_output_is_invalid_argument) {
+    static cordon__handle_table t = CORDON__HANDLE_TABLE_INIT(7);
+    uint64_t h = 0;
+    void *o = NULL;
+    CHECK_OK(cordon__handle_insert(&t, &objects[1], &h));
+    CHECK_STATUS(cordon__handle_lookup(NULL, h, &o), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon__handle_lookup(&t, h, NULL), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon__handle_lookup(&t, 0, NULL), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon__handle_claim(NULL, h, &o), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon__handle_claim(&t, h, NULL), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon__handle_remove(&t, h, NULL), CORDON_INVALID_ARGUMENT);
+    CHECK_OK(cordon__handle_lookup(&t, h, &o)); /* still live */
 }
 
 TEST(many_handles_span_several_blocks) {

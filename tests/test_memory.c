@@ -495,16 +495,16 @@ TEST(atomic_word_for_wait_needs_a_shared_memory) {
     CHECK_OK(cordon_memory_is_shared(shared, &is_shared));
     CHECK(is_shared);
     void *w = NULL;
-    CHECK_STATUS(cordon__memory_atomic_word(plain, 0, 4, &w), CORDON_WRONG_STATE);
-    CHECK_STATUS(cordon__memory_atomic_word(shared, 2, 4, &w), CORDON_MISALIGNED);
-    CHECK_STATUS(cordon__memory_atomic_word(shared, 4, 8, &w), CORDON_MISALIGNED);
-    CHECK_STATUS(cordon__memory_atomic_word(shared, PAGE, 4, &w), CORDON_OUT_OF_BOUNDS);
-    CHECK_STATUS(cordon__memory_atomic_word(shared, 0, 2, &w), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon__memory_atomic_word(plain, 0, 4, true, &w), CORDON_WRONG_STATE);
+    CHECK_STATUS(cordon__memory_atomic_word(shared, 2, 4, true, &w), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon__memory_atomic_word(shared, 4, 8, true, &w), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon__memory_atomic_word(shared, PAGE, 4, true, &w), CORDON_OUT_OF_BOUNDS);
+    CHECK_STATUS(cordon__memory_atomic_word(shared, 0, 2, true, &w), CORDON_INVALID_ARGUMENT);
     CHECK(w == NULL);
-    CHECK_OK(cordon__memory_atomic_word(shared, PAGE - 8, 8, &w));
+    CHECK_OK(cordon__memory_atomic_word(shared, PAGE - 8, 8, true, &w));
     CHECK(w == base_of(shared) + PAGE - 8);
     CHECK_OK(cordon_memory_destroy(shared));
-    CHECK_STATUS(cordon__memory_atomic_word(shared, 0, 4, &w), CORDON_STALE);
+    CHECK_STATUS(cordon__memory_atomic_word(shared, 0, 4, true, &w), CORDON_STALE);
     CHECK_OK(cordon_memory_destroy(plain));
 }
 

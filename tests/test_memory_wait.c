@@ -75,6 +75,39 @@ TEST(traps_become_statuses) {
     CHECK_STATUS(cordon_memory_atomic_notify(m, 0, 1, NULL), CORDON_STALE);
 }
 
+TEST(stale_handle_is_stale_before_a_null_result_pointer) {
+    cordon_memory m = make_memory(true);
+    CHECK_OK(cordon_memory_destroy(m));
+    CHECK_STATUS(cordon_memory_atomic_wait32(m, 0, 0, 0, NULL), CORDON_STALE);
+    CHECK_STATUS(cordon_memory_atomic_wait64(m, 0, 0, 0, NULL), CORDON_STALE);
+    CHECK_STATUS(cordon_memory_atomic_notify(m, 0, 1, NULL), CORDON_STALE);
+    cordon_memory never = {0};
+    CHECK_STATUS(cordon_memory_atomic_wait32(never, 0, 0, 0, NULL), CORDON_STALE);
+    CHECK_STATUS(cordon_memory_atomic_wait64(never, 0, 0, 0, NULL), CORDON_STALE);
+    CHECK_STATUS(cordon_memory_atomic_notify(never, 0, 1, NULL), CORDON_STALE);
+}
+
+TEST(stale_handle_is_stale_before_misalignment_and_bounds) {
+    cordon_memory m = make_memory(true);
+    CHECK_OK(cordon_memory_destroy(m));
+    uint32_t r = 99;
+    CHECK_STATUS(cordon_memory_atomic_wait32(m, 2, 0, 0, &r), CORDON_STALE);
+    CHECK_STATUS(cordon_memory_atomic_wait64(m, UINT64_MAX, 0, 0, &r), CORDON_STALE);
+    CHECK_STATUS(cordon_memory_atomic_notify(m, 3, 1, NULL), CORDON_STALE);
+    CHECK_EQ_U64(r, 99);
+}
+
+TEST(null_result_pointer_is_invalid_before_shared_alignment_and_bounds) {
+    cordon_memory shared = make_memory(true);
+    cordon_memory plain = make_memory(false);
+    CHECK_STATUS(cordon_memory_atomic_wait32(shared, 2, 0, 0, NULL), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon_memory_atomic_wait64(shared, 65536, 0, 0, NULL), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon_memory_atomic_wait32(plain, 0, 0, 0, NULL), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon_memory_atomic_wait64(plain, 4, 0, 0, NULL), CORDON_INVALID_ARGUMENT);
+    CHECK_OK(cordon_memory_destroy(shared));
+    CHECK_OK(cordon_memory_destroy(plain));
+}
+
 TEST(wait_on_unshared_memory_is_refused_and_notify_wakes_none) {
     cordon_memory m = make_memory(false);
     uint32_t r = 99;

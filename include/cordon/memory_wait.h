@@ -9,10 +9,11 @@
  *           0 is never spurious: it means a notify chose this waiter.
  *   notify: wakes up to count waiters of addr, oldest first (FIFO), and reports how many it woke.
  *           With nobody waiting it returns 0 without any system call.
- * Traps become statuses (nothing else happens): a memory that is not shared → CORDON_WRONG_STATE for
- * wait (a notify on it is valid and wakes 0, after the alignment and bounds checks); an address not a
- * multiple of the width → CORDON_MISALIGNED; a word not inside the memory → CORDON_OUT_OF_BOUNDS; a
- * destroyed memory → CORDON_STALE.
+ * Traps become statuses (nothing else happens), checked in this order: a destroyed memory or a handle
+ * never issued (0 included) → CORDON_STALE; a NULL result_out (wait) → CORDON_INVALID_ARGUMENT; a
+ * memory that is not shared → CORDON_WRONG_STATE for wait (a notify on it is valid and wakes 0, after
+ * the alignment and bounds checks); an address not a multiple of the width → CORDON_MISALIGNED; a word
+ * not inside the memory → CORDON_OUT_OF_BOUNDS.
  *
  * Thread safety: any number of threads may wait and notify on any addresses concurrently. Destroying
  * the memory while threads wait on it is a caller error (wake them first). */

@@ -88,7 +88,7 @@ static cordon__handle_slot *slot_of_handle(cordon__handle_table *t, uint64_t han
 }
 
 cordon_status cordon__handle_claim(cordon__handle_table *t, uint64_t handle, void **object_out) {
-    if (t == NULL || object_out == NULL || handle == 0) {
+    if (t == NULL || object_out == NULL) {
         return CORDON_INVALID_ARGUMENT;
     }
     lock(t);
@@ -131,6 +131,9 @@ void cordon__handle_finish(cordon__handle_table *t, uint64_t handle) {
 }
 
 cordon_status cordon__handle_remove(cordon__handle_table *t, uint64_t handle, void **object_out) {
+    if (object_out == NULL) {
+        return CORDON_INVALID_ARGUMENT;
+    }
     void *object = NULL;
     cordon_status st = cordon__handle_claim(t, handle, &object);
     if (st != CORDON_OK) {

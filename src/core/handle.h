@@ -7,8 +7,9 @@
  *     bit 63..56 kind tag (nonzero) | bit 55..24 generation (32 bits) | bit 23..0 slot index
  *
  * Removing the object bumps the slot's generation, so every later lookup or removal with the old handle
- * returns CORDON_STALE, without touching freed memory. A handle of another kind, 0, or a value that was
- * never issued also gives CORDON_STALE (or CORDON_INVALID_ARGUMENT for 0). A slot's generation wraps
+ * returns CORDON_STALE, without touching freed memory. A handle of another kind, 0 (a handle never
+ * issued: slot 0 is never used) or any other value never issued also gives CORDON_STALE; only a NULL
+ * table or output pointer (an internal error) is CORDON_INVALID_ARGUMENT. A slot's generation wraps
  * after 2^32 reuses; a handle kept that long could alias a new object of the same kind.
  *
  * Destroying an object whose release can fail (unmapping memory) is two steps: cordon__handle_claim
@@ -58,13 +59,14 @@ typedef struct cordon__handle_table {
  * allocated, CORDON_LIMIT_EXCEEDED when 2^24 - 1 objects of the kind are live. */
 cordon_status cordon__handle_insert(cordon__handle_table *t, void *object, uint64_t *handle_out);
 
-/* The object of a live handle. CORDON_INVALID_ARGUMENT for 0, CORDON_STALE for anything not live
- * (destroyed, being destroyed, another kind, never issued).
+/* The object of a live handle. CORDON_STALE for anything not live (0, destroyed, being destroyed,
+ * another kind, never issued); CORDON_INVALID_ARGUMENT only for a NULL t or object_out.
  * Inline: it is on the path of every access to a linear memory. */
 static inline cordon_status cordon__handle_lookup(cordon__handle_table *t, uint64_t handle, void **object_out) {
-    if (t == NULL || object_out == NULL || handle == 0) {
+    if (t == NULL || object_out == NULL) {
         return CORDON_INVALID_ARGUMENT;
     }
+    /* Handle 0 has index 0, which is never issued: it fails the check below as CORDON_STALE. */
     uint32_t index = (uint32_t)(handle & ((UINT64_C(1) << 24) - 1u));
     if ((uint8_t)(handle >> 56) != t->kind || index == 0) {
         return CORDON_STALE;
@@ -93,7 +95,7 @@ static inline cordon_status cordon__handle_lookup(cordon__handle_table *t, uint6
 }
 
 /* Marks a live handle closing and hands back its object: lookups and claims now give CORDON_STALE.
- * Follow with cordon__handle_finish or cordon__handle_unclaim. */
+ * Follow with cordon__handle_finish or cordon__handle_unclaim. Statuses as cordon__handle_lookup. */
 cordon_status cordon__handle_claim(cordon__handle_table *t, uint64_t handle, void **object_out);
 
 /* Makes a claimed handle live again (the object's release failed and it stays usable). */
@@ -103,7 +105,8 @@ void cordon__handle_unclaim(cordon__handle_table *t, uint64_t handle);
 void cordon__handle_finish(cordon__handle_table *t, uint64_t handle);
 
 /* Claim and finish in one step, for objects whose destruction cannot fail: removes a live handle and
- * hands back its object (which the caller then destroys). A second removal gives CORDON_STALE. */
+ * hands back its object (which the caller then destroys). A second removal, or handle 0, gives
+ * CORDON_STALE. */
 cordon_status cordon__handle_remove(cordon__handle_table *t, uint64_t handle, void **object_out);
 
 #endif /* CORDON_CORE_HANDLE_H */

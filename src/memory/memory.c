@@ -401,13 +401,14 @@ static cordon_status atomic_prepare(cordon_memory m, uint64_t addr, unsigned wid
     return atomic_range(o, addr, width, ptr_out);
 }
 
-cordon_status cordon__memory_atomic_word(cordon_memory m, uint64_t addr, unsigned width, void **word_out) {
+cordon_status cordon__memory_atomic_word(cordon_memory m, uint64_t addr, unsigned width, bool args_ok,
+                                         void **word_out) {
     memory_obj *o = NULL;
     cordon_status st = memory_of(m, &o);
     if (st != CORDON_OK) {
         return st;
     }
-    if ((width != 4 && width != 8) || word_out == NULL) {
+    if ((width != 4 && width != 8) || word_out == NULL || !args_ok) {
         return CORDON_INVALID_ARGUMENT;
     }
     if (!o->shared) {

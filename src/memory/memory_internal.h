@@ -11,10 +11,12 @@
 #include "cordon/status.h"
 
 /* The address of the width-byte word (width 4 or 8) at addr of the shared memory m, for futex-style
- * waiting. Checks, in order: the handle (CORDON_STALE), width (CORDON_INVALID_ARGUMENT), that m is
- * shared (CORDON_WRONG_STATE), natural alignment (CORDON_MISALIGNED), bounds (CORDON_OUT_OF_BOUNDS).
- * The word stays valid until m is destroyed: the memory never moves and never shrinks. */
-cordon_status cordon__memory_atomic_word(cordon_memory m, uint64_t addr, unsigned width, void **word_out);
+ * waiting. Checks, in order: the handle (CORDON_STALE), width, word_out and the caller's own
+ * arguments (args_ok false: CORDON_INVALID_ARGUMENT), that m is shared (CORDON_WRONG_STATE), natural
+ * alignment (CORDON_MISALIGNED), bounds (CORDON_OUT_OF_BOUNDS). The word stays valid until m is
+ * destroyed: the memory never moves and never shrinks. */
+cordon_status cordon__memory_atomic_word(cordon_memory m, uint64_t addr, unsigned width, bool args_ok,
+                                         void **word_out);
 
 /* The name the reservation p gave the OS at reserve ("cordon" or "cordon:<name>"), whether or not
  * the kernel accepted it (cordon_pages_info().named says that), copied NUL-terminated into

@@ -81,11 +81,9 @@ static bool word_equals(const void *word, unsigned width, uint64_t expected) {
 
 static cordon_status atomic_wait(cordon_memory m, uint64_t addr, unsigned width, uint64_t expected, int64_t timeout_ns,
                                  uint32_t *result_out) {
-    if (result_out == NULL) {
-        return CORDON_INVALID_ARGUMENT;
-    }
     void *word = NULL;
-    cordon_status st = cordon__memory_atomic_word(m, addr, width, &word);
+    /* A NULL result_out is INVALID_ARGUMENT after the handle check (a stale handle is STALE first). */
+    cordon_status st = cordon__memory_atomic_word(m, addr, width, result_out != NULL, &word);
     if (st != CORDON_OK) {
         return st;
     }
@@ -145,7 +143,7 @@ cordon_status cordon_memory_atomic_wait64(cordon_memory m, uint64_t addr, uint64
 
 cordon_status cordon_memory_atomic_notify(cordon_memory m, uint64_t addr, uint32_t count, uint32_t *woken_out) {
     void *word = NULL;
-    cordon_status st = cordon__memory_atomic_word(m, addr, 4, &word);
+    cordon_status st = cordon__memory_atomic_word(m, addr, 4, true, &word);
     if (st == CORDON_WRONG_STATE) {
         /* Not shared: nobody can wait on it, so notify wakes 0 — after the same alignment and bounds
          * checks a shared memory gets (an atomic load performs exactly those). */
