@@ -772,7 +772,7 @@ TEST(failed_decommit_keeps_read_only_pages_read_only) {
     CHECK_OK(cordon_pages_release(p));
 }
 
-TEST(protect_map_allocation_failure_fails_before_any_system_call) {
+TEST(protect_bookkeeping_allocation_failure_fails_before_any_system_call) {
     require_fault_injection();
     uint64_t pg = os_page();
     cordon_pages p = reserve(MIB, MIB, 0);
@@ -783,17 +783,188 @@ TEST(protect_map_allocation_failure_fails_before_any_system_call) {
     CHECK_EQ_U64(cordon__fault_calls(CORDON__CALL_MPROTECT), 0);
     cordon__fault_stop();
     CHECK_ACCESS(b, CORDON_PAGES_READ_WRITE);
-    CHECK_OK(cordon_pages_protect(p, 0, pg, CORDON_PAGES_READ));
-    /* reaching further grows the map: the same clean failure */
+    /* read-write with nothing restricted needs no bookkeeping at all */
     cordon__fault_reset();
-    CHECK_OK(cordon__fault_arm(CORDON__CALL_MALLOC, 1, 1, ENOMEM));
-    CHECK_STATUS(cordon_pages_protect(p, 64 * pg, pg, CORDON_PAGES_NONE), CORDON_OUT_OF_MEMORY);
-    CHECK_EQ_U64(cordon__fault_calls(CORDON__CALL_MPROTECT), 0);
-    /* read-write needs no map */
-    CHECK_OK(cordon_pages_protect(p, 64 * pg, pg, CORDON_PAGES_READ_WRITE));
+    CHECK_OK(cordon__fault_arm(CORDON__CALL_MALLOC, 1, UINT64_MAX, ENOMEM));
+    CHECK_OK(cordon_pages_protect(p, 0, pg, CORDON_PAGES_READ_WRITE));
     cordon__fault_stop();
+    /* Separate read-only pages 0, 2, 4…: each is a run of its own, so the list grows now and then.
+     * Every growth that fails is refused before the system call and changes nothing. */
+    uint64_t refused = 0;
+    for (uint64_t i = 0; i < 40; i++) {
+        uint64_t off = 2 * i * pg;
+        uint64_t runs_before = 0, bytes_before = 0, runs = 0, bytes = 0;
+        CHECK_OK(cordon__pages_access_bookkeeping(p, &runs_before, &bytes_before));
+        cordon__fault_reset();
+        CHECK_OK(cordon__fault_arm(CORDON__CALL_MALLOC, 1, 1, ENOMEM));
+        cordon_status st = cordon_pages_protect(p, off, pg, CORDON_PAGES_READ);
+        uint64_t mprotects = cordon__fault_calls(CORDON__CALL_MPROTECT);
+        cordon__fault_stop();
+        if (st == CORDON_OUT_OF_MEMORY) {
+            refused++;
+            CHECK_EQ_U64(mprotects, 0);
+            CHECK_OK(cordon__pages_access_bookkeeping(p, &runs, &bytes));
+            CHECK_EQ_U64(runs, runs_before);
+            CHECK_EQ_U64(bytes, bytes_before);
+            CHECK_ACCESS(b + off, CORDON_PAGES_READ_WRITE);
+            CHECK_OK(cordon_pages_protect(p, off, pg, CORDON_PAGES_READ));
+        } else {
+            CHECK_OK(st);
+        }
+        CHECK_OK(cordon__pages_access_bookkeeping(p, &runs, &bytes));
+        CHECK_EQ_U64(runs, i + 1);
+    }
+    CHECK(refused >= 3); /* the first allocation and at least two growths */
     CHECK_ACCESS(b, CORDON_PAGES_READ);
-    CHECK_ACCESS(b + 64 * pg, CORDON_PAGES_READ_WRITE);
+    CHECK_ACCESS(b + pg, CORDON_PAGES_READ_WRITE);
+    CHECK_ACCESS(b + 78 * pg, CORDON_PAGES_READ);
+    CHECK_OK(cordon_pages_release(p));
+}
+
+/* Resident set size in bytes, from /proc/self/statm. */
+static uint64_t rss_bytes(void) {
+    FILE *f = fopen("/proc/self/statm", "r");
+    CHECK(f != NULL);
+    unsigned long long size = 0, resident = 0;
+    int n = fscanf(f, "%llu %llu", &size, &resident);
+    fclose(f);
+    CHECK(n == 2);
+    return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+TEST(protect_at_the_end_of_an_8_tib_commit_keeps_its_bookkeeping_small) {
+    uint64_t pg = os_page();
+    const uint64_t size = UINT64_C(1) << 43;
+    /* Committing only makes the range read-write (MAP_NORESERVE: no commit charge); nothing is
+     * touched, so the commit costs address space, not memory. */
+    cordon_pages_options o = {.reserve_bytes = size, .commit_bytes = size};
+    cordon_pages p = {0};
+    cordon_status st = cordon_pages_reserve(&o, &p);
+    if (st == CORDON_OUT_OF_MEMORY) {
+        SKIP("this environment refuses 8 TiB of address space");
+    }
+    CHECK_OK(st);
+    uint8_t *b = base_of(p);
+    uint64_t rss_before = rss_bytes();
+    CHECK_OK(cordon_pages_protect(p, size - pg, pg, CORDON_PAGES_NONE));
+    CHECK_OK(cordon_pages_protect(p, size / 2, pg, CORDON_PAGES_READ));
+    uint64_t rss_after = rss_bytes();
+    uint64_t runs = 0, bytes = 0;
+    CHECK_OK(cordon__pages_access_bookkeeping(p, &runs, &bytes));
+    CHECK_EQ_U64(runs, 2);
+    CHECK_MSG(bytes <= 1024, "bookkeeping of 2 runs takes %llu bytes", (unsigned long long)bytes);
+    /* A byte per page would be 2 GiB here; allow for unrelated noise only. */
+    CHECK_MSG(rss_after < rss_before + 16 * MIB, "RSS grew from %llu to %llu bytes",
+              (unsigned long long)rss_before, (unsigned long long)rss_after);
+    CHECK_ACCESS(b + size - pg, CORDON_PAGES_NONE);
+    CHECK_ACCESS(b + size - 2 * pg, CORDON_PAGES_READ_WRITE);
+    CHECK_ACCESS(b + size / 2, CORDON_PAGES_READ);
+    /* The whole 8 TiB made read-write again: no run left. */
+    CHECK_OK(cordon_pages_protect(p, 0, size, CORDON_PAGES_READ_WRITE));
+    CHECK_OK(cordon__pages_access_bookkeeping(p, &runs, &bytes));
+    CHECK_EQ_U64(runs, 0);
+    CHECK_ACCESS(b + size - pg, CORDON_PAGES_READ_WRITE);
+    CHECK_OK(cordon_pages_release(p));
+}
+
+/* The access of each of n pages from base, as /proc/self/maps shows it. */
+static void maps_access(const uint8_t *base, uint64_t pg, uint64_t n, cordon_pages_access *out) {
+    for (uint64_t i = 0; i < n; i++) {
+        out[i] = (cordon_pages_access)99;
+    }
+    FILE *f = fopen("/proc/self/maps", "r");
+    CHECK(f != NULL);
+    char line[512];
+    uintptr_t lo = (uintptr_t)base, hi = (uintptr_t)base + n * pg;
+    while (fgets(line, sizeof line, f) != NULL) {
+        unsigned long long start = 0, end = 0;
+        char perms[8] = {0};
+        if (sscanf(line, "%llx-%llx %7s", &start, &end, perms) != 3 || end <= lo || start >= hi) {
+            continue;
+        }
+        cordon_pages_access a = perms[0] != 'r' ? CORDON_PAGES_NONE
+                                : perms[1] == 'w' ? CORDON_PAGES_READ_WRITE
+                                                  : CORDON_PAGES_READ;
+        for (uint64_t i = 0; i < n; i++) {
+            uintptr_t at = lo + (uintptr_t)(i * pg);
+            if (at >= start && at < end) {
+                out[i] = a;
+            }
+        }
+    }
+    fclose(f);
+}
+
+/* Runs of equal access among the n model pages, and how many of them are restricted. */
+static uint64_t model_runs(const cordon_pages_access *m, uint64_t n, uint64_t *restricted) {
+    uint64_t runs = 0;
+    *restricted = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        if (i == 0 || m[i] != m[i - 1]) {
+            runs++;
+            if (m[i] != CORDON_PAGES_READ_WRITE) {
+                (*restricted)++;
+            }
+        }
+    }
+    return runs;
+}
+
+TEST(random_protects_and_decommits_keep_the_run_list_exact) {
+    enum { N = 48 };
+    uint64_t pg = os_page();
+    uint64_t seed = cordon_test_seed();
+    cordon_pages p = reserve(N * pg, N * pg, 0);
+    uint8_t *b = base_of(p);
+    cordon_pages_access model[N];
+    cordon_pages_access seen[N];
+    for (int i = 0; i < N; i++) {
+        model[i] = CORDON_PAGES_READ_WRITE;
+    }
+    uint64_t committed_pages = N;
+    bool faults = cordon__fault_available();
+    for (int step = 0; step < 400; step++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        uint64_t x = seed >> 16;
+        if (x % 16 == 0 && committed_pages > 0) {
+            uint64_t keep = (x >> 8) % committed_pages;
+            CHECK_OK(cordon_pages_decommit(p, keep * pg));
+            CHECK_OK(cordon_pages_commit(p, committed_pages * pg)); /* back, read-write */
+            for (uint64_t i = keep; i < committed_pages; i++) {
+                model[i] = CORDON_PAGES_READ_WRITE;
+            }
+        } else {
+            uint64_t first = (x >> 8) % N;
+            uint64_t len = 1 + (x >> 20) % (N - first);
+            cordon_pages_access a = (cordon_pages_access)((x >> 30) % 3);
+            CHECK_OK(cordon_pages_protect(p, first * pg, len * pg, a));
+            for (uint64_t i = first; i < first + len; i++) {
+                model[i] = a;
+            }
+        }
+        uint64_t restricted = 0;
+        uint64_t all_runs = model_runs(model, N, &restricted);
+        uint64_t runs = 0, bytes = 0;
+        CHECK_OK(cordon__pages_access_bookkeeping(p, &runs, &bytes));
+        CHECK_MSG(runs == restricted, "step %d: %llu runs recorded, the model has %llu", step,
+                  (unsigned long long)runs, (unsigned long long)restricted);
+        if (faults && step % 8 == 0) {
+            /* A protect of everything that the OS refuses after applying it: put back from the runs,
+             * one mprotect per run of equal access. */
+            CHECK(mprotect(b, N * pg, PROT_READ | PROT_WRITE) == 0);
+            cordon__fault_reset();
+            CHECK_OK(cordon__fault_arm(CORDON__CALL_MPROTECT, 1, 1, ENOMEM));
+            CHECK_STATUS(cordon_pages_protect(p, 0, N * pg, CORDON_PAGES_NONE), CORDON_OUT_OF_MEMORY);
+            CHECK_EQ_U64(cordon__fault_calls(CORDON__CALL_MPROTECT), 1 + all_runs);
+            cordon__fault_stop();
+            CHECK(!degraded(p));
+        }
+        maps_access(b, pg, N, seen);
+        for (int i = 0; i < N; i++) {
+            CHECK_MSG(seen[i] == model[i], "step %d: page %d has access %d, want %d", step, i, (int)seen[i],
+                      (int)model[i]);
+        }
+    }
     CHECK_OK(cordon_pages_release(p));
 }
 

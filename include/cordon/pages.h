@@ -153,11 +153,13 @@ CORDON_API CORDON_NODISCARD cordon_status cordon_pages_discard(cordon_pages p, u
 
 /* Sets the access of [offset, offset + len) inside the committed prefix (the committed size does not
  * change; decommit and commit do that). len 0 is a no-op. Pages decommitted and committed again are
- * read-write. The first protect that restricts access allocates a map of one byte per OS page (of
- * the committed prefix up to the range's end), so that a failure can be undone exactly.
+ * read-write. So that a failure can be undone exactly, the reservation keeps a list of its
+ * restricted ranges (NONE or READ), merged where equal neighbours touch: its size grows with the
+ * number of distinct ranges (about 24 bytes each), never with the size of the commit, so a protect
+ * near the end of a terabyte commit allocates a few hundred bytes.
  * Errors: INVALID_ARGUMENT (unaligned or unknown access), OVERFLOW, OUT_OF_BOUNDS, OUT_OF_MEMORY (the
- * map could not be allocated: no system call made), WRONG_STATE (degraded), OS statuses (every page
- * keeps exactly the access it had, also when the kernel applied part of the change). */
+ * list could not grow: no system call made, nothing changed), WRONG_STATE (degraded), OS statuses
+ * (every page keeps exactly the access it had, also when the kernel applied part of the change). */
 CORDON_API CORDON_NODISCARD cordon_status cordon_pages_protect(cordon_pages p, uint64_t offset, uint64_t len,
                                                                cordon_pages_access access);
 

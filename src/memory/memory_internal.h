@@ -24,4 +24,9 @@ cordon_status cordon__memory_atomic_word(cordon_memory m, uint64_t addr, unsigne
  * For tests on kernels that cannot name mappings. */
 cordon_status cordon__pages_os_name(cordon_pages p, char *buf, size_t len);
 
+/* The restricted runs of the reservation p (see region.h) and the bytes allocated to record them.
+ * CORDON_STALE, INVALID_ARGUMENT (NULL outputs). For tests: the bookkeeping stays proportional to the
+ * number of distinct protected ranges. */
+cordon_status cordon__pages_access_bookkeeping(cordon_pages p, uint64_t *runs_out, uint64_t *bytes_out);
+
 #endif /* CORDON_MEMORY_INTERNAL_H */

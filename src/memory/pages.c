@@ -199,3 +199,16 @@ cordon_status cordon__pages_os_name(cordon_pages p, char *buf, size_t len) {
     memcpy(buf, r->os_name, n + 1u);
     return CORDON_OK;
 }
+
+cordon_status cordon__pages_access_bookkeeping(cordon_pages p, uint64_t *runs_out, uint64_t *bytes_out) {
+    cordon__region *r = NULL;
+    cordon_status st = region_of(p, &r);
+    if (st != CORDON_OK) {
+        return st;
+    }
+    if (runs_out == NULL || bytes_out == NULL) {
+        return CORDON_INVALID_ARGUMENT;
+    }
+    cordon__region_access_bookkeeping(r, runs_out, bytes_out);
+    return CORDON_OK;
+}

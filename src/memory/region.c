@@ -64,66 +64,119 @@ static cordon__sys_prot prot_of(cordon_pages_access access) {
     }
 }
 
-static uint8_t access_at(const cordon__region *r, uint64_t page) {
-    return page < r->map_pages ? r->access_map[page] : (uint8_t)CORDON_PAGES_READ_WRITE;
+/* The index of the first run that ends after `page` (run_count when none). Lock held. */
+static uint64_t first_run_ending_after(const cordon__region *r, uint64_t page) {
+    uint64_t lo = 0;
+    uint64_t hi = r->run_count;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2u;
+        if (r->runs[mid].end <= page) {
+            lo = mid + 1u;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
 }
 
-/* Records `access` for pages [first, end) (lock held; the map covers them or access is READ_WRITE). */
-static void record_access(cordon__region *r, uint64_t first, uint64_t end, cordon_pages_access access) {
-    if (end > r->map_pages) {
-        end = r->map_pages; /* pages past the map are READ_WRITE already */
-    }
-    if (first < end) {
-        memset(r->access_map + first, (int)access, (size_t)(end - first));
-    }
-}
-
-/* Makes the map cover pages [0, end_page) (lock held). Allocation happens here, before any system call
- * of the operation, so running out of memory fails the operation with nothing changed. */
-static cordon_status cover_pages(cordon__region *r, uint64_t end_page) {
-    if (end_page <= r->map_pages) {
+/* Makes room for one set_access of a restriction, which adds at most two runs (one run split in
+ * three). Called before any system call of the operation, so running out of memory fails it with
+ * nothing changed. Lock held. */
+static cordon_status reserve_runs(cordon__region *r) {
+    if (r->run_count + 2u <= r->run_capacity) {
         return CORDON_OK;
     }
-    uint64_t total = r->reserved / r->os_page;
-    uint64_t n = r->map_pages > total / 2u ? total : r->map_pages * 2u;
-    if (n < end_page) {
-        n = end_page;
-    }
-    if (n > (uint64_t)SIZE_MAX) {
+    /* run_count <= committed pages < 2^52, so doubling cannot wrap; the byte size is checked. */
+    uint64_t cap = r->run_capacity == 0 ? 8u : r->run_capacity * 2u;
+    if (cap > (uint64_t)SIZE_MAX / sizeof(cordon__access_run)) {
         return CORDON_OUT_OF_MEMORY;
     }
     void *block = NULL;
-    cordon_status st = cordon__sys_alloc((size_t)n, &block);
+    cordon_status st = cordon__sys_alloc((size_t)cap * sizeof(cordon__access_run), &block);
     if (st != CORDON_OK) {
         return st;
     }
-    uint8_t *map = (uint8_t *)block;
-    if (r->map_pages != 0) {
-        memcpy(map, r->access_map, (size_t)r->map_pages);
+    if (r->run_count != 0) {
+        memcpy(block, r->runs, (size_t)r->run_count * sizeof(cordon__access_run));
     }
-    memset(map + r->map_pages, (int)CORDON_PAGES_READ_WRITE, (size_t)(n - r->map_pages));
-    cordon__sys_free(r->access_map);
-    r->access_map = map;
-    r->map_pages = n;
+    cordon__sys_free(r->runs);
+    r->runs = (cordon__access_run *)block;
+    r->run_capacity = cap;
     return CORDON_OK;
 }
 
+/* Records `access` for pages [first, end) (first < end), keeping the run invariants of region.h.
+ * Needs room for two more runs (reserve_runs), except when making read-write a range that reaches
+ * past every run (decommit: runs end at or before `committed`), which never adds one. Lock held. */
+static void set_access(cordon__region *r, uint64_t first, uint64_t end, cordon_pages_access access) {
+    if (r->runs == NULL) {
+        return; /* no run yet, so access is READ_WRITE: reserve_runs ran before any restriction */
+    }
+    cordon__access_run *runs = r->runs;
+    uint64_t i = first_run_ending_after(r, first);
+    uint64_t j = i;
+    while (j < r->run_count && runs[j].first < end) {
+        j++;
+    }
+    /* runs[i, j) overlap [first, end): they are replaced by what is left of the first and the last
+     * outside the range, and the range itself unless it becomes read-write. */
+    cordon__access_run piece[3];
+    uint64_t k = 0;
+    if (i < j && runs[i].first < first) {
+        piece[k++] = (cordon__access_run){runs[i].first, first, runs[i].access};
+    }
+    if (access != CORDON_PAGES_READ_WRITE) {
+        piece[k++] = (cordon__access_run){first, end, (uint8_t)access};
+    }
+    if (i < j && runs[j - 1u].end > end) {
+        piece[k++] = (cordon__access_run){end, runs[j - 1u].end, runs[j - 1u].access};
+    }
+    if (k > j - i && r->run_count + (k - (j - i)) > r->run_capacity) {
+        return; /* unreachable: callers reserved room (see above) */
+    }
+    uint64_t tail = r->run_count - j;
+    if (tail != 0 && k != j - i) {
+        memmove(&runs[i + k], &runs[j], (size_t)tail * sizeof *runs);
+    }
+    for (uint64_t n = 0; n < k; n++) {
+        runs[i + n] = piece[n];
+    }
+    r->run_count = r->run_count - (j - i) + k;
+    /* Only the new pieces and their two neighbours can now touch with equal access. */
+    uint64_t p = i > 0 ? i - 1u : 0;
+    uint64_t stop = i + k + 1u;
+    while (p + 1u < r->run_count && p + 1u < stop) {
+        if (runs[p].end == runs[p + 1u].first && runs[p].access == runs[p + 1u].access) {
+            runs[p].end = runs[p + 1u].end;
+            uint64_t after = r->run_count - (p + 2u);
+            if (after != 0) {
+                memmove(&runs[p + 1u], &runs[p + 2u], (size_t)after * sizeof *runs);
+            }
+            r->run_count--;
+            stop--;
+        } else {
+            p++;
+        }
+    }
+}
+
 /* After a failed mprotect of pages [first, end): puts every page back to its recorded access, one
- * mprotect per run of equal access. A run that cannot be put back is made PROT_NONE instead (never
- * wider than before or than what was asked) and the region is marked degraded; returns false then.
- * Lock held. */
+ * mprotect per run of equal access (the gaps between runs are read-write). A run that cannot be put
+ * back is made PROT_NONE instead (never wider than before or than what was asked) and the region is
+ * marked degraded; returns false then. Lock held. */
 static bool restore_access(cordon__region *r, uint64_t first, uint64_t end) {
     bool whole = true;
     uint64_t p = first;
+    uint64_t i = first_run_ending_after(r, first);
     while (p < end) {
-        uint8_t a = access_at(r, p);
-        uint64_t q = p + 1u;
-        if (p >= r->map_pages) {
-            q = end;
-        } else {
-            while (q < end && access_at(r, q) == a) {
-                q++;
-            }
+        uint8_t a = (uint8_t)CORDON_PAGES_READ_WRITE;
+        uint64_t q = end;
+        if (i < r->run_count && r->runs[i].first <= p) {
+            a = r->runs[i].access;
+            q = r->runs[i].end < end ? r->runs[i].end : end;
+            i++;
+        } else if (i < r->run_count && r->runs[i].first < end) {
+            q = r->runs[i].first;
         }
         uint8_t *addr = r->base + p * r->os_page;
         size_t len = (size_t)((q - p) * r->os_page);
@@ -248,8 +301,9 @@ cordon_status cordon__region_reserve(cordon__region *r, const cordon_pages_optio
     r->guard_after = guard_after;
     r->page_size = page_size;
     r->os_page = os_page;
-    r->access_map = NULL;
-    r->map_pages = 0;
+    r->runs = NULL;
+    r->run_count = 0;
+    r->run_capacity = 0;
     r->named = named;
     r->huge = huge;
     atomic_store_explicit(&r->degraded, false, memory_order_relaxed);
@@ -347,8 +401,9 @@ cordon_status cordon__region_decommit(cordon__region *r, uint64_t keep) {
             }
         }
         if (st == CORDON_OK) {
-            /* Committing these pages again makes them read-write. */
-            record_access(r, keep / r->os_page, old / r->os_page, CORDON_PAGES_READ_WRITE);
+            /* Committing these pages again makes them read-write. The range reaches `old`, past every
+             * run, so this only drops or shortens runs: no room needed. */
+            set_access(r, keep / r->os_page, old / r->os_page, CORDON_PAGES_READ_WRITE);
             atomic_store_explicit(&r->committed, keep, memory_order_release);
         }
     }
@@ -393,14 +448,15 @@ cordon_status cordon__region_protect(cordon__region *r, uint64_t offset, uint64_
     }
     uint64_t first_page = offset / r->os_page;
     uint64_t end_page = first_page + len / r->os_page;
-    if (st == CORDON_OK && len != 0 && access != CORDON_PAGES_READ_WRITE) {
-        /* Pages past the map are read-write, so only a restriction needs the map to reach them. */
-        st = cover_pages(r, end_page);
+    if (st == CORDON_OK && len != 0 && (access != CORDON_PAGES_READ_WRITE || r->run_count != 0)) {
+        /* Room for the record before the system call: a failure to allocate changes nothing. With no
+         * restricted page at all, read-write is recorded by doing nothing. */
+        st = reserve_runs(r);
     }
     if (st == CORDON_OK && len != 0) {
         st = cordon__sys_pages_protect(r->base + offset, (size_t)len, prot_of(access));
         if (st == CORDON_OK) {
-            record_access(r, first_page, end_page, access);
+            set_access(r, first_page, end_page, access);
         } else {
             /* Linux may have applied the change to a prefix of the range (widening it, for a
              * read-write request): put back exactly what each page had. */
@@ -416,11 +472,19 @@ cordon_status cordon__region_protect(cordon__region *r, uint64_t offset, uint64_
 cordon_status cordon__region_release(cordon__region *r) {
     cordon_status st = cordon__sys_pages_release(r->map, (size_t)r->map_len);
     if (st == CORDON_OK) {
-        cordon__sys_free(r->access_map);
-        r->access_map = NULL;
-        r->map_pages = 0;
+        cordon__sys_free(r->runs);
+        r->runs = NULL;
+        r->run_count = 0;
+        r->run_capacity = 0;
     }
     return st;
+}
+
+void cordon__region_access_bookkeeping(cordon__region *r, uint64_t *runs_out, uint64_t *bytes_out) {
+    lock(r);
+    *runs_out = r->run_count;
+    *bytes_out = r->run_capacity * sizeof(cordon__access_run);
+    unlock(r);
 }
 
 bool cordon__region_degraded(const cordon__region *r) {

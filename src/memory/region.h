@@ -8,11 +8,13 @@
  *   - [base, base + committed) has been committed; [base + committed, base + reserved) is PROT_NONE;
  *   - every size is a multiple of os_page, and guard_before + reserved + guard_after = map_len with no
  *     overflow (checked at reserve);
- *   - access_map[i] (i < map_pages) is the access (a cordon_pages_access value) of OS page i of the
- *     usable range when it is committed; a page at or past map_pages, and every page at or past
- *     `committed`, is READ_WRITE in this sense (what committing it gives). The map is allocated on the
- *     first protect that restricts access and grows when a later one reaches further, so a failed
- *     protect or decommit can put back exactly the access each page had;
+ *   - runs[0 .. run_count) lists the committed pages whose access is restricted (NONE or READ), as
+ *     maximal runs of equal access in OS pages: sorted, disjoint, each inside [0, committed / os_page),
+ *     and two runs that touch have different access. Every other page is READ_WRITE (what committing
+ *     it gives). The list costs one entry per distinct restricted range, never one byte per page, so a
+ *     protect at the end of a huge commit stays small; a failed protect or decommit puts back exactly
+ *     the access each page had from it. run_capacity >= run_count; the array grows (doubling) before
+ *     the system calls of a protect, so running out of memory fails the protect with nothing changed;
  *   - degraded: a rollback system call failed, so the access of some pages is not what the above
  *     says (see pages.h, "Degraded"). Then every change of committed size or access is refused.
  * `committed` only changes under the lock, and only after the system calls that back the change have
@@ -29,6 +31,13 @@
 #include "cordon/status.h"
 #include "cordon/sync.h"
 
+/* Pages [first, end) (OS pages from base) have access `access` (NONE or READ). */
+typedef struct cordon__access_run {
+    uint64_t first;
+    uint64_t end;
+    uint8_t access;
+} cordon__access_run;
+
 typedef struct cordon__region {
     uint8_t *map;
     uint64_t map_len;
@@ -39,8 +48,9 @@ typedef struct cordon__region {
     uint64_t guard_after;
     uint64_t page_size;
     uint64_t os_page;
-    uint8_t *access_map; /* guarded by lock; NULL until needed */
-    uint64_t map_pages;
+    struct cordon__access_run *runs; /* guarded by lock; NULL until the first restriction */
+    uint64_t run_count;
+    uint64_t run_capacity;
     bool named;
     bool huge;
     _Atomic bool degraded; /* set under lock, read lock-free by info queries */
@@ -67,9 +77,13 @@ cordon_status cordon__region_decommit(cordon__region *r, uint64_t keep);
 cordon_status cordon__region_discard(cordon__region *r, uint64_t offset, uint64_t len);
 cordon_status cordon__region_protect(cordon__region *r, uint64_t offset, uint64_t len, cordon_pages_access access);
 
-/* Unmaps the whole region and frees its access map. On failure the region is unchanged and still
+/* Unmaps the whole region and frees its run list. On failure the region is unchanged and still
  * owned. */
 cordon_status cordon__region_release(cordon__region *r);
+
+/* The number of restricted runs and the bytes allocated for them (for tests: the bookkeeping stays
+ * proportional to the number of distinct ranges). Takes the lock. */
+void cordon__region_access_bookkeeping(cordon__region *r, uint64_t *runs_out, uint64_t *bytes_out);
 
 /* A rollback failed (see the invariants): changes of committed size and access are refused. */
 bool cordon__region_degraded(const cordon__region *r);
