@@ -1,6 +1,8 @@
 /* The thread pool: every index exactly once, task errors reported, nesting, lifetimes. */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdatomic.h>
@@ -292,5 +294,331 @@ TEST(destroying_a_pool_from_a_task_nested_inside_it_is_refused) {
     CHECK_STATUS(nested_destroy_a, CORDON_WRONG_STATE);
     CHECK_OK(cordon_pool_destroy(pool_a));
     CHECK_OK(cordon_pool_destroy(pool_b));
+    alarm(0);
+}
+
+TEST(handle_zero_is_stale) {
+    cordon_pool zero = {0};
+    unsigned size = 0;
+    CHECK_STATUS(cordon_pool_size(zero, &size), CORDON_STALE);
+    CHECK_STATUS(cordon_pool_parallel_for(zero, 0, 4, 1, count_one, NULL), CORDON_STALE);
+    CHECK_STATUS(cordon_pool_destroy(zero), CORDON_STALE);
+}
+
+/* ---- destroy while a parallel-for is in flight --------------------------------------------------- */
+
+/* Two chunks of one index each, each waiting until both have started: the thread that called the
+ * parallel-for is stuck in one, so the other necessarily runs on a worker. */
+static atomic_int arrived;
+static atomic_uintptr_t caller_thread; /* pthread_self() of the thread that called the parallel-for */
+
+static void meet_the_other_chunk(void) {
+    atomic_fetch_add(&arrived, 1);
+    while (atomic_load(&arrived) < 2) {
+        sched_yield();
+    }
+}
+
+static bool on_a_worker(void) {
+    return (uintptr_t)pthread_self() != atomic_load(&caller_thread);
+}
+
+static cordon_status task_of_b_on_bs_worker_destroys_a(void *ctx, size_t i0, size_t i1) {
+    (void)ctx;
+    (void)i0;
+    (void)i1;
+    meet_the_other_chunk();
+    if (on_a_worker()) {
+        nested_destroy_a = cordon_pool_destroy(pool_a);
+    }
+    return CORDON_OK;
+}
+
+static cordon_status task_of_a_runs_b_on_two_threads(void *ctx, size_t i0, size_t i1) {
+    (void)ctx;
+    (void)i0;
+    (void)i1;
+    atomic_store(&caller_thread, (uintptr_t)pthread_self());
+    atomic_store(&arrived, 0);
+    return cordon_pool_parallel_for(pool_b, 0, 2, 1, task_of_b_on_bs_worker_destroys_a, NULL);
+}
+
+TEST(destroying_a_pool_from_another_pools_worker_nested_inside_it_is_refused) {
+    alarm(120);
+    CHECK_OK(cordon_pool_create(2, &pool_a));
+    CHECK_OK(cordon_pool_create(2, &pool_b));
+    for (int round = 0; round < 20; round++) {
+        nested_destroy_a = CORDON_OK;
+        CHECK_OK(cordon_pool_parallel_for(pool_a, 0, 1, 1, task_of_a_runs_b_on_two_threads, NULL));
+        CHECK_STATUS(nested_destroy_a, CORDON_WRONG_STATE);
+        check_exactly_once(pool_a, 100, 3); /* the refused destroy left A usable */
+    }
+    CHECK_OK(cordon_pool_destroy(pool_a));
+    CHECK_OK(cordon_pool_destroy(pool_b));
+    alarm(0);
+}
+
+static cordon_status own_worker_destroy_status;
+
+static cordon_status task_on_own_worker_destroys_its_pool(void *ctx, size_t i0, size_t i1) {
+    (void)ctx;
+    (void)i0;
+    (void)i1;
+    meet_the_other_chunk();
+    if (on_a_worker()) {
+        own_worker_destroy_status = cordon_pool_destroy(pool_a);
+    }
+    return CORDON_OK;
+}
+
+TEST(destroying_a_pool_from_its_own_worker_is_refused) {
+    alarm(120);
+    CHECK_OK(cordon_pool_create(2, &pool_a));
+    atomic_store(&caller_thread, (uintptr_t)pthread_self());
+    atomic_store(&arrived, 0);
+    own_worker_destroy_status = CORDON_OK;
+    CHECK_OK(cordon_pool_parallel_for(pool_a, 0, 2, 1, task_on_own_worker_destroys_its_pool, NULL));
+    CHECK_STATUS(own_worker_destroy_status, CORDON_WRONG_STATE);
+    CHECK_OK(cordon_pool_destroy(pool_a));
+    alarm(0);
+}
+
+static cordon_sem task_started = CORDON_SEM_INIT(0);
+static cordon_sem destroy_tried = CORDON_SEM_INIT(0);
+static cordon_status elsewhere_destroy_status;
+
+static cordon_status task_waits_for_a_destroy_elsewhere(void *ctx, size_t i0, size_t i1) {
+    (void)ctx;
+    (void)i0;
+    (void)i1;
+    cordon_status st = cordon_sem_post(&task_started);
+    return st != CORDON_OK ? st : cordon_sem_wait(&destroy_tried);
+}
+
+static void *destroy_once_the_task_runs(void *arg) {
+    (void)arg;
+    if (cordon_sem_wait(&task_started) == CORDON_OK) {
+        elsewhere_destroy_status = cordon_pool_destroy(pool_a);
+    }
+    return (void *)(intptr_t)cordon_sem_post(&destroy_tried);
+}
+
+TEST(destroying_a_pool_while_another_thread_is_in_its_parallel_for_is_refused) {
+    alarm(120);
+    CHECK_OK(cordon_pool_create(2, &pool_a));
+    elsewhere_destroy_status = CORDON_OK;
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, destroy_once_the_task_runs, NULL) == 0);
+    CHECK_OK(cordon_pool_parallel_for(pool_a, 0, 1, 1, task_waits_for_a_destroy_elsewhere, NULL));
+    void *posted = NULL;
+    CHECK(pthread_join(th, &posted) == 0);
+    CHECK_STATUS((cordon_status)(intptr_t)posted, CORDON_OK);
+    CHECK_STATUS(elsewhere_destroy_status, CORDON_WRONG_STATE);
+    check_exactly_once(pool_a, 100, 0);
+    CHECK_OK(cordon_pool_destroy(pool_a));
+    alarm(0);
+}
+
+/* ---- nesting several pools: no deadlock, every chunk exactly once ------------------------------- */
+
+/* A -> B -> A over two 2-thread pools: each task of A runs a parallel-for on B whose tasks run one on
+ * A. Blocking on a submit lock from inside a task deadlocked here: the main thread (inside A's task,
+ * holding A's lock) waiting for B's lock, A's worker (holding B's lock) waiting for B's worker to
+ * leave B's job, B's worker (inside B's task) waiting for A's lock. The tasks wait a bounded number of
+ * yields for their sibling chunk to start, so that the threads really overlap in every round. */
+static atomic_int aba_leaves, aba_outer_arrived, aba_middle_arrived;
+
+static void meet_or_give_up(atomic_int *arrived_count, int expected) {
+    atomic_fetch_add(arrived_count, 1);
+    for (int i = 0; i < 2000 && atomic_load(arrived_count) < expected; i++) {
+        sched_yield();
+    }
+}
+
+static cordon_status aba_leaf(void *ctx, size_t i0, size_t i1) {
+    (void)ctx;
+    atomic_fetch_add(&aba_leaves, (int)(i1 - i0));
+    return CORDON_OK;
+}
+
+static cordon_status aba_middle(void *ctx, size_t i0, size_t i1) {
+    (void)ctx;
+    for (size_t i = i0; i < i1; i++) {
+        meet_or_give_up(&aba_middle_arrived, 2);
+        cordon_status st = cordon_pool_parallel_for(pool_a, 0, 2, 1, aba_leaf, NULL);
+        if (st != CORDON_OK) {
+            return st;
+        }
+    }
+    return CORDON_OK;
+}
+
+static cordon_status aba_outer(void *ctx, size_t i0, size_t i1) {
+    (void)ctx;
+    for (size_t i = i0; i < i1; i++) {
+        meet_or_give_up(&aba_outer_arrived, 2);
+        cordon_status st = cordon_pool_parallel_for(pool_b, 0, 2, 1, aba_middle, NULL);
+        if (st != CORDON_OK) {
+            return st;
+        }
+    }
+    return CORDON_OK;
+}
+
+TEST(a_b_a_nesting_over_two_pools_does_not_deadlock) {
+    alarm(120); /* a deadlock ends the test by SIGALRM instead of hanging until the ctest timeout */
+    CHECK_OK(cordon_pool_create(2, &pool_a));
+    CHECK_OK(cordon_pool_create(2, &pool_b));
+    for (int round = 0; round < 200; round++) {
+        atomic_store(&aba_leaves, 0);
+        atomic_store(&aba_outer_arrived, 0);
+        atomic_store(&aba_middle_arrived, 0);
+        CHECK_OK(cordon_pool_parallel_for(pool_a, 0, 2, 1, aba_outer, NULL));
+        CHECK_EQ_I64(atomic_load(&aba_leaves), 2 * 2 * 2);
+    }
+    CHECK_OK(cordon_pool_destroy(pool_a));
+    CHECK_OK(cordon_pool_destroy(pool_b));
+    alarm(0);
+}
+
+/* Random nesting: several user threads each run seeded random trees of parallel-fors — random pool at
+ * every level (pools of 1 to 3 threads), random range, chunk and depth — so pools nest in every order
+ * on callers and workers alike. Every parallel-for's caller checks that each index of its range ran
+ * exactly once; the total number of indices run is checked against a sequential walk of the same
+ * trees. */
+#define NEST_POOLS 4
+#define NEST_THREADS 3
+#define NEST_ROUNDS 400
+#define NEST_MAX_DEPTH 3
+#define NEST_MAX_N 5
+
+static cordon_pool nest_pools[NEST_POOLS];
+static atomic_long nest_indices_run;
+static atomic_int nest_failures;
+static char nest_first_failure[200];
+
+static uint64_t splitmix(uint64_t x) {
+    x += UINT64_C(0x9e3779b97f4a7c15);
+    x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return x ^ (x >> 31);
+}
+
+/* One parallel-for of the tree, all derived from its key. */
+typedef struct nest_node {
+    uint64_t key;
+    unsigned depth; /* levels of parallel-fors below this one: 0 for a leaf */
+    unsigned pool;
+    size_t begin, n, chunk;
+    atomic_uchar runs[NEST_MAX_N];
+} nest_node;
+
+static void nest_node_init(nest_node *node, uint64_t key, unsigned max_depth) {
+    node->key = key;
+    node->depth = max_depth == 0 ? 0 : (unsigned)(splitmix(key ^ 1) % (max_depth + 1u));
+    node->pool = (unsigned)(splitmix(key ^ 2) % NEST_POOLS);
+    node->begin = (size_t)(splitmix(key ^ 3) % 7u);
+    node->n = 1 + (size_t)(splitmix(key ^ 4) % NEST_MAX_N);
+    node->chunk = (size_t)(splitmix(key ^ 5) % (node->n + 1)); /* 0: the pool's even split */
+    for (size_t i = 0; i < NEST_MAX_N; i++) {
+        atomic_init(&node->runs[i], 0);
+    }
+}
+
+static void nest_fail(const char *what, uint64_t key, size_t i, int value) {
+    if (atomic_fetch_add(&nest_failures, 1) == 0) {
+        snprintf(nest_first_failure, sizeof nest_first_failure, "%s (node key %#" PRIx64 ", index %zu, value %d)", what,
+                 key, i, value);
+    }
+}
+
+static long nest_expected(uint64_t key, unsigned max_depth) {
+    nest_node node;
+    nest_node_init(&node, key, max_depth);
+    long total = (long)node.n;
+    if (node.depth > 0) {
+        for (size_t i = 0; i < node.n; i++) {
+            total += nest_expected(splitmix(key + 100 + i), node.depth - 1);
+        }
+    }
+    return total;
+}
+
+static void nest_run(uint64_t key, unsigned max_depth);
+
+static cordon_status nest_task(void *ctx, size_t i0, size_t i1) {
+    nest_node *node = (nest_node *)ctx;
+    for (size_t i = i0; i < i1; i++) {
+        if (i < node->begin || i >= node->begin + node->n) {
+            nest_fail("index outside the range", node->key, i, 0);
+            continue;
+        }
+        atomic_fetch_add(&node->runs[i - node->begin], 1);
+        atomic_fetch_add(&nest_indices_run, 1);
+        /* A few yields, more or fewer per index: the threads of all pools drift against each other. */
+        for (uint64_t y = splitmix(node->key ^ (i + 6)) % 4; y > 0; y--) {
+            sched_yield();
+        }
+        if (node->depth > 0) {
+            nest_run(splitmix(node->key + 100 + (i - node->begin)), node->depth - 1);
+        }
+    }
+    return CORDON_OK;
+}
+
+static void nest_run(uint64_t key, unsigned max_depth) {
+    nest_node node;
+    nest_node_init(&node, key, max_depth);
+    cordon_status st = cordon_pool_parallel_for(nest_pools[node.pool], node.begin, node.begin + node.n, node.chunk,
+                                                nest_task, &node);
+    if (st != CORDON_OK) {
+        nest_fail(cordon_status_name(st), key, 0, 0);
+    }
+    for (size_t i = 0; i < node.n; i++) {
+        int runs = atomic_load(&node.runs[i]);
+        if (runs != 1) {
+            nest_fail("an index did not run exactly once", key, node.begin + i, runs);
+        }
+    }
+}
+
+static uint64_t nest_seed;
+
+static void *nest_user(void *arg) {
+    uint64_t t = (uint64_t)(uintptr_t)arg;
+    for (uint64_t r = 0; r < NEST_ROUNDS; r++) {
+        nest_run(splitmix(nest_seed ^ (t << 32) ^ r), NEST_MAX_DEPTH);
+    }
+    return NULL;
+}
+
+TEST(random_nesting_of_several_pools_runs_every_chunk_exactly_once) {
+    alarm(240);
+    nest_seed = cordon_test_seed();
+    for (unsigned i = 0; i < NEST_POOLS; i++) {
+        unsigned threads = i < 2 ? 2u : 1u + (unsigned)(splitmix(nest_seed + i) % 3u);
+        CHECK_OK(cordon_pool_create(threads, &nest_pools[i]));
+    }
+    atomic_store(&nest_indices_run, 0);
+    atomic_store(&nest_failures, 0);
+    pthread_t th[NEST_THREADS];
+    for (uintptr_t t = 0; t < NEST_THREADS; t++) {
+        CHECK(pthread_create(&th[t], NULL, nest_user, (void *)t) == 0);
+    }
+    for (int t = 0; t < NEST_THREADS; t++) {
+        CHECK(pthread_join(th[t], NULL) == 0);
+    }
+    CHECK_MSG(atomic_load(&nest_failures) == 0, "%d failures, the first: %s", atomic_load(&nest_failures),
+              nest_first_failure);
+    long expected = 0;
+    for (uint64_t t = 0; t < NEST_THREADS; t++) {
+        for (uint64_t r = 0; r < NEST_ROUNDS; r++) {
+            expected += nest_expected(splitmix(nest_seed ^ (t << 32) ^ r), NEST_MAX_DEPTH);
+        }
+    }
+    CHECK_EQ_I64(atomic_load(&nest_indices_run), expected);
+    for (unsigned i = 0; i < NEST_POOLS; i++) {
+        CHECK_OK(cordon_pool_destroy(nest_pools[i]));
+    }
     alarm(0);
 }

@@ -495,3 +495,113 @@ TEST(rwlock_try_and_wrong_state) {
     CHECK_OK(cordon_rwlock_write_unlock(&l));
     CHECK_EQ_U64(l.state, 0);
 }
+
+TEST(rwlock_read_lock_at_the_reader_limit_is_limit_exceeded) {
+    /* 2^30 - 1 readers hold it: taking them one by one would cost a billion CASes, so the test starts
+     * from the state they leave (the private reader count at its maximum). */
+    cordon_rwlock l = {0x3fffffffu};
+    CHECK_STATUS(cordon_rwlock_read_trylock(&l), CORDON_LIMIT_EXCEEDED);
+    CHECK_STATUS(cordon_rwlock_read_lock(&l), CORDON_LIMIT_EXCEEDED);
+    CHECK_EQ_U64(l.state, 0x3fffffffu);
+    CHECK_STATUS(cordon_rwlock_write_trylock(&l), CORDON_BUSY);
+    CHECK_OK(cordon_rwlock_read_unlock(&l)); /* one reader leaves: there is room again */
+    CHECK_OK(cordon_rwlock_read_trylock(&l));
+    CHECK_EQ_U64(l.state, 0x3fffffffu);
+}
+
+/* ---- misaligned objects --------------------------------------------------------------------- */
+
+/* A buffer with a known pattern whose byte 1 is the (misaligned) object address: every byte must be
+ * as it was after the calls, so the library wrote nothing through the pointer. */
+#define PATTERN 0xA5
+typedef struct misaligned_buf {
+    _Alignas(16) unsigned char bytes[32];
+} misaligned_buf;
+
+static void *misaligned_in(misaligned_buf *b) {
+    memset(b->bytes, PATTERN, sizeof b->bytes);
+    return b->bytes + 1;
+}
+
+static void check_untouched(const misaligned_buf *b) {
+    for (size_t i = 0; i < sizeof b->bytes; i++) {
+        CHECK_MSG(b->bytes[i] == PATTERN, "byte %zu changed to %#x", i, b->bytes[i]);
+    }
+}
+
+TEST(misaligned_mutex_is_refused_by_every_call) {
+    misaligned_buf b;
+    cordon_mutex *m = (cordon_mutex *)misaligned_in(&b);
+    CHECK_STATUS(cordon_mutex_lock(m), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon_mutex_trylock(m), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon_mutex_lock_timed(m, 1000), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon_mutex_lock_until(m, 0), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon_mutex_unlock(m), CORDON_MISALIGNED);
+    check_untouched(&b);
+    CHECK_STATUS(cordon_mutex_unlock(NULL), CORDON_INVALID_ARGUMENT); /* NULL is checked first */
+}
+
+TEST(misaligned_condvar_or_its_mutex_is_refused_with_the_mutex_still_held) {
+    misaligned_buf b;
+    cordon_cond *bad_c = (cordon_cond *)misaligned_in(&b);
+    misaligned_buf b2;
+    cordon_mutex *bad_m = (cordon_mutex *)misaligned_in(&b2);
+    cordon_mutex m = CORDON_MUTEX_INIT;
+    cordon_cond c = CORDON_COND_INIT;
+    CHECK_OK(cordon_mutex_lock(&m));
+    CHECK_STATUS(cordon_cond_wait(bad_c, &m), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon_cond_wait_timed(bad_c, &m, 1000), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon_cond_wait_until(bad_c, &m, 0), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon_mutex_trylock(&m), CORDON_BUSY); /* never released */
+    CHECK_STATUS(cordon_cond_wait(&c, bad_m), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon_cond_wait_timed(&c, bad_m, 1000), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon_cond_wait_until(&c, bad_m, 0), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon_cond_signal(bad_c), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon_cond_broadcast(bad_c), CORDON_MISALIGNED);
+    check_untouched(&b);
+    check_untouched(&b2);
+    CHECK_EQ_U64(c.seq, 0);
+    CHECK_EQ_U64(c.waiters, 0);
+    CHECK_OK(cordon_mutex_unlock(&m));
+}
+
+static int once_runs;
+
+static void count_once_run(void *arg) {
+    (void)arg;
+    once_runs++;
+}
+
+TEST(misaligned_once_is_refused_and_does_not_run_the_initialiser) {
+    misaligned_buf b;
+    cordon_once *o = (cordon_once *)misaligned_in(&b);
+    once_runs = 0;
+    CHECK_STATUS(cordon_once_call(o, count_once_run, NULL), CORDON_MISALIGNED);
+    CHECK_EQ_I64(once_runs, 0);
+    check_untouched(&b);
+}
+
+TEST(misaligned_semaphore_is_refused_by_every_call) {
+    misaligned_buf b;
+    cordon_sem *s = (cordon_sem *)misaligned_in(&b);
+    CHECK_STATUS(cordon_sem_post(s), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon_sem_wait(s), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon_sem_trywait(s), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon_sem_wait_timed(s, 1000), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon_sem_wait_until(s, 0), CORDON_MISALIGNED);
+    /* The pattern read as a count would be nonzero: 0 shows the word was not read. */
+    CHECK_EQ_U64(cordon_sem_value(s), 0);
+    check_untouched(&b);
+}
+
+TEST(misaligned_rwlock_is_refused_by_every_call) {
+    misaligned_buf b;
+    cordon_rwlock *bad = (cordon_rwlock *)misaligned_in(&b);
+    CHECK_STATUS(cordon_rwlock_read_lock(bad), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon_rwlock_read_trylock(bad), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon_rwlock_read_unlock(bad), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon_rwlock_write_lock(bad), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon_rwlock_write_trylock(bad), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon_rwlock_write_unlock(bad), CORDON_MISALIGNED);
+    check_untouched(&b);
+}

@@ -10,6 +10,8 @@
 #include "harness.h"
 #include "sys/fault.h"
 
+static void quick_exit_fn(void *arg);
+
 static void add_one(void *arg) {
     __atomic_fetch_add((int *)arg, 1, __ATOMIC_SEQ_CST);
 }
@@ -29,9 +31,19 @@ TEST(join_twice_is_stale) {
     CHECK_OK(cordon_thread_join(t));
     CHECK_STATUS(cordon_thread_join(t), CORDON_STALE);
     CHECK_STATUS(cordon_thread_detach(t), CORDON_STALE);
-    cordon_thread zero = {0};
-    CHECK_STATUS(cordon_thread_join(zero), CORDON_INVALID_ARGUMENT);
+}
+
+TEST(spawn_without_a_function_is_invalid) {
+    cordon_thread t = {12345};
     CHECK_STATUS(cordon_thread_spawn(NULL, NULL, &t), CORDON_INVALID_ARGUMENT);
+    CHECK_EQ_U64(t.handle, 12345);
+    CHECK_STATUS(cordon_thread_spawn(quick_exit_fn, NULL, NULL), CORDON_INVALID_ARGUMENT);
+}
+
+TEST(handle_zero_is_stale) {
+    cordon_thread zero = {0};
+    CHECK_STATUS(cordon_thread_join(zero), CORDON_STALE);
+    CHECK_STATUS(cordon_thread_detach(zero), CORDON_STALE);
 }
 
 static cordon_sem detached_done = CORDON_SEM_INIT(0);

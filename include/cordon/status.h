@@ -26,7 +26,8 @@ typedef enum cordon_status {
     /* An argument is invalid: NULL where an object is required, an unknown flag, a zero size where
      * one is required, a size that is not a multiple of the page. */
     CORDON_INVALID_ARGUMENT = 1,
-    /* The handle refers to an object that was destroyed (or never existed). */
+    /* The handle refers to an object that was destroyed (or never existed). A handle of 0 was never
+     * issued, so it gives CORDON_STALE for every handle type (threads, pools, reservations, memories…). */
     CORDON_STALE = 2,
     /* An offset or range lies outside the object. */
     CORDON_OUT_OF_BOUNDS = 3,
@@ -53,7 +54,8 @@ typedef enum cordon_status {
     /* A try-operation could not proceed without blocking. */
     CORDON_BUSY = 14,
     /* The object is not in a state that allows the operation (for example waiting on a memory that is
-     * not shared, or joining a detached thread). */
+     * not shared, a thread joining itself, or destroying a pool while one of its parallel-fors runs).
+     * Joining a detached thread is CORDON_STALE: its handle is gone. */
     CORDON_WRONG_STATE = 15,
     /* A task run by cordon (for example in a thread pool) reported a failure. */
     CORDON_TASK_FAILED = 16,

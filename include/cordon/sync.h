@@ -10,6 +10,10 @@
  * take an absolute deadline on the monotonic clock (cordon_time_monotonic_ns). Timeouts are honoured in
  * full and never stretched by signals.
  *
+ * Bad objects: every function checks its object pointers before touching them. A NULL pointer gives
+ * CORDON_INVALID_ARGUMENT; a pointer that is not a multiple of the type's alignment (_Alignof, 4 bytes)
+ * gives CORDON_MISALIGNED. Either way nothing is read or written. ("Bad object" below means these two.)
+ *
  * Thread safety: every function may be called concurrently by any threads on the same object, within
  * each function's stated ownership rules (unlock only what you locked). */
 #ifndef CORDON_SYNC_H
@@ -35,15 +39,19 @@ typedef struct cordon_mutex {
 } cordon_mutex;
 #define CORDON_MUTEX_INIT {0}
 
-/* Blocks until the mutex is the caller's. Locking a mutex the caller already holds deadlocks. */
+/* Blocks until the mutex is the caller's. Locking a mutex the caller already holds deadlocks.
+ * Bad object: CORDON_INVALID_ARGUMENT (NULL), CORDON_MISALIGNED. */
 CORDON_API CORDON_NODISCARD cordon_status cordon_mutex_lock(cordon_mutex *m);
-/* CORDON_OK if taken, CORDON_BUSY if held by someone. Never blocks, never makes a system call. */
+/* CORDON_OK if taken, CORDON_BUSY if held by someone. Never blocks, never makes a system call.
+ * Bad object: CORDON_INVALID_ARGUMENT (NULL), CORDON_MISALIGNED. */
 CORDON_API CORDON_NODISCARD cordon_status cordon_mutex_trylock(cordon_mutex *m);
-/* CORDON_OK if taken before the timeout, CORDON_TIMED_OUT otherwise. */
+/* CORDON_OK if taken before the timeout, CORDON_TIMED_OUT otherwise.
+ * Bad object: CORDON_INVALID_ARGUMENT (NULL), CORDON_MISALIGNED. */
 CORDON_API CORDON_NODISCARD cordon_status cordon_mutex_lock_timed(cordon_mutex *m, int64_t timeout_ns);
 CORDON_API CORDON_NODISCARD cordon_status cordon_mutex_lock_until(cordon_mutex *m, uint64_t deadline_ns);
 /* Releases a mutex the caller holds. CORDON_WRONG_STATE if it was not locked at all (the mutex stays
- * unlocked). Unlocking a mutex another thread holds is not detected. */
+ * unlocked). Unlocking a mutex another thread holds is not detected.
+ * Bad object: CORDON_INVALID_ARGUMENT (NULL), CORDON_MISALIGNED. */
 CORDON_API CORDON_NODISCARD cordon_status cordon_mutex_unlock(cordon_mutex *m);
 
 /* ------------------------------------------------------------------------------------------------
@@ -62,12 +70,17 @@ typedef struct cordon_cond {
 } cordon_cond;
 #define CORDON_COND_INIT {0, 0}
 
-/* The caller must hold m. Returns CORDON_OK (woken or spurious) with m held. */
+/* The caller must hold m. Returns CORDON_OK (woken or spurious) with m held. CORDON_WRONG_STATE if m
+ * was not locked (nothing changed).
+ * Bad object (c or m): CORDON_INVALID_ARGUMENT (NULL), CORDON_MISALIGNED — both are checked before
+ * either is touched, so m stays held. */
 CORDON_API CORDON_NODISCARD cordon_status cordon_cond_wait(cordon_cond *c, cordon_mutex *m);
-/* As cordon_cond_wait; CORDON_TIMED_OUT when the timeout passed — m is held again in every case. */
+/* As cordon_cond_wait; CORDON_TIMED_OUT when the timeout passed — m is held again in every case.
+ * Bad object (c or m): as cordon_cond_wait. */
 CORDON_API CORDON_NODISCARD cordon_status cordon_cond_wait_timed(cordon_cond *c, cordon_mutex *m, int64_t timeout_ns);
 CORDON_API CORDON_NODISCARD cordon_status cordon_cond_wait_until(cordon_cond *c, cordon_mutex *m, uint64_t deadline_ns);
-/* Wake one / all waiters. No system call when nobody waits. */
+/* Wake one / all waiters. No system call when nobody waits.
+ * Bad object: CORDON_INVALID_ARGUMENT (NULL), CORDON_MISALIGNED. */
 CORDON_API CORDON_NODISCARD cordon_status cordon_cond_signal(cordon_cond *c);
 CORDON_API CORDON_NODISCARD cordon_status cordon_cond_broadcast(cordon_cond *c);
 
@@ -80,6 +93,8 @@ typedef struct cordon_once {
 } cordon_once;
 #define CORDON_ONCE_INIT {0}
 
+/* CORDON_INVALID_ARGUMENT for a NULL fn. Bad object: CORDON_INVALID_ARGUMENT (NULL), CORDON_MISALIGNED
+ * (fn is not run). */
 CORDON_API CORDON_NODISCARD cordon_status cordon_once_call(cordon_once *once, void (*fn)(void *arg), void *arg);
 
 /* ------------------------------------------------------------------------------------------------
@@ -90,36 +105,51 @@ typedef struct cordon_sem {
 } cordon_sem;
 #define CORDON_SEM_INIT(initial) {(initial), 0}
 
-/* Adds one; CORDON_LIMIT_EXCEEDED (count unchanged) at UINT32_MAX. */
+/* Adds one; CORDON_LIMIT_EXCEEDED (count unchanged) at UINT32_MAX.
+ * Bad object: CORDON_INVALID_ARGUMENT (NULL), CORDON_MISALIGNED. */
 CORDON_API CORDON_NODISCARD cordon_status cordon_sem_post(cordon_sem *s);
-/* Takes one, blocking while the count is 0. */
+/* Takes one, blocking while the count is 0.
+ * Bad object: CORDON_INVALID_ARGUMENT (NULL), CORDON_MISALIGNED. */
 CORDON_API CORDON_NODISCARD cordon_status cordon_sem_wait(cordon_sem *s);
-/* CORDON_OK if one was taken, CORDON_BUSY if the count was 0. Never blocks. */
+/* CORDON_OK if one was taken, CORDON_BUSY if the count was 0. Never blocks.
+ * Bad object: CORDON_INVALID_ARGUMENT (NULL), CORDON_MISALIGNED. */
 CORDON_API CORDON_NODISCARD cordon_status cordon_sem_trywait(cordon_sem *s);
-/* CORDON_OK if one was taken before the timeout, CORDON_TIMED_OUT otherwise. */
+/* CORDON_OK if one was taken before the timeout, CORDON_TIMED_OUT otherwise.
+ * Bad object: CORDON_INVALID_ARGUMENT (NULL), CORDON_MISALIGNED. */
 CORDON_API CORDON_NODISCARD cordon_status cordon_sem_wait_timed(cordon_sem *s, int64_t timeout_ns);
 CORDON_API CORDON_NODISCARD cordon_status cordon_sem_wait_until(cordon_sem *s, uint64_t deadline_ns);
-/* The current count (a snapshot). */
+/* The current count (a snapshot). Returns no status: 0 for a NULL or misaligned s, which is not read. */
 CORDON_API uint32_t cordon_sem_value(const cordon_sem *s);
 
 /* ------------------------------------------------------------------------------------------------
  * Reader-writer lock: many readers or one writer. Writers are not starved: once any thread is
  * parked, new readers wait too, so a thread holding a read lock must not take another one (it could
- * deadlock behind a waiting writer). At most 2^30 - 1 concurrent readers. */
+ * deadlock behind a waiting writer). At most 2^30 - 1 concurrent readers: a read lock beyond that is
+ * CORDON_LIMIT_EXCEEDED. */
 typedef struct cordon_rwlock {
     uint32_t state; /* private: readers in bits 0..29, bit 30 a thread is parked, bit 31 writer */
 } cordon_rwlock;
 #define CORDON_RWLOCK_INIT {0}
 
+/* Blocks while a writer holds it or a thread is parked. CORDON_LIMIT_EXCEEDED (nothing taken, no
+ * wait) when 2^30 - 1 readers already hold it.
+ * Bad object: CORDON_INVALID_ARGUMENT (NULL), CORDON_MISALIGNED. */
 CORDON_API CORDON_NODISCARD cordon_status cordon_rwlock_read_lock(cordon_rwlock *rw);
-/* CORDON_BUSY if a writer holds it or a thread is parked. */
+/* CORDON_BUSY if a writer holds it or a thread is parked; CORDON_LIMIT_EXCEEDED (nothing taken) when
+ * 2^30 - 1 readers already hold it. Never blocks.
+ * Bad object: CORDON_INVALID_ARGUMENT (NULL), CORDON_MISALIGNED. */
 CORDON_API CORDON_NODISCARD cordon_status cordon_rwlock_read_trylock(cordon_rwlock *rw);
-/* CORDON_WRONG_STATE if no read lock was held. */
+/* CORDON_WRONG_STATE if no read lock was held (or a writer holds it); nothing changes.
+ * Bad object: CORDON_INVALID_ARGUMENT (NULL), CORDON_MISALIGNED. */
 CORDON_API CORDON_NODISCARD cordon_status cordon_rwlock_read_unlock(cordon_rwlock *rw);
+/* Blocks while anyone holds it.
+ * Bad object: CORDON_INVALID_ARGUMENT (NULL), CORDON_MISALIGNED. */
 CORDON_API CORDON_NODISCARD cordon_status cordon_rwlock_write_lock(cordon_rwlock *rw);
-/* CORDON_BUSY if anyone holds it. */
+/* CORDON_BUSY if anyone holds it. Never blocks.
+ * Bad object: CORDON_INVALID_ARGUMENT (NULL), CORDON_MISALIGNED. */
 CORDON_API CORDON_NODISCARD cordon_status cordon_rwlock_write_trylock(cordon_rwlock *rw);
-/* CORDON_WRONG_STATE if no write lock was held. */
+/* CORDON_WRONG_STATE if no write lock was held; nothing changes.
+ * Bad object: CORDON_INVALID_ARGUMENT (NULL), CORDON_MISALIGNED. */
 CORDON_API CORDON_NODISCARD cordon_status cordon_rwlock_write_unlock(cordon_rwlock *rw);
 
 CORDON_END_DECLS

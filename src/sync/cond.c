@@ -28,6 +28,15 @@
 /* Rounds of the brief spin before parking: round r waits 2^r pauses, then looks at seq. */
 #define WAIT_SPIN_ROUNDS 10
 
+/* Both checked before either is touched: a refused wait leaves m held. */
+static cordon_status check_pair(const cordon_cond *c, const cordon_mutex *m) {
+    if (c == NULL || m == NULL) {
+        return CORDON_INVALID_ARGUMENT;
+    }
+    cordon_status st = CORDON__CHECK_OBJECT(c, cordon_cond);
+    return st != CORDON_OK ? st : CORDON__CHECK_OBJECT(m, cordon_mutex);
+}
+
 static cordon_status cond_wait(cordon_cond *c, cordon_mutex *m, uint64_t deadline_ns) {
     uint32_t s = LOAD(&c->seq);
     cordon_status st = cordon_mutex_unlock(m);
@@ -54,22 +63,25 @@ static cordon_status cond_wait(cordon_cond *c, cordon_mutex *m, uint64_t deadlin
 }
 
 cordon_status cordon_cond_wait(cordon_cond *c, cordon_mutex *m) {
-    if (c == NULL || m == NULL) {
-        return CORDON_INVALID_ARGUMENT;
+    cordon_status check = check_pair(c, m);
+    if (check != CORDON_OK) {
+        return check;
     }
     return cond_wait(c, m, CORDON__SYS_FOREVER);
 }
 
 cordon_status cordon_cond_wait_until(cordon_cond *c, cordon_mutex *m, uint64_t deadline_ns) {
-    if (c == NULL || m == NULL) {
-        return CORDON_INVALID_ARGUMENT;
+    cordon_status check = check_pair(c, m);
+    if (check != CORDON_OK) {
+        return check;
     }
     return cond_wait(c, m, deadline_ns);
 }
 
 cordon_status cordon_cond_wait_timed(cordon_cond *c, cordon_mutex *m, int64_t timeout_ns) {
-    if (c == NULL || m == NULL) {
-        return CORDON_INVALID_ARGUMENT;
+    cordon_status check = check_pair(c, m);
+    if (check != CORDON_OK) {
+        return check;
     }
     uint64_t deadline = 0;
     cordon_status st = cordon__deadline_after(timeout_ns, &deadline);
@@ -80,8 +92,9 @@ cordon_status cordon_cond_wait_timed(cordon_cond *c, cordon_mutex *m, int64_t ti
 }
 
 static cordon_status notify(cordon_cond *c, uint32_t count) {
-    if (c == NULL) {
-        return CORDON_INVALID_ARGUMENT;
+    cordon_status check = CORDON__CHECK_OBJECT(c, cordon_cond);
+    if (check != CORDON_OK) {
+        return check;
     }
     FETCH_ADD(&c->seq, 1u);
     if (LOAD(&c->waiters) != 0) {

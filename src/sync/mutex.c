@@ -61,8 +61,9 @@ cordon_status cordon__mutex_lock_slow(uint32_t *state, uint64_t deadline_ns) {
 }
 
 cordon_status cordon_mutex_lock(cordon_mutex *m) {
-    if (m == NULL) {
-        return CORDON_INVALID_ARGUMENT;
+    cordon_status check = CORDON__CHECK_OBJECT(m, cordon_mutex);
+    if (check != CORDON_OK) {
+        return check;
     }
     uint32_t expected = 0;
     if (__atomic_compare_exchange_n(&m->state, &expected, 1u, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
@@ -72,8 +73,9 @@ cordon_status cordon_mutex_lock(cordon_mutex *m) {
 }
 
 cordon_status cordon_mutex_trylock(cordon_mutex *m) {
-    if (m == NULL) {
-        return CORDON_INVALID_ARGUMENT;
+    cordon_status check = CORDON__CHECK_OBJECT(m, cordon_mutex);
+    if (check != CORDON_OK) {
+        return check;
     }
     uint32_t expected = 0;
     return __atomic_compare_exchange_n(&m->state, &expected, 1u, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)
@@ -82,8 +84,9 @@ cordon_status cordon_mutex_trylock(cordon_mutex *m) {
 }
 
 cordon_status cordon_mutex_lock_until(cordon_mutex *m, uint64_t deadline_ns) {
-    if (m == NULL) {
-        return CORDON_INVALID_ARGUMENT;
+    cordon_status check = CORDON__CHECK_OBJECT(m, cordon_mutex);
+    if (check != CORDON_OK) {
+        return check;
     }
     uint32_t expected = 0;
     if (__atomic_compare_exchange_n(&m->state, &expected, 1u, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
@@ -93,8 +96,9 @@ cordon_status cordon_mutex_lock_until(cordon_mutex *m, uint64_t deadline_ns) {
 }
 
 cordon_status cordon_mutex_lock_timed(cordon_mutex *m, int64_t timeout_ns) {
-    if (m == NULL) {
-        return CORDON_INVALID_ARGUMENT;
+    cordon_status check = CORDON__CHECK_OBJECT(m, cordon_mutex);
+    if (check != CORDON_OK) {
+        return check;
     }
     uint32_t expected = 0;
     if (__atomic_compare_exchange_n(&m->state, &expected, 1u, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
@@ -109,8 +113,9 @@ cordon_status cordon_mutex_lock_timed(cordon_mutex *m, int64_t timeout_ns) {
 }
 
 cordon_status cordon_mutex_unlock(cordon_mutex *m) {
-    if (m == NULL) {
-        return CORDON_INVALID_ARGUMENT;
+    cordon_status check = CORDON__CHECK_OBJECT(m, cordon_mutex);
+    if (check != CORDON_OK) {
+        return check;
     }
     uint32_t old = __atomic_exchange_n(&m->state, 0u, __ATOMIC_RELEASE);
     if (old == 2) {

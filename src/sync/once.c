@@ -8,8 +8,12 @@
 #include "sync/sync_internal.h"
 
 cordon_status cordon_once_call(cordon_once *once, void (*fn)(void *arg), void *arg) {
-    if (once == NULL || fn == NULL) {
+    if (fn == NULL) {
         return CORDON_INVALID_ARGUMENT;
+    }
+    cordon_status check = CORDON__CHECK_OBJECT(once, cordon_once);
+    if (check != CORDON_OK) {
+        return check;
     }
     if (LOAD_ACQUIRE(&once->state) == 3) {
         return CORDON_OK;

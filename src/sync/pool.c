@@ -17,8 +17,23 @@
  *    against the bumped gen and returns at once.
  *  - A lost caller wakeup: the caller sets caller_parked and parks only while in_job equals what it
  *    read; the worker leaving last decrements in_job and then reads caller_parked.
- *  - Destroy from inside a task, or a nested parallel-for on the same pool (which would wait for
- *    itself): refused with WRONG_STATE / run inline on the calling thread. */
+ *  - Destroy while a parallel-for of the pool is in flight on any thread (a nested task of another
+ *    pool running on that pool's worker included): every parallel-for counts itself in `busy` before
+ *    it reads the pool and re-checks its handle after; destroy claims the handle first (no new lookup
+ *    succeeds) and then reads `busy`, with a sequentially consistent fence on each side. Either destroy
+ *    sees the parallel-for and refuses (WRONG_STATE, the claim undone), or the parallel-for sees the
+ *    claim and returns STALE without running anything. A destroy from one of the pool's own workers is
+ *    always inside one of its tasks, hence refused the same way.
+ *  - Deadlock between nested pools. Blocking on a submit lock from inside a task closes cycles such
+ *    as A -> B -> A over two 2-thread pools: the main thread holds A's lock and, inside A's task, waits
+ *    for B's lock; A's worker holds B's lock and waits for B's worker to leave B's job; B's worker,
+ *    inside B's task, waits for A's lock. The rule: a thread inside any pool task never waits for a
+ *    submit lock; it try-locks, and if the lock is taken it runs the whole range inline. (A nested
+ *    parallel-for on the pool whose task is running always finds the lock taken.) The only waits left
+ *    are a lock holder waiting for its own pool's workers to leave its job, and top-level callers (in
+ *    no task, so nobody waits for them) waiting for a lock. A worker inside job L that holds lock M took
+ *    M after L's holder took L; along any chain of waits the lock acquisition times strictly increase,
+ *    so no chain closes into a cycle. */
 #include "cordon/thread.h"
 
 #include "core/handle.h"
@@ -32,10 +47,11 @@ typedef struct pool_obj {
     unsigned workers;
     cordon__sys_thread **threads;
     cordon_mutex submit; /* one job at a time */
+    uint32_t busy;       /* parallel-fors of this pool in flight, on any thread */
     uint32_t gen;        /* futex: bumped for every job and for shutdown */
     uint32_t sleepers;   /* workers parked (or about to park) on gen */
     uint32_t shutdown;
-    uint32_t accepting;          /* the current job accepts workers */
+    uint32_t accepting;     /* the current job accepts workers */
     uint32_t in_job;        /* futex: workers that may be reading the current job */
     uint32_t caller_parked; /* the caller is (about to be) parked on in_job */
     uint32_t failed;        /* a task failed: stop claiming chunks */
@@ -49,26 +65,13 @@ typedef struct pool_obj {
 
 static cordon__handle_table pools = CORDON__HANDLE_TABLE_INIT(4);
 
-/* The pools whose tasks this thread is running, innermost first: a worker's own pool at the bottom,
- * then one node per parallel_for on this thread's stack. A parallel_for on a pool in this chain runs
- * inline (taking its submit lock again would deadlock), and destroying a pool in the chain is refused
- * (a parallel_for of it is still running further up the stack, or this is one of its workers). Nodes
- * live on the stack of the frame that pushed them and are popped before it returns. */
-typedef struct active_pool {
-    pool_obj *pool;
-    struct active_pool *outer;
-} active_pool;
+/* How many pool tasks (of any pool) this thread is running, nested: nonzero means a wait for a
+ * submit lock could close a cycle, so a parallel-for only try-locks. */
+static _Thread_local unsigned task_depth;
 
-static _Thread_local active_pool *active_pools;
-
-static bool pool_is_active(const pool_obj *p) {
-    for (const active_pool *a = active_pools; a != NULL; a = a->outer) {
-        if (a->pool == p) {
-            return true;
-        }
-    }
-    return false;
-}
+/* The pool this thread is a worker of (NULL on other threads): destroying it here would join itself.
+ * Compared, never dereferenced. */
+static _Thread_local const pool_obj *own_pool;
 
 static cordon_status as_status(cordon_status s) {
     return (int)s >= 0 && (int)s < CORDON_STATUS_COUNT ? s : CORDON_TASK_FAILED;
@@ -99,7 +102,9 @@ static void run_chunks(pool_obj *p) {
 static void worker_join_job(pool_obj *p) {
     FETCH_ADD(&p->in_job, 1u);
     if (LOAD(&p->accepting) != 0) {
+        task_depth++;
         run_chunks(p);
+        task_depth--;
     }
     if (FETCH_SUB(&p->in_job, 1u) == 1u && LOAD(&p->caller_parked) != 0) {
         cordon__unpark(&p->in_job, 1u);
@@ -108,8 +113,7 @@ static void worker_join_job(pool_obj *p) {
 
 static void worker_main(void *arg) {
     pool_obj *p = (pool_obj *)arg;
-    active_pool self = {p, NULL}; /* for the worker's whole life */
-    active_pools = &self;
+    own_pool = p;
     uint32_t seen = 0; /* gen starts at 0 and nothing is published before the workers exist */
     for (;;) {
         uint32_t g = LOAD(&p->gen);
@@ -206,15 +210,15 @@ cordon_status cordon_pool_size(cordon_pool pool, unsigned *threads_out) {
 }
 
 static cordon_status run_inline(size_t begin, size_t end, size_t chunk, cordon_pool_task task, void *ctx) {
-    for (size_t i0 = begin; i0 < end;) {
+    task_depth++;
+    cordon_status st = CORDON_OK;
+    for (size_t i0 = begin; i0 < end && st == CORDON_OK;) {
         size_t i1 = end - i0 > chunk ? i0 + chunk : end;
-        cordon_status st = task(ctx, i0, i1);
-        if (st != CORDON_OK) {
-            return as_status(st);
-        }
+        st = as_status(task(ctx, i0, i1));
         i0 = i1;
     }
-    return CORDON_OK;
+    task_depth--;
+    return st;
 }
 
 /* The caller's wait for the workers still inside the closed job. */
@@ -232,35 +236,9 @@ static void wait_workers_out(pool_obj *p) {
     STORE(&p->caller_parked, 0u);
 }
 
-cordon_status cordon_pool_parallel_for(cordon_pool pool, size_t begin, size_t end, size_t chunk, cordon_pool_task task,
-                                       void *ctx) {
-    void *obj = NULL;
-    if (task == NULL || end < begin) {
-        return CORDON_INVALID_ARGUMENT;
-    }
-    cordon_status st = cordon__handle_lookup(&pools, pool.handle, &obj);
-    if (st != CORDON_OK) {
-        return st;
-    }
-    pool_obj *p = (pool_obj *)obj;
+/* Runs the job with p's submit lock held by this thread. */
+static cordon_status run_job(pool_obj *p, size_t begin, size_t end, size_t chunk, cordon_pool_task task, void *ctx) {
     size_t n = end - begin;
-    if (n == 0) {
-        return CORDON_OK;
-    }
-    if (chunk == 0) {
-        size_t pieces = (size_t)(p->workers + 1u) * 4u;
-        chunk = n / pieces + (n % pieces != 0);
-    }
-    if (p->workers == 0 || pool_is_active(p)) {
-        active_pool inline_node = {p, active_pools};
-        active_pools = &inline_node;
-        cordon_status inline_st = run_inline(begin, end, chunk, task, ctx);
-        active_pools = inline_node.outer;
-        return inline_st;
-    }
-    if (cordon_mutex_lock(&p->submit) != CORDON_OK) {
-        return CORDON_INVALID_ARGUMENT; /* unreachable: the mutex is valid */
-    }
     p->task = task;
     p->ctx = ctx;
     p->begin = begin;
@@ -275,33 +253,81 @@ cordon_status cordon_pool_parallel_for(cordon_pool pool, size_t begin, size_t en
     if (LOAD(&p->sleepers) != 0) {
         cordon__unpark(&p->gen, UINT32_MAX);
     }
-    active_pool node = {p, active_pools};
-    active_pools = &node;
+    task_depth++;
     run_chunks(p);
-    active_pools = node.outer;
+    task_depth--;
     STORE(&p->accepting, 0u);
     wait_workers_out(p);
-    st = p->first_error;
+    return p->first_error;
+}
+
+/* With p counted busy: inline, or as one job of the pool. */
+static cordon_status parallel_for_busy(pool_obj *p, size_t begin, size_t end, size_t chunk, cordon_pool_task task,
+                                       void *ctx) {
+    size_t n = end - begin;
+    if (chunk == 0) {
+        size_t pieces = (size_t)(p->workers + 1u) * 4u;
+        chunk = n / pieces + (n % pieces != 0);
+    }
+    if (p->workers == 0) {
+        return run_inline(begin, end, chunk, task, ctx);
+    }
+    if (task_depth != 0) {
+        /* Inside a task: never wait for a submit lock (see the deadlock rule at the top). */
+        if (cordon_mutex_trylock(&p->submit) != CORDON_OK) {
+            return run_inline(begin, end, chunk, task, ctx);
+        }
+    } else if (cordon_mutex_lock(&p->submit) != CORDON_OK) {
+        return CORDON_INVALID_ARGUMENT; /* unreachable: the mutex is valid */
+    }
+    cordon_status st = run_job(p, begin, end, chunk, task, ctx);
     if (cordon_mutex_unlock(&p->submit) != CORDON_OK) {
         return CORDON_WRONG_STATE; /* unreachable: this thread holds it */
     }
     return st;
 }
 
-cordon_status cordon_pool_destroy(cordon_pool pool) {
+cordon_status cordon_pool_parallel_for(cordon_pool pool, size_t begin, size_t end, size_t chunk, cordon_pool_task task,
+                                       void *ctx) {
     void *obj = NULL;
+    if (task == NULL || end < begin) {
+        return CORDON_INVALID_ARGUMENT;
+    }
     cordon_status st = cordon__handle_lookup(&pools, pool.handle, &obj);
     if (st != CORDON_OK) {
         return st;
     }
-    if (pool_is_active((pool_obj *)obj)) {
-        return CORDON_WRONG_STATE;
+    if (end == begin) {
+        return CORDON_OK;
     }
-    st = cordon__handle_remove(&pools, pool.handle, &obj);
+    pool_obj *p = (pool_obj *)obj;
+    FETCH_ADD(&p->busy, 1u);
+    /* Pairs with the fence in cordon_pool_destroy: either destroy sees busy != 0, or this lookup sees
+     * its claim. */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    st = cordon__handle_lookup(&pools, pool.handle, &obj);
+    if (st == CORDON_OK) {
+        st = parallel_for_busy(p, begin, end, chunk, task, ctx);
+    }
+    FETCH_SUB(&p->busy, 1u);
+    return st;
+}
+
+cordon_status cordon_pool_destroy(cordon_pool pool) {
+    void *obj = NULL;
+    /* Claimed first: of two racing destroys only one reaches the object, and no parallel-for can
+     * start (its handle check fails) while busy is read. */
+    cordon_status st = cordon__handle_claim(&pools, pool.handle, &obj);
     if (st != CORDON_OK) {
         return st;
     }
     pool_obj *p = (pool_obj *)obj;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (LOAD(&p->busy) != 0 || own_pool == p) {
+        cordon__handle_unclaim(&pools, pool.handle);
+        return CORDON_WRONG_STATE;
+    }
+    cordon__handle_finish(&pools, pool.handle);
     stop_workers(p, p->workers);
     cordon__sys_free(p->threads);
     cordon__sys_free(p);

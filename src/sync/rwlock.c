@@ -47,8 +47,9 @@ static void wait_on(uint32_t *state, uint32_t seen) {
 }
 
 cordon_status cordon_rwlock_read_trylock(cordon_rwlock *rw) {
-    if (rw == NULL) {
-        return CORDON_INVALID_ARGUMENT;
+    cordon_status check = CORDON__CHECK_OBJECT(rw, cordon_rwlock);
+    if (check != CORDON_OK) {
+        return check;
     }
     uint32_t s = LOAD(&rw->state);
     while ((s & (WRITER | PARKED)) == 0) {
@@ -63,8 +64,9 @@ cordon_status cordon_rwlock_read_trylock(cordon_rwlock *rw) {
 }
 
 cordon_status cordon_rwlock_read_lock(cordon_rwlock *rw) {
-    if (rw == NULL) {
-        return CORDON_INVALID_ARGUMENT;
+    cordon_status check = CORDON__CHECK_OBJECT(rw, cordon_rwlock);
+    if (check != CORDON_OK) {
+        return check;
     }
     for (;;) {
         cordon_status st = cordon_rwlock_read_trylock(rw);
@@ -76,8 +78,9 @@ cordon_status cordon_rwlock_read_lock(cordon_rwlock *rw) {
 }
 
 cordon_status cordon_rwlock_read_unlock(cordon_rwlock *rw) {
-    if (rw == NULL) {
-        return CORDON_INVALID_ARGUMENT;
+    cordon_status check = CORDON__CHECK_OBJECT(rw, cordon_rwlock);
+    if (check != CORDON_OK) {
+        return check;
     }
     uint32_t s = LOAD(&rw->state);
     do {
@@ -90,8 +93,9 @@ cordon_status cordon_rwlock_read_unlock(cordon_rwlock *rw) {
 }
 
 cordon_status cordon_rwlock_write_trylock(cordon_rwlock *rw) {
-    if (rw == NULL) {
-        return CORDON_INVALID_ARGUMENT;
+    cordon_status check = CORDON__CHECK_OBJECT(rw, cordon_rwlock);
+    if (check != CORDON_OK) {
+        return check;
     }
     uint32_t s = LOAD(&rw->state);
     while ((s & (READERS | WRITER)) == 0) {
@@ -103,8 +107,9 @@ cordon_status cordon_rwlock_write_trylock(cordon_rwlock *rw) {
 }
 
 cordon_status cordon_rwlock_write_lock(cordon_rwlock *rw) {
-    if (rw == NULL) {
-        return CORDON_INVALID_ARGUMENT;
+    cordon_status check = CORDON__CHECK_OBJECT(rw, cordon_rwlock);
+    if (check != CORDON_OK) {
+        return check;
     }
     for (;;) {
         if (cordon_rwlock_write_trylock(rw) == CORDON_OK) {
@@ -115,8 +120,9 @@ cordon_status cordon_rwlock_write_lock(cordon_rwlock *rw) {
 }
 
 cordon_status cordon_rwlock_write_unlock(cordon_rwlock *rw) {
-    if (rw == NULL) {
-        return CORDON_INVALID_ARGUMENT;
+    cordon_status check = CORDON__CHECK_OBJECT(rw, cordon_rwlock);
+    if (check != CORDON_OK) {
+        return check;
     }
     uint32_t s = LOAD(&rw->state);
     do {

@@ -11,8 +11,9 @@
 #include "sync/sync_internal.h"
 
 cordon_status cordon_sem_post(cordon_sem *s) {
-    if (s == NULL) {
-        return CORDON_INVALID_ARGUMENT;
+    cordon_status check = CORDON__CHECK_OBJECT(s, cordon_sem);
+    if (check != CORDON_OK) {
+        return check;
     }
     uint32_t c = LOAD(&s->count);
     do {
@@ -51,29 +52,33 @@ static cordon_status sem_wait(cordon_sem *s, uint64_t deadline_ns) {
 }
 
 cordon_status cordon_sem_wait(cordon_sem *s) {
-    if (s == NULL) {
-        return CORDON_INVALID_ARGUMENT;
+    cordon_status check = CORDON__CHECK_OBJECT(s, cordon_sem);
+    if (check != CORDON_OK) {
+        return check;
     }
     return sem_wait(s, CORDON__SYS_FOREVER);
 }
 
 cordon_status cordon_sem_trywait(cordon_sem *s) {
-    if (s == NULL) {
-        return CORDON_INVALID_ARGUMENT;
+    cordon_status check = CORDON__CHECK_OBJECT(s, cordon_sem);
+    if (check != CORDON_OK) {
+        return check;
     }
     return try_take(s) ? CORDON_OK : CORDON_BUSY;
 }
 
 cordon_status cordon_sem_wait_until(cordon_sem *s, uint64_t deadline_ns) {
-    if (s == NULL) {
-        return CORDON_INVALID_ARGUMENT;
+    cordon_status check = CORDON__CHECK_OBJECT(s, cordon_sem);
+    if (check != CORDON_OK) {
+        return check;
     }
     return sem_wait(s, deadline_ns);
 }
 
 cordon_status cordon_sem_wait_timed(cordon_sem *s, int64_t timeout_ns) {
-    if (s == NULL) {
-        return CORDON_INVALID_ARGUMENT;
+    cordon_status check = CORDON__CHECK_OBJECT(s, cordon_sem);
+    if (check != CORDON_OK) {
+        return check;
     }
     uint64_t deadline = 0;
     cordon_status st = cordon__deadline_after(timeout_ns, &deadline);
@@ -84,5 +89,5 @@ cordon_status cordon_sem_wait_timed(cordon_sem *s, int64_t timeout_ns) {
 }
 
 uint32_t cordon_sem_value(const cordon_sem *s) {
-    return s == NULL ? 0u : __atomic_load_n(&s->count, __ATOMIC_SEQ_CST);
+    return CORDON__CHECK_OBJECT(s, cordon_sem) != CORDON_OK ? 0u : __atomic_load_n(&s->count, __ATOMIC_SEQ_CST);
 }

@@ -7,6 +7,7 @@
 #define CORDON_SYNC_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cordon/status.h"
@@ -24,12 +25,24 @@
 #define CAS(p, expected, desired) \
     __atomic_compare_exchange_n((p), (expected), (desired), false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)
 
-/* A pause hint for spin loops (lets the sibling hyperthread run, saves power). */
+/* The check every public function of sync.h makes before touching its object: CORDON_INVALID_ARGUMENT
+ * for NULL, CORDON_MISALIGNED when the address is not a multiple of the type's alignment (a member
+ * access through it would be undefined behaviour), else CORDON_OK. */
+static inline cordon_status cordon__check_object(const void *p, size_t align) {
+    if (p == NULL) {
+        return CORDON_INVALID_ARGUMENT;
+    }
+    return (uintptr_t)p % align != 0 ? CORDON_MISALIGNED : CORDON_OK;
+}
+#define CORDON__CHECK_OBJECT(p, type) cordon__check_object((p), _Alignof(type))
+
+/* A pause hint for spin loops (lets the sibling hyperthread run, saves power). Safe code contains no
+ * assembly: x86 has a compiler builtin for the hint, other architectures call src/sys/. */
 static inline void cordon__cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
+#else
+    cordon__sys_cpu_relax();
 #endif
 }
 
