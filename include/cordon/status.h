@@ -35,7 +35,8 @@ typedef enum cordon_status {
     CORDON_MISALIGNED = 4,
     /* A size or offset computation would overflow 64 bits (or the platform's address width). */
     CORDON_OVERFLOW = 5,
-    /* The request exceeds a limit of the object: growing past its maximum or its reservation. */
+    /* The request exceeds a limit of the object: growing past its maximum or its reservation, a
+     * semaphore count past UINT32_MAX, a read lock past a reader-writer lock's 2^30 - 1 readers. */
     CORDON_LIMIT_EXCEEDED = 6,
     /* The OS refused memory (ENOMEM) or an allocation failed. */
     CORDON_OUT_OF_MEMORY = 7,

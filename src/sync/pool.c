@@ -18,12 +18,15 @@
  *  - A lost caller wakeup: the caller sets caller_parked and parks only while in_job equals what it
  *    read; the worker leaving last decrements in_job and then reads caller_parked.
  *  - Destroy while a parallel-for of the pool is in flight on any thread (a nested task of another
- *    pool running on that pool's worker included): every parallel-for counts itself in `busy` before
- *    it reads the pool and re-checks its handle after; destroy claims the handle first (no new lookup
- *    succeeds) and then reads `busy`, with a sequentially consistent fence on each side. Either destroy
- *    sees the parallel-for and refuses (WRONG_STATE, the claim undone), or the parallel-for sees the
- *    claim and returns STALE without running anything. A destroy from one of the pool's own workers is
- *    always inside one of its tasks, hence refused the same way.
+ *    pool running on that pool's worker included): every parallel-for counts itself in `busy` and then
+ *    checks its handle again before it uses the pool; destroy claims the handle first (no new lookup
+ *    succeeds, and of two racing destroys only one gets the object) and then reads `busy`, with a
+ *    sequentially consistent fence on each side. Either destroy sees the parallel-for and refuses
+ *    (WRONG_STATE, the claim undone), or the parallel-for sees the claim and returns STALE without
+ *    running anything. A destroy from one of the pool's own workers is always inside one of its tasks,
+ *    hence refused the same way (and `own_pool` refuses it even so: the worker would join itself).
+ *    Left to the caller, as for every handle: a call that looks the pool up on another thread just
+ *    before destroy frees it.
  *  - Deadlock between nested pools. Blocking on a submit lock from inside a task closes cycles such
  *    as A -> B -> A over two 2-thread pools: the main thread holds A's lock and, inside A's task, waits
  *    for B's lock; A's worker holds B's lock and waits for B's worker to leave B's job; B's worker,
