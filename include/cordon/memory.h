@@ -21,14 +21,20 @@
  * Byte order. Typed loads and stores are little-endian on every host, as WebAssembly requires.
  *
  * Lifetime. cordon_memory_destroy releases the memory exactly once; afterwards every function given
- * the handle returns CORDON_STALE (a second destroy included) and no byte of it is touched.
+ * the handle returns CORDON_STALE (a second destroy included, and handle 0, which is never issued) and
+ * no byte of it is touched.
  *
  * Thread safety. Every access function (read, write, fill, copy, loads, stores, atomics) and every
  * query may run concurrently with each other and with grow, on any thread: grow never moves the
  * memory and publishes the new size only after the new pages are accessible. Concurrent non-atomic
  * accesses to the same bytes race at the byte level exactly like WebAssembly shared memory (no tearing
  * guarantee beyond a byte, no crash); use the atomic functions to synchronise. Concurrent grows
- * serialise. Destroying a memory while another thread still uses it is a caller error. */
+ * serialise. Destroy may race any call on the same memory: a call that overlaps it either completes on
+ * the live memory (destroy waits for it before unmapping) or returns CORDON_STALE having touched
+ * nothing. The cost on each call is a store to a per-thread slot and a compiler barrier (Linux
+ * membarrier; elsewhere a fence). Direct access through the pointer from cordon_memory_base cannot be
+ * guarded this way: code holding it must stop using it before destroy (use after destroy faults or
+ * reaches whatever is mapped there later). */
 #ifndef CORDON_MEMORY_H
 #define CORDON_MEMORY_H
 
@@ -89,8 +95,10 @@ typedef struct cordon_memory_options {
  * allocated and *out is untouched. Thread safety: any thread. */
 CORDON_API CORDON_NODISCARD cordon_status cordon_memory_create(const cordon_memory_options *opt, cordon_memory *out);
 
-/* Destroys the memory (unmaps it). Afterwards the handle is stale. If the OS refuses the unmap (never
- * expected), the memory stays usable and the handle live. Not concurrently with other use of m. */
+/* Destroys the memory (unmaps it). Afterwards the handle is stale. Calls on m running on other threads
+ * finish first (destroy waits for them; it never waits for a thread that is not inside a call);
+ * calls that start later return CORDON_STALE. If the OS refuses the unmap or the process-wide barrier
+ * (never expected), the memory stays usable and the handle live. Any thread. */
 CORDON_API CORDON_NODISCARD cordon_status cordon_memory_destroy(cordon_memory m);
 
 /* memory.grow: adds delta_pages zero-filled pages and writes the previous size in pages to
@@ -110,7 +118,9 @@ CORDON_API CORDON_NODISCARD cordon_status cordon_memory_is_shared(cordon_memory 
 
 /* The address of byte 0, for code that accesses the memory directly (a JIT). Valid until destroy;
  * growing never moves it. Only [base, base + size) is accessible; with bounds_check_free the whole
- * base + [0, 8 GiB + 64 KiB) range is reserved and faults outside [0, size). */
+ * base + [0, 8 GiB + 64 KiB) range is reserved and faults outside [0, size). Accesses through this
+ * pointer are NOT covered by destroy's wait (only calls of this API are): the caller must make sure no
+ * thread uses it once destroy may start. */
 CORDON_API CORDON_NODISCARD cordon_status cordon_memory_base(cordon_memory m, void **base_out);
 
 /* Copies len bytes from memory [addr, addr + len) to dst / from src into the memory. dst and src may

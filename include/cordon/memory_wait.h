@@ -15,8 +15,11 @@
  * the alignment and bounds checks); an address not a multiple of the width → CORDON_MISALIGNED; a word
  * not inside the memory → CORDON_OUT_OF_BOUNDS.
  *
- * Thread safety: any number of threads may wait and notify on any addresses concurrently. Destroying
- * the memory while threads wait on it is a caller error (wake them first). */
+ * Thread safety: any number of threads may wait and notify on any addresses concurrently, and destroy
+ * may race them: the read of the word and the queueing are guarded like every memory call (they end
+ * before the unmap, or the call returns CORDON_STALE). A thread already asleep does not touch the
+ * memory and is not woken by the destroy: it sleeps until its timeout or a notify of the same
+ * address, so wake waiters before destroying. */
 #ifndef CORDON_MEMORY_WAIT_H
 #define CORDON_MEMORY_WAIT_H
 

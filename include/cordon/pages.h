@@ -33,11 +33,13 @@
  * given its handle returns CORDON_STALE, including a second release; the library never touches the
  * released memory. Pointers obtained from cordon_pages_base must not be used after release.
  *
- * Thread safety. Queries and cordon_pages_base may run concurrently with anything except release.
- * Commit, grow, decommit, discard and protect on the same reservation serialise on an internal lock
- * (they may be called from several threads; each sees the others' effects whole). Release may run on
- * any thread, but concurrently with any other call on the same reservation it is a caller error.
- * Different reservations are fully independent. */
+ * Thread safety. Queries and cordon_pages_base may run concurrently with anything. Commit, grow,
+ * decommit, discard and protect on the same reservation serialise on an internal lock (they may be
+ * called from several threads; each sees the others' effects whole). Release may run on any thread,
+ * concurrently with any other call on the same reservation: a call that overlaps it either completes
+ * on the live reservation (release waits for it before unmapping) or returns CORDON_STALE having done
+ * nothing. Memory accessed directly through the pointer from cordon_pages_base is not covered: the
+ * caller must stop using it before release. Different reservations are fully independent. */
 #ifndef CORDON_PAGES_H
 #define CORDON_PAGES_H
 
@@ -116,8 +118,9 @@ typedef struct cordon_pages_info {
 CORDON_API CORDON_NODISCARD cordon_status cordon_pages_reserve(const cordon_pages_options *opt, cordon_pages *out);
 
 /* Unmaps the whole reservation, guards included. A second release, or any use afterwards, returns
- * CORDON_STALE. If the OS refuses (never expected), the reservation stays fully usable and the handle
- * live. Must not run concurrently with another call on the same reservation. */
+ * CORDON_STALE (as does handle 0, never issued). Calls on p running on other threads finish first;
+ * calls that start later return CORDON_STALE. If the OS refuses the unmap or the process-wide barrier
+ * (never expected), the reservation stays fully usable and the handle live. */
 CORDON_API CORDON_NODISCARD cordon_status cordon_pages_release(cordon_pages p);
 
 /* Makes the committed prefix at least `bytes` long: mprotect of exactly [committed, bytes) to
@@ -164,7 +167,8 @@ CORDON_API CORDON_NODISCARD cordon_status cordon_pages_protect(cordon_pages p, u
                                                                cordon_pages_access access);
 
 /* The start of the usable range, for code that accesses memory directly (a JIT, a copy loop).
- * Valid until release; growing never moves it. Only [base, base + committed) may be accessed. */
+ * Valid until release; growing never moves it. Only [base, base + committed) may be accessed.
+ * Accesses through it are not covered by release's wait for running calls: stop them before release. */
 CORDON_API CORDON_NODISCARD cordon_status cordon_pages_base(cordon_pages p, void **base_out);
 
 /* The committed size in bytes (one atomic load). */

@@ -21,10 +21,13 @@
  * handles; a lookup racing with the removal of its own handle returns either the object or
  * CORDON_STALE, never a NULL or another object's pointer (the slot state is read before and after the
  * object, seqlock style). Inserts, claims and removals serialise on a spinlock held for a few
- * instructions; slot blocks are allocated outside it. Using an object on one thread while another thread
- * destroys it remains a caller error: the lookup may hand out the object just before it is freed. Slot
- * blocks are never freed, so a table's memory is bounded by the peak number of live objects (at most
- * 2^24 - 1 per kind). */
+ * instructions; slot blocks are allocated outside it. A lookup alone does not keep its object alive: it
+ * may hand out the object just before another thread frees it. Memories and reservations close that
+ * window with the access guard (src/memory/access.h: every call brackets its lookup and use, and
+ * destroy waits for the calls in progress between claim and free), so racing destroy and use is safe
+ * for them; other kinds say in their own headers what racing destroy means for them. Slot blocks are
+ * never freed, so a table's memory is bounded by the peak number of live objects (at most 2^24 - 1
+ * per kind). */
 #ifndef CORDON_CORE_HANDLE_H
 #define CORDON_CORE_HANDLE_H
 

@@ -6,6 +6,7 @@
 #include "cordon/memory.h"
 
 #include "core/handle.h"
+#include "memory/access.h"
 #include "memory/memory_internal.h"
 #include "memory/region.h"
 #include "sys/sys.h"
@@ -31,7 +32,7 @@ static inline cordon_status memory_of(cordon_memory m, memory_obj **out) {
     void *obj = NULL;
     cordon_status st = cordon__handle_lookup(&memory_table, m.handle, &obj);
     if (st != CORDON_OK) {
-        return st == CORDON_INVALID_ARGUMENT ? CORDON_STALE : st;
+        return st;
     }
     *out = (memory_obj *)obj;
     return CORDON_OK;
@@ -107,6 +108,7 @@ cordon_status cordon_memory_create(const cordon_memory_options *opt, cordon_memo
     }
     o->maximum_pages = maximum;
     o->shared = opt->shared;
+    cordon__access_init(); /* before the first handle is published: see memory/access.c */
     uint64_t h = 0;
     st = cordon__handle_insert(&memory_table, o, &h);
     if (st != CORDON_OK) {
@@ -125,12 +127,16 @@ cordon_status cordon_memory_destroy(cordon_memory m) {
     /* Claim first: a second destroy (even a concurrent one) sees CORDON_STALE and never unmaps twice. */
     cordon_status st = cordon__handle_claim(&memory_table, m.handle, &obj);
     if (st != CORDON_OK) {
-        return st == CORDON_INVALID_ARGUMENT ? CORDON_STALE : st;
+        return st;
     }
-    memory_obj *o = (memory_obj *)obj;
-    st = cordon__region_release(&o->region);
+    /* Every call that looked m up before the claim has finished; every later one gets CORDON_STALE. */
+    st = cordon__access_quiesce(m.handle);
+    if (st == CORDON_OK) {
+        memory_obj *o = (memory_obj *)obj;
+        st = cordon__region_release(&o->region);
+    }
     if (st != CORDON_OK) {
-        /* The OS refused: the memory is whole and its handle live again. */
+        /* The OS refused the barrier or the unmap: the memory is whole and its handle live again. */
         cordon__handle_unclaim(&memory_table, m.handle);
         return st;
     }
@@ -139,7 +145,7 @@ cordon_status cordon_memory_destroy(cordon_memory m) {
     return CORDON_OK;
 }
 
-cordon_status cordon_memory_grow(cordon_memory m, uint64_t delta_pages, uint64_t *old_pages_out) {
+static inline cordon_status grow_in(cordon_memory m, uint64_t delta_pages, uint64_t *old_pages_out) {
     memory_obj *o = NULL;
     cordon_status st = memory_of(m, &o);
     if (st != CORDON_OK) {
@@ -159,7 +165,7 @@ cordon_status cordon_memory_grow(cordon_memory m, uint64_t delta_pages, uint64_t
     return st;
 }
 
-cordon_status cordon_memory_size_pages(cordon_memory m, uint64_t *pages_out) {
+static inline cordon_status size_pages_in(cordon_memory m, uint64_t *pages_out) {
     memory_obj *o = NULL;
     cordon_status st = memory_of(m, &o);
     if (st != CORDON_OK) {
@@ -172,7 +178,7 @@ cordon_status cordon_memory_size_pages(cordon_memory m, uint64_t *pages_out) {
     return CORDON_OK;
 }
 
-cordon_status cordon_memory_size_bytes(cordon_memory m, uint64_t *bytes_out) {
+static inline cordon_status size_bytes_in(cordon_memory m, uint64_t *bytes_out) {
     memory_obj *o = NULL;
     cordon_status st = memory_of(m, &o);
     if (st != CORDON_OK) {
@@ -185,7 +191,7 @@ cordon_status cordon_memory_size_bytes(cordon_memory m, uint64_t *bytes_out) {
     return CORDON_OK;
 }
 
-cordon_status cordon_memory_maximum_pages(cordon_memory m, uint64_t *pages_out) {
+static inline cordon_status maximum_pages_in(cordon_memory m, uint64_t *pages_out) {
     memory_obj *o = NULL;
     cordon_status st = memory_of(m, &o);
     if (st != CORDON_OK) {
@@ -198,7 +204,7 @@ cordon_status cordon_memory_maximum_pages(cordon_memory m, uint64_t *pages_out) 
     return CORDON_OK;
 }
 
-cordon_status cordon_memory_is_shared(cordon_memory m, bool *shared_out) {
+static inline cordon_status is_shared_in(cordon_memory m, bool *shared_out) {
     memory_obj *o = NULL;
     cordon_status st = memory_of(m, &o);
     if (st != CORDON_OK) {
@@ -211,7 +217,7 @@ cordon_status cordon_memory_is_shared(cordon_memory m, bool *shared_out) {
     return CORDON_OK;
 }
 
-cordon_status cordon_memory_base(cordon_memory m, void **base_out) {
+static inline cordon_status base_in(cordon_memory m, void **base_out) {
     memory_obj *o = NULL;
     cordon_status st = memory_of(m, &o);
     if (st != CORDON_OK) {
@@ -226,7 +232,7 @@ cordon_status cordon_memory_base(cordon_memory m, void **base_out) {
 
 /* ---- bulk access ------------------------------------------------------------------------------- */
 
-cordon_status cordon_memory_read(cordon_memory m, uint64_t addr, void *dst, uint64_t len) {
+static inline cordon_status read_in(cordon_memory m, uint64_t addr, void *dst, uint64_t len) {
     uint8_t *p = NULL;
     cordon_status st = range_of(m, addr, len, dst != NULL || len == 0, &p);
     if (st == CORDON_OK && len != 0) {
@@ -235,7 +241,7 @@ cordon_status cordon_memory_read(cordon_memory m, uint64_t addr, void *dst, uint
     return st;
 }
 
-cordon_status cordon_memory_write(cordon_memory m, uint64_t addr, const void *src, uint64_t len) {
+static inline cordon_status write_in(cordon_memory m, uint64_t addr, const void *src, uint64_t len) {
     uint8_t *p = NULL;
     cordon_status st = range_of(m, addr, len, src != NULL || len == 0, &p);
     if (st == CORDON_OK && len != 0) {
@@ -244,7 +250,7 @@ cordon_status cordon_memory_write(cordon_memory m, uint64_t addr, const void *sr
     return st;
 }
 
-cordon_status cordon_memory_fill(cordon_memory m, uint64_t addr, uint8_t value, uint64_t len) {
+static inline cordon_status fill_in(cordon_memory m, uint64_t addr, uint8_t value, uint64_t len) {
     uint8_t *p = NULL;
     cordon_status st = range_of(m, addr, len, true, &p);
     if (st == CORDON_OK && len != 0) {
@@ -253,7 +259,7 @@ cordon_status cordon_memory_fill(cordon_memory m, uint64_t addr, uint8_t value, 
     return st;
 }
 
-cordon_status cordon_memory_copy(cordon_memory m, uint64_t dst, uint64_t src, uint64_t len) {
+static inline cordon_status copy_in(cordon_memory m, uint64_t dst, uint64_t src, uint64_t len) {
     memory_obj *o = NULL;
     cordon_status st = memory_of(m, &o);
     if (st != CORDON_OK) {
@@ -269,7 +275,7 @@ cordon_status cordon_memory_copy(cordon_memory m, uint64_t dst, uint64_t src, ui
     return CORDON_OK;
 }
 
-cordon_status cordon_memory_copy_between(cordon_memory dst, uint64_t dst_addr, cordon_memory src, uint64_t src_addr,
+static inline cordon_status copy_between_in(cordon_memory dst, uint64_t dst_addr, cordon_memory src, uint64_t src_addr,
                                          uint64_t len) {
     memory_obj *d = NULL;
     memory_obj *s = NULL;
@@ -332,30 +338,33 @@ static inline uint64_t le64(uint64_t v) {
 }
 #endif
 
+/* Each call is one access of m (see memory/access.h): the bytes are moved before the section ends. */
 #define DEFINE_LOAD_STORE(suffix, type, bits, swap)                                                          \
     cordon_status cordon_memory_load_##suffix(cordon_memory m, uint64_t addr, uint64_t offset, type *out) {    \
+        cordon__access_record *a = cordon__access_begin(m.handle);                                          \
         uint8_t *p = NULL;                                                                                   \
         cordon_status st = typed_range(m, addr, offset, sizeof(type), out != NULL, &p);                     \
-        if (st != CORDON_OK) {                                                                               \
-            return st;                                                                                       \
+        if (st == CORDON_OK) {                                                                               \
+            uint##bits##_t raw;                                                                              \
+            memcpy(&raw, p, sizeof raw);                                                                     \
+            raw = swap(raw);                                                                                 \
+            memcpy(out, &raw, sizeof raw);                                                                   \
         }                                                                                                    \
-        uint##bits##_t raw;                                                                                  \
-        memcpy(&raw, p, sizeof raw);                                                                         \
-        raw = swap(raw);                                                                                     \
-        memcpy(out, &raw, sizeof raw);                                                                       \
-        return CORDON_OK;                                                                                    \
+        cordon__access_end(a);                                                                               \
+        return st;                                                                                           \
     }                                                                                                        \
     cordon_status cordon_memory_store_##suffix(cordon_memory m, uint64_t addr, uint64_t offset, type value) { \
+        cordon__access_record *a = cordon__access_begin(m.handle);                                          \
         uint8_t *p = NULL;                                                                                   \
         cordon_status st = typed_range(m, addr, offset, sizeof(type), true, &p);                            \
-        if (st != CORDON_OK) {                                                                               \
-            return st;                                                                                       \
+        if (st == CORDON_OK) {                                                                               \
+            uint##bits##_t raw;                                                                              \
+            memcpy(&raw, &value, sizeof raw);                                                                \
+            raw = swap(raw);                                                                                 \
+            memcpy(p, &raw, sizeof raw);                                                                     \
         }                                                                                                    \
-        uint##bits##_t raw;                                                                                  \
-        memcpy(&raw, &value, sizeof raw);                                                                    \
-        raw = swap(raw);                                                                                     \
-        memcpy(p, &raw, sizeof raw);                                                                         \
-        return CORDON_OK;                                                                                    \
+        cordon__access_end(a);                                                                               \
+        return st;                                                                                           \
     }
 
 #define NO_SWAP(v) (v)
@@ -430,7 +439,7 @@ cordon_status cordon__memory_atomic_word(cordon_memory m, uint64_t addr, unsigne
 #define A32(p) ((_Atomic uint32_t *)(void *)(p))
 #define A64(p) ((_Atomic uint64_t *)(void *)(p))
 
-cordon_status cordon_memory_atomic_load(cordon_memory m, uint64_t addr, unsigned width, uint64_t *out) {
+static inline cordon_status atomic_load_in(cordon_memory m, uint64_t addr, unsigned width, uint64_t *out) {
     uint8_t *p = NULL;
     cordon_status st = atomic_prepare(m, addr, width, out != NULL, &p);
     if (st != CORDON_OK) {
@@ -453,7 +462,7 @@ cordon_status cordon_memory_atomic_load(cordon_memory m, uint64_t addr, unsigned
     return CORDON_OK;
 }
 
-cordon_status cordon_memory_atomic_store(cordon_memory m, uint64_t addr, unsigned width, uint64_t value) {
+static inline cordon_status atomic_store_in(cordon_memory m, uint64_t addr, unsigned width, uint64_t value) {
     uint8_t *p = NULL;
     cordon_status st = atomic_prepare(m, addr, width, true, &p);
     if (st != CORDON_OK) {
@@ -498,7 +507,7 @@ cordon_status cordon_memory_atomic_store(cordon_memory m, uint64_t addr, unsigne
         break;                                                                                              \
     }
 
-cordon_status cordon_memory_atomic_rmw(cordon_memory m, uint64_t addr, unsigned width, cordon_memory_rmw_op op,
+static inline cordon_status atomic_rmw_in(cordon_memory m, uint64_t addr, unsigned width, cordon_memory_rmw_op op,
                                        uint64_t operand, uint64_t *old_out) {
     uint8_t *p = NULL;
     cordon_status st = atomic_prepare(m, addr, width, (unsigned)op <= (unsigned)CORDON_MEMORY_RMW_XCHG, &p);
@@ -526,7 +535,7 @@ cordon_status cordon_memory_atomic_rmw(cordon_memory m, uint64_t addr, unsigned 
     return CORDON_OK;
 }
 
-cordon_status cordon_memory_atomic_cmpxchg(cordon_memory m, uint64_t addr, unsigned width, uint64_t expected,
+static inline cordon_status atomic_cmpxchg_in(cordon_memory m, uint64_t addr, unsigned width, uint64_t expected,
                                            uint64_t replacement, uint64_t *old_out) {
     uint8_t *p = NULL;
     cordon_status st = atomic_prepare(m, addr, width, true, &p);
@@ -564,4 +573,114 @@ cordon_status cordon_memory_atomic_cmpxchg(cordon_memory m, uint64_t addr, unsig
         *old_out = old;
     }
     return CORDON_OK;
+}
+
+/* ---- the public entry points: each call is one access of its memory (see memory/access.h) -------- */
+
+cordon_status cordon_memory_grow(cordon_memory m, uint64_t delta_pages, uint64_t *old_pages_out) {
+    cordon__access_record *a = cordon__access_begin(m.handle);
+    cordon_status st = grow_in(m, delta_pages, old_pages_out);
+    cordon__access_end(a);
+    return st;
+}
+
+cordon_status cordon_memory_size_pages(cordon_memory m, uint64_t *pages_out) {
+    cordon__access_record *a = cordon__access_begin(m.handle);
+    cordon_status st = size_pages_in(m, pages_out);
+    cordon__access_end(a);
+    return st;
+}
+
+cordon_status cordon_memory_size_bytes(cordon_memory m, uint64_t *bytes_out) {
+    cordon__access_record *a = cordon__access_begin(m.handle);
+    cordon_status st = size_bytes_in(m, bytes_out);
+    cordon__access_end(a);
+    return st;
+}
+
+cordon_status cordon_memory_maximum_pages(cordon_memory m, uint64_t *pages_out) {
+    cordon__access_record *a = cordon__access_begin(m.handle);
+    cordon_status st = maximum_pages_in(m, pages_out);
+    cordon__access_end(a);
+    return st;
+}
+
+cordon_status cordon_memory_is_shared(cordon_memory m, bool *shared_out) {
+    cordon__access_record *a = cordon__access_begin(m.handle);
+    cordon_status st = is_shared_in(m, shared_out);
+    cordon__access_end(a);
+    return st;
+}
+
+cordon_status cordon_memory_base(cordon_memory m, void **base_out) {
+    cordon__access_record *a = cordon__access_begin(m.handle);
+    cordon_status st = base_in(m, base_out);
+    cordon__access_end(a);
+    return st;
+}
+
+cordon_status cordon_memory_read(cordon_memory m, uint64_t addr, void *dst, uint64_t len) {
+    cordon__access_record *a = cordon__access_begin(m.handle);
+    cordon_status st = read_in(m, addr, dst, len);
+    cordon__access_end(a);
+    return st;
+}
+
+cordon_status cordon_memory_write(cordon_memory m, uint64_t addr, const void *src, uint64_t len) {
+    cordon__access_record *a = cordon__access_begin(m.handle);
+    cordon_status st = write_in(m, addr, src, len);
+    cordon__access_end(a);
+    return st;
+}
+
+cordon_status cordon_memory_fill(cordon_memory m, uint64_t addr, uint8_t value, uint64_t len) {
+    cordon__access_record *a = cordon__access_begin(m.handle);
+    cordon_status st = fill_in(m, addr, value, len);
+    cordon__access_end(a);
+    return st;
+}
+
+cordon_status cordon_memory_copy(cordon_memory m, uint64_t dst, uint64_t src, uint64_t len) {
+    cordon__access_record *a = cordon__access_begin(m.handle);
+    cordon_status st = copy_in(m, dst, src, len);
+    cordon__access_end(a);
+    return st;
+}
+
+cordon_status cordon_memory_atomic_load(cordon_memory m, uint64_t addr, unsigned width, uint64_t *out) {
+    cordon__access_record *a = cordon__access_begin(m.handle);
+    cordon_status st = atomic_load_in(m, addr, width, out);
+    cordon__access_end(a);
+    return st;
+}
+
+cordon_status cordon_memory_atomic_store(cordon_memory m, uint64_t addr, unsigned width, uint64_t value) {
+    cordon__access_record *a = cordon__access_begin(m.handle);
+    cordon_status st = atomic_store_in(m, addr, width, value);
+    cordon__access_end(a);
+    return st;
+}
+
+cordon_status cordon_memory_atomic_rmw(cordon_memory m, uint64_t addr, unsigned width, cordon_memory_rmw_op op,
+                                       uint64_t operand, uint64_t *old_out) {
+    cordon__access_record *a = cordon__access_begin(m.handle);
+    cordon_status st = atomic_rmw_in(m, addr, width, op, operand, old_out);
+    cordon__access_end(a);
+    return st;
+}
+
+cordon_status cordon_memory_atomic_cmpxchg(cordon_memory m, uint64_t addr, unsigned width, uint64_t expected,
+                                           uint64_t replacement, uint64_t *old_out) {
+    cordon__access_record *a = cordon__access_begin(m.handle);
+    cordon_status st = atomic_cmpxchg_in(m, addr, width, expected, replacement, old_out);
+    cordon__access_end(a);
+    return st;
+}
+
+cordon_status cordon_memory_copy_between(cordon_memory dst, uint64_t dst_addr, cordon_memory src, uint64_t src_addr,
+                                         uint64_t len) {
+    cordon__access_record *a = cordon__access_begin2(dst.handle, src.handle);
+    cordon_status st = copy_between_in(dst, dst_addr, src, src_addr, len);
+    cordon__access_end2(a);
+    return st;
 }

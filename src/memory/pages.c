@@ -2,6 +2,7 @@
 #include "cordon/pages.h"
 
 #include "core/handle.h"
+#include "memory/access.h"
 #include "memory/memory_internal.h"
 #include "memory/region.h"
 #include "sys/sys.h"
@@ -12,7 +13,7 @@ static cordon_status region_of(cordon_pages p, cordon__region **out) {
     void *obj = NULL;
     cordon_status st = cordon__handle_lookup(&pages_table, p.handle, &obj);
     if (st != CORDON_OK) {
-        return st == CORDON_INVALID_ARGUMENT ? CORDON_STALE : st;
+        return st;
     }
     *out = (cordon__region *)obj;
     return CORDON_OK;
@@ -33,6 +34,7 @@ cordon_status cordon_pages_reserve(const cordon_pages_options *opt, cordon_pages
         cordon__sys_free(block);
         return st;
     }
+    cordon__access_init(); /* before the first handle is published: see memory/access.c */
     uint64_t h = 0;
     st = cordon__handle_insert(&pages_table, r, &h);
     if (st != CORDON_OK) {
@@ -52,11 +54,17 @@ cordon_status cordon_pages_release(cordon_pages p) {
      * the unmap, so a reservation is unmapped exactly once. */
     cordon_status st = cordon__handle_claim(&pages_table, p.handle, &obj);
     if (st != CORDON_OK) {
-        return st == CORDON_INVALID_ARGUMENT ? CORDON_STALE : st;
+        return st;
     }
-    st = cordon__region_release((cordon__region *)obj);
+    /* Every call that looked p up before the claim has finished (a protect racing the release holds
+     * the region lock and calls mprotect on the range: it must be done before munmap); every later
+     * one gets CORDON_STALE. */
+    st = cordon__access_quiesce(p.handle);
+    if (st == CORDON_OK) {
+        st = cordon__region_release((cordon__region *)obj);
+    }
     if (st != CORDON_OK) {
-        /* The OS refused: the reservation is whole and its handle live again. */
+        /* The OS refused the barrier or the unmap: the reservation is whole and its handle live again. */
         cordon__handle_unclaim(&pages_table, p.handle);
         return st;
     }
@@ -65,19 +73,19 @@ cordon_status cordon_pages_release(cordon_pages p) {
     return CORDON_OK;
 }
 
-cordon_status cordon_pages_commit(cordon_pages p, uint64_t bytes) {
+static cordon_status commit_in(cordon_pages p, uint64_t bytes) {
     cordon__region *r = NULL;
     cordon_status st = region_of(p, &r);
     return st != CORDON_OK ? st : cordon__region_grow_to(r, bytes);
 }
 
-cordon_status cordon_pages_grow(cordon_pages p, uint64_t delta_bytes, uint64_t *old_bytes_out) {
+static cordon_status grow_in(cordon_pages p, uint64_t delta_bytes, uint64_t *old_bytes_out) {
     cordon__region *r = NULL;
     cordon_status st = region_of(p, &r);
     return st != CORDON_OK ? st : cordon__region_grow_by(r, delta_bytes, r->reserved, old_bytes_out);
 }
 
-cordon_status cordon_pages_grow_pages(cordon_pages p, uint64_t delta_pages, uint64_t *old_pages_out) {
+static cordon_status grow_pages_in(cordon_pages p, uint64_t delta_pages, uint64_t *old_pages_out) {
     cordon__region *r = NULL;
     cordon_status st = region_of(p, &r);
     if (st != CORDON_OK) {
@@ -94,25 +102,25 @@ cordon_status cordon_pages_grow_pages(cordon_pages p, uint64_t delta_pages, uint
     return st;
 }
 
-cordon_status cordon_pages_decommit(cordon_pages p, uint64_t keep_bytes) {
+static cordon_status decommit_in(cordon_pages p, uint64_t keep_bytes) {
     cordon__region *r = NULL;
     cordon_status st = region_of(p, &r);
     return st != CORDON_OK ? st : cordon__region_decommit(r, keep_bytes);
 }
 
-cordon_status cordon_pages_discard(cordon_pages p, uint64_t offset, uint64_t len) {
+static cordon_status discard_in(cordon_pages p, uint64_t offset, uint64_t len) {
     cordon__region *r = NULL;
     cordon_status st = region_of(p, &r);
     return st != CORDON_OK ? st : cordon__region_discard(r, offset, len);
 }
 
-cordon_status cordon_pages_protect(cordon_pages p, uint64_t offset, uint64_t len, cordon_pages_access access) {
+static cordon_status protect_in(cordon_pages p, uint64_t offset, uint64_t len, cordon_pages_access access) {
     cordon__region *r = NULL;
     cordon_status st = region_of(p, &r);
     return st != CORDON_OK ? st : cordon__region_protect(r, offset, len, access);
 }
 
-cordon_status cordon_pages_base(cordon_pages p, void **base_out) {
+static cordon_status base_in(cordon_pages p, void **base_out) {
     cordon__region *r = NULL;
     cordon_status st = region_of(p, &r);
     if (st != CORDON_OK) {
@@ -125,7 +133,7 @@ cordon_status cordon_pages_base(cordon_pages p, void **base_out) {
     return CORDON_OK;
 }
 
-cordon_status cordon_pages_committed(cordon_pages p, uint64_t *bytes_out) {
+static cordon_status committed_in(cordon_pages p, uint64_t *bytes_out) {
     cordon__region *r = NULL;
     cordon_status st = region_of(p, &r);
     if (st != CORDON_OK) {
@@ -138,7 +146,7 @@ cordon_status cordon_pages_committed(cordon_pages p, uint64_t *bytes_out) {
     return CORDON_OK;
 }
 
-cordon_status cordon_pages_info_get(cordon_pages p, cordon_pages_info *out) {
+static cordon_status info_get_in(cordon_pages p, cordon_pages_info *out) {
     cordon__region *r = NULL;
     cordon_status st = region_of(p, &r);
     if (st != CORDON_OK) {
@@ -183,7 +191,7 @@ cordon_status cordon_pages_huge_page_size(uint64_t *out) {
     return CORDON_OK;
 }
 
-cordon_status cordon__pages_os_name(cordon_pages p, char *buf, size_t len) {
+static cordon_status os_name_in(cordon_pages p, char *buf, size_t len) {
     cordon__region *r = NULL;
     cordon_status st = region_of(p, &r);
     if (st != CORDON_OK) {
@@ -200,7 +208,7 @@ cordon_status cordon__pages_os_name(cordon_pages p, char *buf, size_t len) {
     return CORDON_OK;
 }
 
-cordon_status cordon__pages_access_bookkeeping(cordon_pages p, uint64_t *runs_out, uint64_t *bytes_out) {
+static cordon_status access_bookkeeping_in(cordon_pages p, uint64_t *runs_out, uint64_t *bytes_out) {
     cordon__region *r = NULL;
     cordon_status st = region_of(p, &r);
     if (st != CORDON_OK) {
@@ -211,4 +219,83 @@ cordon_status cordon__pages_access_bookkeeping(cordon_pages p, uint64_t *runs_ou
     }
     cordon__region_access_bookkeeping(r, runs_out, bytes_out);
     return CORDON_OK;
+}
+
+/* ---- the entry points: each call is one access of its reservation (see memory/access.h) --------- */
+
+cordon_status cordon_pages_commit(cordon_pages p, uint64_t bytes) {
+    cordon__access_record *a = cordon__access_begin(p.handle);
+    cordon_status st = commit_in(p, bytes);
+    cordon__access_end(a);
+    return st;
+}
+
+cordon_status cordon_pages_grow(cordon_pages p, uint64_t delta_bytes, uint64_t *old_bytes_out) {
+    cordon__access_record *a = cordon__access_begin(p.handle);
+    cordon_status st = grow_in(p, delta_bytes, old_bytes_out);
+    cordon__access_end(a);
+    return st;
+}
+
+cordon_status cordon_pages_grow_pages(cordon_pages p, uint64_t delta_pages, uint64_t *old_pages_out) {
+    cordon__access_record *a = cordon__access_begin(p.handle);
+    cordon_status st = grow_pages_in(p, delta_pages, old_pages_out);
+    cordon__access_end(a);
+    return st;
+}
+
+cordon_status cordon_pages_decommit(cordon_pages p, uint64_t keep_bytes) {
+    cordon__access_record *a = cordon__access_begin(p.handle);
+    cordon_status st = decommit_in(p, keep_bytes);
+    cordon__access_end(a);
+    return st;
+}
+
+cordon_status cordon_pages_discard(cordon_pages p, uint64_t offset, uint64_t len) {
+    cordon__access_record *a = cordon__access_begin(p.handle);
+    cordon_status st = discard_in(p, offset, len);
+    cordon__access_end(a);
+    return st;
+}
+
+cordon_status cordon_pages_protect(cordon_pages p, uint64_t offset, uint64_t len, cordon_pages_access access) {
+    cordon__access_record *a = cordon__access_begin(p.handle);
+    cordon_status st = protect_in(p, offset, len, access);
+    cordon__access_end(a);
+    return st;
+}
+
+cordon_status cordon_pages_base(cordon_pages p, void **base_out) {
+    cordon__access_record *a = cordon__access_begin(p.handle);
+    cordon_status st = base_in(p, base_out);
+    cordon__access_end(a);
+    return st;
+}
+
+cordon_status cordon_pages_committed(cordon_pages p, uint64_t *bytes_out) {
+    cordon__access_record *a = cordon__access_begin(p.handle);
+    cordon_status st = committed_in(p, bytes_out);
+    cordon__access_end(a);
+    return st;
+}
+
+cordon_status cordon_pages_info_get(cordon_pages p, cordon_pages_info *out) {
+    cordon__access_record *a = cordon__access_begin(p.handle);
+    cordon_status st = info_get_in(p, out);
+    cordon__access_end(a);
+    return st;
+}
+
+cordon_status cordon__pages_os_name(cordon_pages p, char *buf, size_t len) {
+    cordon__access_record *a = cordon__access_begin(p.handle);
+    cordon_status st = os_name_in(p, buf, len);
+    cordon__access_end(a);
+    return st;
+}
+
+cordon_status cordon__pages_access_bookkeeping(cordon_pages p, uint64_t *runs_out, uint64_t *bytes_out) {
+    cordon__access_record *a = cordon__access_begin(p.handle);
+    cordon_status st = access_bookkeeping_in(p, runs_out, bytes_out);
+    cordon__access_end(a);
+    return st;
 }

@@ -19,6 +19,7 @@
  *    returns 0. */
 #include "cordon/memory_wait.h"
 
+#include "memory/access.h"
 #include "memory/memory_internal.h"
 #include "sync/sync_internal.h"
 #include "cordon/sync.h"
@@ -82,14 +83,18 @@ static bool word_equals(const void *word, unsigned width, uint64_t expected) {
 static cordon_status atomic_wait(cordon_memory m, uint64_t addr, unsigned width, uint64_t expected, int64_t timeout_ns,
                                  uint32_t *result_out) {
     void *word = NULL;
+    /* The lookup, the read of the word and the queueing are one access of m (memory/access.h): a
+     * destroy racing them waits for them, or they see STALE. The sleep that follows reads only the
+     * waiter's own node, never the memory, so it is outside the access. */
+    cordon__access_record *acc = cordon__access_begin(m.handle);
     /* A NULL result_out is INVALID_ARGUMENT after the handle check (a stale handle is STALE first). */
     cordon_status st = cordon__memory_atomic_word(m, addr, width, result_out != NULL, &word);
-    if (st != CORDON_OK) {
-        return st;
-    }
     uint64_t deadline = 0;
-    st = cordon__deadline_after(timeout_ns, &deadline);
+    if (st == CORDON_OK) {
+        st = cordon__deadline_after(timeout_ns, &deadline);
+    }
     if (st != CORDON_OK) {
+        cordon__access_end(acc);
         return st;
     }
     spot_bucket *b = bucket_of(word);
@@ -97,6 +102,7 @@ static cordon_status atomic_wait(cordon_memory m, uint64_t addr, unsigned width,
     lock_bucket(b);
     if (!word_equals(word, width, expected)) {
         unlock_bucket(b);
+        cordon__access_end(acc);
         *result_out = CORDON_WAIT_NOT_EQUAL;
         return CORDON_OK;
     }
@@ -107,6 +113,7 @@ static cordon_status atomic_wait(cordon_memory m, uint64_t addr, unsigned width,
     }
     b->tail = &self;
     unlock_bucket(b);
+    cordon__access_end(acc);
     uint32_t result = CORDON_WAIT_OK;
     for (;;) {
         cordon_status park = cordon__park(&self.notified, 0u, deadline);
@@ -143,7 +150,10 @@ cordon_status cordon_memory_atomic_wait64(cordon_memory m, uint64_t addr, uint64
 
 cordon_status cordon_memory_atomic_notify(cordon_memory m, uint64_t addr, uint32_t count, uint32_t *woken_out) {
     void *word = NULL;
+    /* Only the lookup touches m: the queue compares word addresses and never reads the memory. */
+    cordon__access_record *acc = cordon__access_begin(m.handle);
     cordon_status st = cordon__memory_atomic_word(m, addr, 4, true, &word);
+    cordon__access_end(acc);
     if (st == CORDON_WRONG_STATE) {
         /* Not shared: nobody can wait on it, so notify wakes 0 — after the same alignment and bounds
          * checks a shared memory gets (an atomic load performs exactly those). */

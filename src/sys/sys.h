@@ -179,4 +179,43 @@ void cordon__sys_thread_yield(void);
  * compiler builtin for it (safe code contains no assembly). Cannot fail. */
 void cordon__sys_cpu_relax(void);
 
+/* ===================================================================================================
+ * Access guard (barrier.c, thread_exit.c): added by the memory module, for src/memory/access.c, which
+ * lets a destroy wait for the calls still using the object it destroys.
+ * =================================================================================================== */
+
+/* Registers the process for expedited private process-wide barriers: membarrier
+ * MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED. Call once before cordon__sys_barrier_process.
+ * CORDON_UNSUPPORTED where the OS has no such call (then use fences on both sides). */
+cordon_status cordon__sys_barrier_register(void);
+
+/* A process-wide memory barrier: membarrier MEMBARRIER_CMD_PRIVATE_EXPEDITED. On CORDON_OK every thread
+ * of the process that was running has executed a full memory barrier, so a store this thread made
+ * before the call is seen by any load those threads make after their barrier, and their stores before
+ * it are seen by this thread's loads after the call. Precondition: a successful
+ * cordon__sys_barrier_register. On failure nothing is guaranteed (recorded as "membarrier"). */
+cordon_status cordon__sys_barrier_process(void);
+
+/* Arranges for fn(arg) to be called on the calling thread when it exits (a thread-specific key
+ * destructor; not for the thread that ends the process with exit()). fn must be the same function on
+ * every call in the process (CORDON_INVALID_ARGUMENT otherwise, and for NULL fn or arg); a second call
+ * on the same thread replaces its arg. fn must not register again. Failures are recorded as
+ * "pthread_key_create" (EAGAIN → CORDON_OUT_OF_RESOURCES) or "pthread_setspecific" (ENOMEM); then no
+ * callback is registered for this thread. */
+cordon_status cordon__sys_thread_on_exit(void (*fn)(void *arg), void *arg);
+
+/* ===================================================================================================
+ * Compute: processor features and settings (cpu.c), BLAS (blas.c).
+ * =================================================================================================== */
+
+/* Instruction-set families the processor and the OS support (the OS saves their registers), as bits. */
+#define CORDON__CPU_AVX2 1u   /* AVX2 + FMA */
+#define CORDON__CPU_AVX512 2u /* AVX-512 F, BW, VL, DQ (and AVX2) */
+#define CORDON__CPU_NEON 4u   /* aarch64 Advanced SIMD */
+uint32_t cordon__sys_cpu_features(void);
+
+/* Copies the environment variable `name` into buf[len] (NUL-terminated) and sets *found_out; absent:
+ * *found_out = false, buf = "". CORDON_LIMIT_EXCEEDED when the value does not fit (nothing written). Ignores the environment in set-user-ID programs. */
+cordon_status cordon__sys_env_get(const char *name, char *buf, size_t len, bool *found_out);
+
 #endif /* CORDON_SYS_H */
