@@ -204,18 +204,4 @@ cordon_status cordon__sys_barrier_process(void);
  * callback is registered for this thread. */
 cordon_status cordon__sys_thread_on_exit(void (*fn)(void *arg), void *arg);
 
-/* ===================================================================================================
- * Compute: processor features and settings (cpu.c), BLAS (blas.c).
- * =================================================================================================== */
-
-/* Instruction-set families the processor and the OS support (the OS saves their registers), as bits. */
-#define CORDON__CPU_AVX2 1u   /* AVX2 + FMA */
-#define CORDON__CPU_AVX512 2u /* AVX-512 F, BW, VL, DQ (and AVX2) */
-#define CORDON__CPU_NEON 4u   /* aarch64 Advanced SIMD */
-uint32_t cordon__sys_cpu_features(void);
-
-/* Copies the environment variable `name` into buf[len] (NUL-terminated) and sets *found_out; absent:
- * *found_out = false, buf = "". CORDON_LIMIT_EXCEEDED when the value does not fit (nothing written). Ignores the environment in set-user-ID programs. */
-cordon_status cordon__sys_env_get(const char *name, char *buf, size_t len, bool *found_out);
-
 #endif /* CORDON_SYS_H */
