@@ -12,5 +12,8 @@
 #include "cordon/sync.h"
 #include "cordon/thread.h"
 #include "cordon/memory_wait.h"
+#include "cordon/device.h"
+#include "cordon/tensor.h"
+#include "cordon/ops.h"
 
 #endif /* CORDON_CORDON_H */

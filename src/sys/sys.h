@@ -204,4 +204,35 @@ cordon_status cordon__sys_barrier_process(void);
  * callback is registered for this thread. */
 cordon_status cordon__sys_thread_on_exit(void (*fn)(void *arg), void *arg);
 
+/* ===================================================================================================
+ * Compute: processor features and settings (cpu.c), BLAS (blas.c).
+ * =================================================================================================== */
+
+/* Instruction-set families the processor and the OS support (the OS saves their registers), as bits. */
+#define CORDON__CPU_AVX2 1u   /* AVX2 + FMA */
+#define CORDON__CPU_AVX512 2u /* AVX-512 F, BW, VL, DQ (and AVX2) */
+#define CORDON__CPU_NEON 4u   /* aarch64 Advanced SIMD */
+uint32_t cordon__sys_cpu_features(void);
+
+/* Copies the environment variable `name` into buf[len] (NUL-terminated) and sets *found_out; absent:
+ * *found_out = false, buf = "". CORDON_LIMIT_EXCEEDED when the value does not fit (nothing written). Ignores the environment in set-user-ID programs. */
+cordon_status cordon__sys_env_get(const char *name, char *buf, size_t len, bool *found_out);
+
+/* BLAS (blas.c): present when the build found OpenBLAS; otherwise every call below is
+ * CORDON_BACKEND_UNAVAILABLE. Matrices are row-major; leading dimensions count elements. */
+bool cordon__sys_blas_available(void);
+/* "openblas" or "none". Static. */
+const char *cordon__sys_blas_name(void);
+/* Makes BLAS compute on the calling thread only (process-wide); idempotent. */
+void cordon__sys_blas_set_single_threaded(void);
+/* C (m × n, ldc) = alpha·op(A)·op(B) + beta·C; A is m × k (k × m stored when trans_a), B is k × n (n × k
+ * stored when trans_b). Sizes >= 1 and <= INT_MAX, leading dimensions at least the stored row length:
+ * CORDON_INVALID_ARGUMENT otherwise (no call made). beta = 0 does not read C. */
+cordon_status cordon__sys_blas_sgemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha,
+                                     const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
+                                     size_t ldc);
+/* y = alpha·op(A)·x + beta·y with A rows × cols (lda), unit-stride x and y. */
+cordon_status cordon__sys_blas_sgemv(bool trans, size_t rows, size_t cols, float alpha, const float *a, size_t lda,
+                                     const float *x, float beta, float *y);
+
 #endif /* CORDON_SYS_H */

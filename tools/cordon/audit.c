@@ -61,6 +61,9 @@ static const char *const aliases[][2] = {
     {"__assert_fail", "assert"},
     {"__isoc99_sscanf", "sscanf"},
     {"__xpg_strerror_r", "strerror_r"},
+    {"__cpu_indicator_init", "__builtin_cpu_init"},
+    {"__cpu_model", "__builtin_cpu_supports"},
+    {"__cpu_features2", "__builtin_cpu_supports"},
 };
 
 typedef struct site {

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cordon — tensor operations for transformer workloads, forward and backward.
+ *
+ * Conventions for every operation here:
+ *  - Outputs come first and are tensors the caller created; an operation allocates nothing. Every
+ *    operand must be F32 and live on the same device.
+ *  - Describe, validate, then run: all checks happen before the first byte is written, so a refused call
+ *    returns a status and every tensor is as it was. Order: handles (CORDON_STALE), invalid values and
+ *    mixed devices or dtypes (CORDON_INVALID_ARGUMENT, CORDON_UNSUPPORTED for a dtype without kernels),
+ *    shapes (CORDON_SHAPE_MISMATCH), aliasing (CORDON_INVALID_ARGUMENT).
+ *  - Aliasing: an output may not share storage bytes with another operand or with itself (a stride-0
+ *    view as output) unless the operation names the in-place form it allows; an allowed in-place form
+ *    means the output is the very same view as that input (same storage, offset, shape and strides).
+ *    Overlap is judged on each tensor's span of storage, so two interleaved views that never touch the
+ *    same element are refused too: copy one first.
+ *  - Any strides are accepted (transposed and sliced views); contiguous rows are the fast path.
+ *  - Broadcast, where allowed, follows NumPy: shapes are aligned at their last dimension and an extent
+ *    of 1 (or a missing leading dimension) stretches to the other operand's.
+ *  - Accumulation is in f32 at least for every reduction; where f64 is used it is said. Results are
+ *    independent of the thread count (see device.h, "Determinism").
+ *  - NaN and infinities propagate as IEEE arithmetic does, unless an operation says otherwise.
+ *  - Subnormals: kernels neither flush nor change the floating-point environment; the caller's FTZ/DAZ
+ *    settings are left exactly as they were, and apply to what the kernels compute.
+ *  - Accuracy is stated per operation as the largest error against a double-precision reference that
+ *    the tests allow.
+ * Thread safety: any operation may run concurrently with any other on distinct outputs (see tensor.h). */
+#ifndef CORDON_OPS_H
+#define CORDON_OPS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cordon/export.h"
+#include "cordon/status.h"
+#include "cordon/tensor.h"
+
+CORDON_BEGIN_DECLS
+
+/* ------------------------------------------------------------------------------------------------
+ * Matrix products */
+
+typedef struct cordon_matmul_params {
+    float alpha;  /* C = alpha·op(A)·op(B) + beta·C */
+    float beta;
+    bool trans_a; /* op(A) = Aᵀ (the last two dimensions swapped) */
+    bool trans_b;
+} cordon_matmul_params;
+
+/* alpha 1, beta 0, no transposes. */
+CORDON_API void cordon_matmul_params_init(cordon_matmul_params *p);
+
+/* C = alpha·op(A)·op(B) + beta·C over the last two dimensions: op(A) is M×K, op(B) is K×N, C is M×N.
+ * Leading (batch) dimensions broadcast between A and B, and C has the broadcast batch shape. 1-D
+ * operands are not promoted: use a view of shape (1, K). p NULL means the defaults.
+ * Semantics that BLAS libraries disagree on, fixed here: beta = 0 never reads C (a NaN already in C
+ * does not reach the result); alpha = 0 never reads A or B (C = beta·C, NaN in A or B ignored); K = 0
+ * is impossible (extents are >= 1). M = 1 uses a matrix-vector path (the decode case).
+ * Accuracy: |error| <= 1e-5 · sum_k |a_ik·b_kj| (f32 accumulation, blocked).
+ * Aliasing: C may overlap neither A nor B. */
+CORDON_API CORDON_NODISCARD cordon_status cordon_matmul(cordon_tensor c, cordon_tensor a, cordon_tensor b,
+                                                        const cordon_matmul_params *p);
+
+/* ------------------------------------------------------------------------------------------------
+ * Softmax over the last dimension */
+
+typedef struct cordon_softmax_params {
+    /* y = softmax(scale·x + mask), with -inf where causal masking applies. */
+    float scale;
+    /* Optional additive mask (CORDON_TENSOR_NONE: none), broadcast to x's shape; -INFINITY removes an
+     * element. */
+    cordon_tensor mask;
+    /* Causal masking over the last two dimensions (rows i, columns j, R rows, C columns): element (i, j)
+     * is removed when j > i + (C - R), so the last row sees every column (the key/value-cache layout). */
+    bool causal;
+} cordon_softmax_params;
+
+/* scale 1, no mask, not causal. */
+CORDON_API void cordon_softmax_params_init(cordon_softmax_params *p);
+
+/* y = softmax(scale·x + mask) along the last dimension, computed stably (the row maximum subtracted).
+ * A row whose every element is removed (all -inf after scale and mask) gives zeros, not NaN. A row
+ * containing NaN gives NaN in every element; +inf in a row gives 1/n over the +inf elements (n of them)
+ * and 0 elsewhere. Accuracy: relative error <= 1e-5 per element against f64 (|error| <= 2e-6 absolute
+ * for elements below 0.2). In place: y may be x. */
+CORDON_API CORDON_NODISCARD cordon_status cordon_softmax(cordon_tensor y, cordon_tensor x,
+                                                         const cordon_softmax_params *p);
+
+/* dx = scale · y ⊙ (dy - sum(dy ⊙ y)) per row, from the forward output y (masked elements, where y is 0,
+ * get dx = 0; a fully masked row gets a zero gradient). In place: dx may be dy. */
+CORDON_API CORDON_NODISCARD cordon_status cordon_softmax_backward(cordon_tensor dx, cordon_tensor y, cordon_tensor dy,
+                                                                  float scale);
+
+/* ------------------------------------------------------------------------------------------------
+ * Normalisation over the last dimension (width n) */
+
+/* y = x / sqrt(mean(x²) + eps) ⊙ weight. weight has shape (n). eps >= 0 and finite. The mean of squares
+ * accumulates in f32 pairwise blocks. Accuracy: relative error <= 2e-6 per element (n <= 65536).
+ * In place: y may be x. */
+CORDON_API CORDON_NODISCARD cordon_status cordon_rms_norm(cordon_tensor y, cordon_tensor x, cordon_tensor weight,
+                                                          float eps);
+
+/* Gradients of rms_norm: dx (required) and dweight (optional: CORDON_TENSOR_NONE skips it; it is
+ * overwritten, summed over every row). In place: dx may be dy. */
+CORDON_API CORDON_NODISCARD cordon_status cordon_rms_norm_backward(cordon_tensor dx, cordon_tensor dweight,
+                                                                   cordon_tensor dy, cordon_tensor x,
+                                                                   cordon_tensor weight, float eps);
+
+/* y = (x - mean) / sqrt(var + eps) ⊙ gamma + beta, with the variance computed as the mean of squared
+ * deviations from the mean (two passes; never E[x²] - mean²). gamma and beta have shape (n) and are
+ * each optional (NONE: 1 and 0). eps >= 0 and finite. Accuracy: |error| <= 1e-5·(|y| + 1).
+ * In place: y may be x. */
+CORDON_API CORDON_NODISCARD cordon_status cordon_layer_norm(cordon_tensor y, cordon_tensor x, cordon_tensor gamma,
+                                                            cordon_tensor beta, float eps);
+
+/* Gradients of layer_norm: dx (required), dgamma and dbeta (optional, overwritten, summed over rows).
+ * gamma as in the forward call (NONE: 1). In place: dx may be dy. */
+CORDON_API CORDON_NODISCARD cordon_status cordon_layer_norm_backward(cordon_tensor dx, cordon_tensor dgamma,
+                                                                     cordon_tensor dbeta, cordon_tensor dy,
+                                                                     cordon_tensor x, cordon_tensor gamma, float eps);
+
+/* ------------------------------------------------------------------------------------------------
+ * Attention */
+
+typedef struct cordon_attention_params {
+    /* Scores are scale·Q·Kᵀ; 0 means 1/sqrt(head dimension). */
+    float scale;
+    bool causal; /* as cordon_softmax_params.causal, over (query, key) positions */
+    /* Optional additive mask broadcast to (batch, q_heads, Tq, Tk); NONE: none. */
+    cordon_tensor mask;
+} cordon_attention_params;
+
+/* scale 0 (1/sqrt(d)), not causal, no mask. */
+CORDON_API void cordon_attention_params_init(cordon_attention_params *p);
+
+/* Scaled dot-product attention: out = softmax(scale·Q·Kᵀ + mask)·V, per batch and head.
+ * Q and out: (B, Hq, Tq, D); K: (B, Hkv, Tk, D); V: (B, Hkv, Tk, Dv) with out (B, Hq, Tq, Dv). Grouped-
+ * query attention: Hq must be a multiple of Hkv, and query head h uses key/value head h / (Hq / Hkv).
+ * A query whose every key is masked gets an output of zeros. Accuracy: as softmax, then matmul.
+ * Aliasing: out may overlap no input. */
+CORDON_API CORDON_NODISCARD cordon_status cordon_attention(cordon_tensor out, cordon_tensor q, cordon_tensor k,
+                                                           cordon_tensor v, const cordon_attention_params *p);
+
+/* Gradients of attention with respect to Q, K and V (each required; the same shapes as q, k, v), from
+ * dout. The attention weights are recomputed (nothing is kept from the forward call). K/V heads shared by
+ * several query heads receive the sum of their gradients. Outputs may overlap no input or each other. */
+CORDON_API CORDON_NODISCARD cordon_status cordon_attention_backward(cordon_tensor dq, cordon_tensor dk, cordon_tensor dv,
+                                                                    cordon_tensor dout, cordon_tensor q, cordon_tensor k,
+                                                                    cordon_tensor v, const cordon_attention_params *p);
+
+/* ------------------------------------------------------------------------------------------------
+ * LoRA linear layer */
+
+/* How the adapter's product is scaled. Named explicitly: there is no default. */
+typedef enum cordon_lora_scaling {
+    CORDON_LORA_SCALE_STANDARD = 1, /* alpha / r */
+    CORDON_LORA_SCALE_RSLORA = 2    /* alpha / sqrt(r) (rank-stabilised) */
+} cordon_lora_scaling;
+
+typedef struct cordon_lora_params {
+    float alpha;
+    cordon_lora_scaling scaling;
+} cordon_lora_params;
+
+/* y = x·W + bias + s·(x·A)·B, with s from params and r = A's last extent. x: (…, in), W: (in, out),
+ * bias: (out) or NONE, A: (in, r), B: (r, out), y: (…, out). x·A is computed once per call (scratch from
+ * the device). Aliasing: y may overlap no input. */
+CORDON_API CORDON_NODISCARD cordon_status cordon_lora_linear(cordon_tensor y, cordon_tensor x, cordon_tensor w,
+                                                             cordon_tensor bias, cordon_tensor a, cordon_tensor b,
+                                                             const cordon_lora_params *params);
+
+/* Gradients of lora_linear with W (and bias) frozen: dA = s·xᵀ·(dy·Bᵀ), dB = s·(x·A)ᵀ·dy (both summed over
+ * the leading dimensions, overwritten), dx = dy·Wᵀ + s·(dy·Bᵀ)·Aᵀ (optional: NONE skips it). */
+CORDON_API CORDON_NODISCARD cordon_status cordon_lora_linear_backward(cordon_tensor dx, cordon_tensor da, cordon_tensor db,
+                                                                      cordon_tensor dy, cordon_tensor x, cordon_tensor w,
+                                                                      cordon_tensor a, cordon_tensor b,
+                                                                      const cordon_lora_params *params);
+
+/* w_out = W + s·A·B, in f32: the merged weight, whose plain x·w_out equals the adapter's forward up to
+ * rounding. w_out may be W (merge in place). */
+CORDON_API CORDON_NODISCARD cordon_status cordon_lora_merge(cordon_tensor w_out, cordon_tensor w, cordon_tensor a,
+                                                            cordon_tensor b, const cordon_lora_params *params);
+
+/* ------------------------------------------------------------------------------------------------
+ * Elementwise operations. In place: y may be any of the inputs of the same shape as y. */
+
+/* y = a + b, with broadcast of a and b to y's shape. */
+CORDON_API CORDON_NODISCARD cordon_status cordon_add(cordon_tensor y, cordon_tensor a, cordon_tensor b);
+/* y = a ⊙ b, with broadcast. */
+CORDON_API CORDON_NODISCARD cordon_status cordon_mul(cordon_tensor y, cordon_tensor a, cordon_tensor b);
+/* y = s·x. */
+CORDON_API CORDON_NODISCARD cordon_status cordon_scale(cordon_tensor y, cordon_tensor x, float s);
+/* y = x·sigmoid(x). Large negative x gives -0 or a tiny negative, never NaN; ±inf gives +inf / -0. */
+CORDON_API CORDON_NODISCARD cordon_status cordon_silu(cordon_tensor y, cordon_tensor x);
+/* dx = dy · sigmoid(x)·(1 + x·(1 - sigmoid(x))). */
+CORDON_API CORDON_NODISCARD cordon_status cordon_silu_backward(cordon_tensor dx, cordon_tensor dy, cordon_tensor x);
+
+/* GELU comes in two forms, named explicitly (no default). */
+typedef enum cordon_gelu_mode {
+    CORDON_GELU_ERF = 1, /* x·Φ(x) = x/2·(1 + erf(x/√2)), exact */
+    CORDON_GELU_TANH = 2 /* x/2·(1 + tanh(√(2/π)·(x + 0.044715·x³))), the approximation */
+} cordon_gelu_mode;
+
+CORDON_API CORDON_NODISCARD cordon_status cordon_gelu(cordon_tensor y, cordon_tensor x, cordon_gelu_mode mode);
+CORDON_API CORDON_NODISCARD cordon_status cordon_gelu_backward(cordon_tensor dx, cordon_tensor dy, cordon_tensor x,
+                                                               cordon_gelu_mode mode);
+
+/* Rotary position embedding layouts, named explicitly (no default). */
+typedef enum cordon_rope_layout {
+    CORDON_ROPE_INTERLEAVED = 1, /* rotates pairs (x[2i], x[2i+1]) (GPT-J, the original RoPE paper) */
+    CORDON_ROPE_HALF = 2         /* rotates pairs (x[i], x[i + d/2]) (GPT-NeoX, Llama in Hugging Face form) */
+} cordon_rope_layout;
+
+typedef struct cordon_rope_params {
+    cordon_rope_layout layout;
+    float base;         /* frequency base θ (10000 in most models); > 0 and finite */
+    uint64_t position0; /* position of the first row along the sequence dimension */
+} cordon_rope_params;
+
+/* Rotary embedding over x of shape (…, T, D) with D even: row t (position position0 + t), pair i rotated
+ * by angle pos·base^(-2i/D). Angles are computed in f64 and rounded once. In place: y may be x. */
+CORDON_API CORDON_NODISCARD cordon_status cordon_rope(cordon_tensor y, cordon_tensor x, const cordon_rope_params *p);
+/* The gradient of rope: the inverse rotation applied to dy. In place: dx may be dy. */
+CORDON_API CORDON_NODISCARD cordon_status cordon_rope_backward(cordon_tensor dx, cordon_tensor dy,
+                                                               const cordon_rope_params *p);
+
+CORDON_END_DECLS
+
+#endif /* CORDON_OPS_H */

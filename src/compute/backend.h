@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cordon — what a device kind provides: one table of kernels over validated descriptors.
+ *
+ * The ops layer (ops_*.c) acquires the operands, checks every argument and fills a descriptor; only
+ * then does it call the device's backend. A backend may assume everything the descriptor's comment
+ * says was checked (shapes fit, outputs writable and not aliased except as allowed, all operands on
+ * its device) and never re-validates. Adding a device kind means adding a table, never touching the
+ * validation. Views are right-aligned to 4 dimensions (see compute_internal.h). */
+#ifndef CORDON_COMPUTE_BACKEND_H
+#define CORDON_COMPUTE_BACKEND_H
+
+#include "compute/compute_internal.h"
+#include "cordon/ops.h"
+
+/* C[b] = alpha·op(A[b])·op(B[b]) + beta·C[b] for every batch index b of C (dimensions 0 and 1), with A
+ * and B broadcast (stride 0 where their extent is 1). Transposes are folded into the views: a, b here
+ * are op(A), op(B), of shapes (…, M, K) and (…, K, N). alpha = 0: A and B are not read; beta = 0: C is
+ * not read. */
+typedef struct cordon__matmul_desc {
+    cordon__view c, a, b;
+    float alpha, beta;
+    uint64_t m, n, k;
+} cordon__matmul_desc;
+
+/* Row-wise softmax over the last dimension of x into y (same shape; y may be x). mask: present or not,
+ * broadcast to x's shape (stride 0 where broadcast). causal: column j of row i (of R rows per matrix,
+ * C columns) is removed when j > i + (C - R). */
+typedef struct cordon__softmax_desc {
+    cordon__view y, x, mask;
+    float scale;
+    bool causal;
+} cordon__softmax_desc;
+
+/* dx = scale·y⊙(dy − Σ dy⊙y), rows of the last dimension; dx may be dy. */
+typedef struct cordon__softmax_bwd_desc {
+    cordon__view dx, y, dy;
+    float scale;
+} cordon__softmax_bwd_desc;
+
+/* Normalisation over the last dimension (n). rms: weight present; layer: gamma/beta optional. */
+typedef struct cordon__norm_desc {
+    cordon__view y, x, weight, bias;
+    float eps;
+    bool layer; /* LayerNorm (else RMSNorm) */
+} cordon__norm_desc;
+
+/* Norm gradients: dx required; dweight / dbias optional (overwritten, summed over rows). */
+typedef struct cordon__norm_bwd_desc {
+    cordon__view dx, dweight, dbias, dy, x, weight;
+    float eps;
+    bool layer;
+} cordon__norm_bwd_desc;
+
+/* Attention (see ops.h): q/out (B, Hq, Tq, D), k (B, Hkv, Tk, D), v (B, Hkv, Tk, Dv), mask broadcast to
+ * (B, Hq, Tq, Tk). For backward, dq/dk/dv have the shapes of q/k/v and dout that of out. */
+typedef struct cordon__attention_desc {
+    cordon__view out, q, k, v, mask;
+    cordon__view dq, dk, dv, dout; /* backward only */
+    float scale;                  /* resolved: never 0 */
+    bool causal;
+} cordon__attention_desc;
+
+typedef enum cordon__ew_kind {
+    CORDON__EW_ADD = 1,   /* y = a + b */
+    CORDON__EW_MUL,       /* y = a ⊙ b */
+    CORDON__EW_SCALE,     /* y = s·a */
+    CORDON__EW_SILU,      /* y = silu(a) */
+    CORDON__EW_SILU_BWD,  /* y = a (dy) ⊙ silu'(b (x)) */
+    CORDON__EW_GELU_ERF,
+    CORDON__EW_GELU_TANH,
+    CORDON__EW_GELU_ERF_BWD,  /* y = a (dy) ⊙ gelu'(b (x)) */
+    CORDON__EW_GELU_TANH_BWD
+} cordon__ew_kind;
+
+/* Elementwise: y has the full shape; a and b (b absent for unary kinds) broadcast to it. y may be the
+ * same view as a or b. */
+typedef struct cordon__ew_desc {
+    cordon__view y, a, b;
+    cordon__ew_kind kind;
+    float s;
+} cordon__ew_desc;
+
+/* Rotary embedding of x (…, T, D) into y (same shape, may be x); inverse rotates by −angle. */
+typedef struct cordon__rope_desc {
+    cordon__view y, x;
+    cordon_rope_layout layout;
+    double base;
+    uint64_t position0;
+    bool inverse;
+} cordon__rope_desc;
+
+struct cordon__backend {
+    const char *kind;
+    cordon_status (*matmul)(cordon__device *dev, const cordon__matmul_desc *d);
+    cordon_status (*softmax)(cordon__device *dev, const cordon__softmax_desc *d);
+    cordon_status (*softmax_backward)(cordon__device *dev, const cordon__softmax_bwd_desc *d);
+    cordon_status (*norm)(cordon__device *dev, const cordon__norm_desc *d);
+    cordon_status (*norm_backward)(cordon__device *dev, const cordon__norm_bwd_desc *d);
+    cordon_status (*attention)(cordon__device *dev, const cordon__attention_desc *d);
+    cordon_status (*attention_backward)(cordon__device *dev, const cordon__attention_desc *d);
+    cordon_status (*elementwise)(cordon__device *dev, const cordon__ew_desc *d);
+    cordon_status (*rope)(cordon__device *dev, const cordon__rope_desc *d);
+    /* dst = src, same shape, different devices allowed (both views pinned); may not overlap. */
+    cordon_status (*copy)(cordon__device *dev, const cordon__view *dst, const cordon__view *src);
+};
+
+/* The CPU backend (cpu/backend_cpu.c). */
+extern const cordon__backend cordon__backend_cpu;
+
+#endif /* CORDON_COMPUTE_BACKEND_H */

@@ -1,0 +1,829 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cordon — the CPU backend: threading on the device's pool, strided operands, and the GEMM framework
+ * around the per-instruction-set kernels (kernels.h).
+ *
+ * Work is split into "lanes": a fixed list of work items (rows, row blocks, C blocks, KV heads) dealt
+ * round-robin to nlanes lanes, each lane run as one pool chunk with its own scratch slot. Which lane
+ * computes an item never changes a result: no reduction is split across lanes, and cross-row sums
+ * (norm weight gradients) are made per fixed block of rows and added in block order. So results are
+ * bit-identical for any thread count (device.h, "Determinism").
+ *
+ * Small work stays on the calling thread: below INLINE_WORK (about 2^15 multiply-adds or element
+ * passes) waking the pool costs more than the work (see docs/compute.md for the measurement).
+ *
+ * GEMM (BLIS-style): C is cut into MC × NC blocks; for each block and each KC slice of K, op(A) is packed
+ * into MR-row panels and op(B) into NR-column panels (zero-padded at the edges), and the micro-kernel
+ * computes MR × NR tiles that are added, times alpha, into C. beta is applied to each C block before its
+ * first slice (beta = 0 writes zeros without reading C). Block sizes: KC = 256 (an A panel of MR × 256
+ * and a B panel of 256 × NR stay in L1), MC = 16·MR, NC = 16·NR (a packed B block of 256 × 16·NR floats,
+ * 128–512 KiB, stays in L2). */
+#include <math.h>
+
+#include "compute/backend.h"
+#include "compute/cpu/kernels.h"
+#include "sys/sys.h"
+
+#define INLINE_WORK (UINT64_C(1) << 15)
+#define KC 256u
+#define NORM_BLOCK_ROWS 64u
+
+/* ---------------------------------------------------------------------------------------------------
+ * Lanes */
+
+typedef cordon_status (*lane_fn)(void *ctx, size_t lane, size_t nlanes);
+
+typedef struct lane_job {
+    lane_fn fn;
+    void *ctx;
+    size_t nlanes;
+} lane_job;
+
+static cordon_status lane_task(void *ctx, size_t begin, size_t end) {
+    lane_job *job = ctx;
+    for (size_t l = begin; l < end; l++) {
+        cordon_status st = job->fn(job->ctx, l, job->nlanes);
+        if (st != CORDON_OK) {
+            return st;
+        }
+    }
+    return CORDON_OK;
+}
+
+/* How many lanes for `items` work items of `work` total cost. */
+static size_t lanes_for(const cordon__device *dev, size_t items, uint64_t work) {
+    if (dev->threads <= 1 || work < INLINE_WORK || items <= 1) {
+        return 1;
+    }
+    size_t n = (size_t)dev->threads * 4u;
+    return items < n ? items : n;
+}
+
+static cordon_status run_lanes(cordon__device *dev, size_t nlanes, lane_fn fn, void *ctx) {
+    if (nlanes <= 1) {
+        return fn(ctx, 0, 1);
+    }
+    lane_job job = {fn, ctx, nlanes};
+    return cordon_pool_parallel_for(dev->pool, 0, nlanes, 1, lane_task, &job);
+}
+
+/* ---------------------------------------------------------------------------------------------------
+ * Strided rows */
+
+/* Rows of a view: the product of its first three (right-aligned) extents. */
+static uint64_t rows_of(const cordon__view *v) {
+    return v->shape[0] * v->shape[1] * v->shape[2];
+}
+
+/* Element offset of row r of `shape` in view v, with v broadcast to shape (stride 0 where v's extent
+ * is 1). */
+static uint64_t row_offset(const cordon__view *v, const uint64_t *shape, uint64_t r) {
+    uint64_t i2 = r % shape[2];
+    r /= shape[2];
+    uint64_t i1 = r % shape[1];
+    uint64_t i0 = r / shape[1];
+    uint64_t off = v->offset;
+    off += (v->shape[0] == 1 ? 0 : i0 * v->strides[0]);
+    off += (v->shape[1] == 1 ? 0 : i1 * v->strides[1]);
+    off += (v->shape[2] == 1 ? 0 : i2 * v->strides[2]);
+    return off;
+}
+
+/* A contiguous copy of row r of v (broadcast to shape) of n elements: the row itself when its last
+ * stride is 1, else gathered into buf. */
+static const float *read_row(const cordon__view *v, const uint64_t *shape, uint64_t r, size_t n, float *buf) {
+    const float *base = (const float *)(const void *)v->storage->data + row_offset(v, shape, r);
+    if (v->shape[3] == 1 && n > 1) {
+        for (size_t j = 0; j < n; j++) {
+            buf[j] = base[0];
+        }
+        return buf;
+    }
+    uint64_t s = v->strides[3];
+    if (s == 1 || n == 1) {
+        return base;
+    }
+    for (size_t j = 0; j < n; j++) {
+        buf[j] = base[j * s];
+    }
+    return buf;
+}
+
+/* Where to write row r of v (n elements): the row itself when contiguous, else buf (then write_back). */
+static float *out_row(const cordon__view *v, uint64_t r, size_t n, float *buf) {
+    float *base = (float *)(void *)v->storage->data + row_offset(v, v->shape, r);
+    return v->strides[3] == 1 || n == 1 ? base : buf;
+}
+
+static void write_back(const cordon__view *v, uint64_t r, size_t n, const float *row) {
+    float *base = (float *)(void *)v->storage->data + row_offset(v, v->shape, r);
+    if (row == base) {
+        return;
+    }
+    uint64_t s = v->strides[3];
+    for (size_t j = 0; j < n; j++) {
+        base[j * s] = row[j];
+    }
+}
+
+/* A scratch block with nlanes slots of `per_lane` floats each. */
+static cordon_status lane_scratch(cordon__device *dev, size_t nlanes, size_t per_lane, cordon__block **out,
+                                  float **base) {
+    uint64_t bytes = (uint64_t)nlanes * per_lane * sizeof(float);
+    if (per_lane != 0 && bytes / per_lane / sizeof(float) != nlanes) {
+        return CORDON_OVERFLOW;
+    }
+    if (bytes == 0) {
+        bytes = sizeof(float);
+    }
+    cordon_status st = cordon__scratch_get(dev, bytes, out);
+    if (st == CORDON_OK) {
+        *base = (float *)(void *)(*out)->data;
+    }
+    return st;
+}
+
+/* ---------------------------------------------------------------------------------------------------
+ * GEMM */
+
+typedef struct gemm_job {
+    const cordon__matmul_desc *d;
+    const cordon__cpu_kernels *k;
+    float *scratch;
+    size_t per_lane;
+    size_t mc, nc;
+    size_t mblocks, nblocks, items;
+    bool blas;
+} gemm_job;
+
+static const float *elem_ptr(const cordon__view *v, uint64_t off) {
+    return (const float *)(const void *)v->storage->data + off;
+}
+
+/* Offsets of batch (b0, b1) in a view (broadcast where its extent is 1). */
+static uint64_t batch_offset(const cordon__view *v, uint64_t b0, uint64_t b1) {
+    return v->offset + (v->shape[0] == 1 ? 0 : b0 * v->strides[0]) + (v->shape[1] == 1 ? 0 : b1 * v->strides[1]);
+}
+
+static void scale_block(float *c, uint64_t rs, uint64_t cs, size_t m, size_t n, float beta) {
+    for (size_t i = 0; i < m; i++) {
+        for (size_t j = 0; j < n; j++) {
+            float *e = c + i * rs + j * cs;
+            *e = beta == 0.0f ? 0.0f : beta * *e;
+        }
+    }
+}
+
+/* One C block (mc × nc at i0, j0) of one batch, with the full K loop. */
+static void gemm_block(const gemm_job *job, float *slot, uint64_t batch, size_t i0, size_t j0) {
+    const cordon__matmul_desc *d = job->d;
+    const cordon__cpu_kernels *k = job->k;
+    size_t mr = k->mr, nr = k->nr;
+    uint64_t b0 = batch / d->c.shape[1], b1 = batch % d->c.shape[1];
+    const float *a = elem_ptr(&d->a, batch_offset(&d->a, b0, b1));
+    const float *b = elem_ptr(&d->b, batch_offset(&d->b, b0, b1));
+    float *c = (float *)(void *)d->c.storage->data + batch_offset(&d->c, b0, b1);
+    uint64_t ars = d->a.strides[2], acs = d->a.strides[3];
+    uint64_t brs = d->b.strides[2], bcs = d->b.strides[3];
+    uint64_t crs = d->c.strides[2], ccs = d->c.strides[3];
+    size_t m = (size_t)d->m - i0 < job->mc ? (size_t)d->m - i0 : job->mc;
+    size_t n = (size_t)d->n - j0 < job->nc ? (size_t)d->n - j0 : job->nc;
+    float *cblk = c + i0 * crs + j0 * ccs;
+    if (d->beta != 1.0f) {
+        scale_block(cblk, crs, ccs, m, n, d->beta);
+    }
+    if (d->alpha == 0.0f) {
+        return;
+    }
+    float *ap = slot;
+    float *bp = slot + job->mc * KC;
+    float *tile = bp + KC * job->nc;
+    size_t mpanels = (m + mr - 1) / mr, npanels = (n + nr - 1) / nr;
+    for (size_t p0 = 0; p0 < d->k; p0 += KC) {
+        size_t kc = (size_t)d->k - p0 < KC ? (size_t)d->k - p0 : KC;
+        /* Pack op(B)[p0.., j0..] into NR-column panels. */
+        for (size_t jp = 0; jp < npanels; jp++) {
+            float *dst = bp + jp * kc * nr;
+            for (size_t p = 0; p < kc; p++) {
+                const float *src = b + (p0 + p) * brs + (j0 + jp * nr) * bcs;
+                for (size_t j = 0; j < nr; j++) {
+                    dst[p * nr + j] = jp * nr + j < n ? src[j * bcs] : 0.0f;
+                }
+            }
+        }
+        /* Pack op(A)[i0.., p0..] into MR-row panels. */
+        for (size_t ip = 0; ip < mpanels; ip++) {
+            float *dst = ap + ip * kc * mr;
+            for (size_t p = 0; p < kc; p++) {
+                const float *src = a + (i0 + ip * mr) * ars + (p0 + p) * acs;
+                for (size_t i = 0; i < mr; i++) {
+                    dst[p * mr + i] = ip * mr + i < m ? src[i * ars] : 0.0f;
+                }
+            }
+        }
+        for (size_t ip = 0; ip < mpanels; ip++) {
+            for (size_t jp = 0; jp < npanels; jp++) {
+                k->gemm_micro(kc, ap + ip * kc * mr, bp + jp * kc * nr, tile);
+                size_t mi = m - ip * mr < mr ? m - ip * mr : mr;
+                size_t nj = n - jp * nr < nr ? n - jp * nr : nr;
+                float *ct = cblk + ip * mr * crs + jp * nr * ccs;
+                for (size_t i = 0; i < mi; i++) {
+                    for (size_t j = 0; j < nj; j++) {
+                        ct[i * crs + j * ccs] += d->alpha * tile[i * nr + j];
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* The BLAS form of a C block: possible when each operand has a unit stride in one of its two matrix
+ * dimensions and C's is along columns. */
+static bool blas_layout(const cordon__view *v, bool *trans, uint64_t *ld) {
+    if (v->strides[3] == 1 || v->shape[3] == 1) {
+        *trans = false;
+        *ld = v->shape[2] == 1 ? v->shape[3] : v->strides[2];
+        return *ld >= v->shape[3];
+    }
+    if (v->strides[2] == 1 || v->shape[2] == 1) {
+        *trans = true;
+        *ld = v->shape[3] == 1 ? v->shape[2] : v->strides[3];
+        return *ld >= v->shape[2];
+    }
+    return false;
+}
+
+static cordon_status gemm_block_blas(const gemm_job *job, uint64_t batch, size_t i0, size_t j0) {
+    const cordon__matmul_desc *d = job->d;
+    uint64_t b0 = batch / d->c.shape[1], b1 = batch % d->c.shape[1];
+    bool ta, tb, tc;
+    uint64_t lda, ldb, ldc;
+    (void)blas_layout(&d->a, &ta, &lda);
+    (void)blas_layout(&d->b, &tb, &ldb);
+    (void)blas_layout(&d->c, &tc, &ldc);
+    size_t m = (size_t)d->m - i0 < job->mc ? (size_t)d->m - i0 : job->mc;
+    size_t n = (size_t)d->n - j0 < job->nc ? (size_t)d->n - j0 : job->nc;
+    const float *a = elem_ptr(&d->a, batch_offset(&d->a, b0, b1)) + i0 * d->a.strides[2];
+    const float *b = elem_ptr(&d->b, batch_offset(&d->b, b0, b1)) + j0 * d->b.strides[3];
+    float *c = (float *)(void *)d->c.storage->data + batch_offset(&d->c, b0, b1) + i0 * d->c.strides[2] +
+               j0 * d->c.strides[3];
+    if (d->beta == 0.0f) {
+        /* C is never read when beta is 0, whatever the BLAS library does with it. */
+        scale_block(c, d->c.strides[2], d->c.strides[3], m, n, 0.0f);
+    }
+    if (m == 1 && !tc) {
+        /* y(1 × n) = alpha·x·op(B) + beta·y: gemv on op(B)ᵀ. */
+        const float *x = a;
+        return tb ? cordon__sys_blas_sgemv(false, n, (size_t)d->k, d->alpha, b, (size_t)ldb, x, d->beta, c)
+                  : cordon__sys_blas_sgemv(true, (size_t)d->k, n, d->alpha, b, (size_t)ldb, x, d->beta, c);
+    }
+    return cordon__sys_blas_sgemm(ta, tb, m, n, (size_t)d->k, d->alpha, a, (size_t)lda, b, (size_t)ldb, d->beta, c,
+                                  (size_t)ldc);
+}
+
+static cordon_status gemm_lane(void *ctx, size_t lane, size_t nlanes) {
+    const gemm_job *job = ctx;
+    float *slot = job->scratch + lane * job->per_lane;
+    for (size_t item = lane; item < job->items; item += nlanes) {
+        size_t per_batch = job->mblocks * job->nblocks;
+        uint64_t batch = item / per_batch;
+        size_t rest = item % per_batch;
+        size_t i0 = (rest / job->nblocks) * job->mc;
+        size_t j0 = (rest % job->nblocks) * job->nc;
+        if (job->blas) {
+            cordon_status st = gemm_block_blas(job, batch, i0, j0);
+            if (st != CORDON_OK) {
+                return st;
+            }
+        } else {
+            gemm_block(job, slot, batch, i0, j0);
+        }
+    }
+    return CORDON_OK;
+}
+
+/* y(1 × N) = alpha·x·B + beta·y with B's rows contiguous: axpy over rows, N split into column blocks. */
+typedef struct gemv_job {
+    const cordon__matmul_desc *d;
+    const cordon__cpu_kernels *k;
+    size_t block;
+    size_t items; /* batches × column blocks */
+    size_t nblocks;
+} gemv_job;
+
+static cordon_status gemv_lane(void *ctx, size_t lane, size_t nlanes) {
+    const gemv_job *job = ctx;
+    const cordon__matmul_desc *d = job->d;
+    for (size_t item = lane; item < job->items; item += nlanes) {
+        uint64_t batch = item / job->nblocks;
+        size_t j0 = (item % job->nblocks) * job->block;
+        size_t n = (size_t)d->n - j0 < job->block ? (size_t)d->n - j0 : job->block;
+        uint64_t b0 = batch / d->c.shape[1], b1 = batch % d->c.shape[1];
+        const float *x = elem_ptr(&d->a, batch_offset(&d->a, b0, b1));
+        const float *b = elem_ptr(&d->b, batch_offset(&d->b, b0, b1)) + j0;
+        float *y = (float *)(void *)d->c.storage->data + batch_offset(&d->c, b0, b1) + j0;
+        scale_block(y, 0, 1, 1, n, d->beta == 1.0f ? 1.0f : d->beta);
+        if (d->alpha == 0.0f) {
+            continue;
+        }
+        uint64_t xs = d->a.strides[3];
+        for (size_t p = 0; p < d->k; p++) {
+            job->k->axpy(y, d->alpha * x[p * xs], b + p * d->b.strides[2], n);
+        }
+    }
+    return CORDON_OK;
+}
+
+static cordon_status cpu_matmul(cordon__device *dev, const cordon__matmul_desc *d) {
+    const cordon__cpu_kernels *k = dev->kernels;
+    uint64_t batches = d->c.shape[0] * d->c.shape[1];
+    uint64_t work = batches * d->m * d->n * d->k;
+    /* Decode: one row times a matrix whose rows are contiguous and C's row contiguous. */
+    if (d->m == 1 && d->b.strides[3] == 1 && d->c.strides[3] == 1 && dev->matmul != CORDON_MATMUL_BLAS) {
+        gemv_job job = {d, k, 256, 0, 0};
+        job.nblocks = ((size_t)d->n + job.block - 1) / job.block;
+        job.items = (size_t)batches * job.nblocks;
+        return run_lanes(dev, lanes_for(dev, job.items, work), gemv_lane, &job);
+    }
+    gemm_job job = {0};
+    job.d = d;
+    job.k = k;
+    job.mc = 16u * k->mr;
+    job.nc = 16u * k->nr;
+    bool ta, tb, tc;
+    uint64_t lda = 0, ldb = 0, ldc = 0;
+    /* BLAS when every operand has a BLAS layout, every size fits its int arguments, and a single-row
+     * product (gemv) has a unit-stride vector: decided before any block runs. */
+    job.blas = dev->matmul == CORDON_MATMUL_BLAS && d->alpha != 0.0f && blas_layout(&d->a, &ta, &lda) &&
+               blas_layout(&d->b, &tb, &ldb) && blas_layout(&d->c, &tc, &ldc) && !tc && d->m <= INT32_MAX &&
+               d->n <= INT32_MAX && d->k <= INT32_MAX && lda <= INT32_MAX && ldb <= INT32_MAX && ldc <= INT32_MAX &&
+               !(d->m == 1 && d->a.strides[3] != 1 && d->k > 1);
+    if (job.blas) {
+        /* BLAS blocks itself: split only to give each lane a panel of columns (at least 64 wide). */
+        job.mc = (size_t)d->m;
+        size_t want = dev->threads > 1 ? (size_t)dev->threads * 2u : 1u;
+        size_t nc = ((size_t)d->n + want - 1) / want;
+        job.nc = nc < 64 ? 64 : nc;
+    }
+    job.mblocks = ((size_t)d->m + job.mc - 1) / job.mc;
+    job.nblocks = ((size_t)d->n + job.nc - 1) / job.nc;
+    job.items = (size_t)batches * job.mblocks * job.nblocks;
+    size_t nlanes = lanes_for(dev, job.items, work);
+    job.per_lane = job.blas ? 0 : job.mc * KC + KC * job.nc + CORDON__GEMM_MR_MAX * CORDON__GEMM_NR_MAX;
+    cordon__block *scratch = NULL;
+    cordon_status st = lane_scratch(dev, nlanes, job.per_lane, &scratch, &job.scratch);
+    if (st != CORDON_OK) {
+        return st;
+    }
+    st = run_lanes(dev, nlanes, gemm_lane, &job);
+    cordon__scratch_put(dev, scratch);
+    return st;
+}
+
+/* ---------------------------------------------------------------------------------------------------
+ * Row-wise operations: softmax, norms, elementwise, copy */
+
+typedef struct rows_job {
+    const void *d;
+    const cordon__cpu_kernels *k;
+    float *scratch;
+    size_t per_lane;
+    uint64_t rows;
+    size_t n; /* row length */
+} rows_job;
+
+static cordon_status softmax_lane(void *ctx, size_t lane, size_t nlanes) {
+    const rows_job *job = ctx;
+    const cordon__softmax_desc *d = job->d;
+    size_t n = job->n;
+    float *xb = job->scratch + lane * job->per_lane, *mb = xb + n, *yb = mb + n;
+    uint64_t R = d->x.shape[2];
+    for (uint64_t r = lane; r < job->rows; r += nlanes) {
+        const float *x = read_row(&d->x, d->x.shape, r, n, xb);
+        const float *mask = d->mask.present ? read_row(&d->mask, d->x.shape, r, n, mb) : NULL;
+        size_t valid = n;
+        if (d->causal) {
+            uint64_t i = r % R;
+            /* j <= i + (n - R): valid = i + n - R + 1, or 0 when that is not positive. */
+            valid = i + n + 1 > R ? (size_t)(i + n + 1 - R) : 0;
+            valid = valid > n ? n : valid;
+        }
+        float *y = out_row(&d->y, r, n, yb);
+        job->k->softmax_row(y, x, mask, n, valid, d->scale);
+        write_back(&d->y, r, n, y);
+    }
+    return CORDON_OK;
+}
+
+static cordon_status run_rows(cordon__device *dev, rows_job *job, size_t per_lane, lane_fn fn, uint64_t work_per_row) {
+    size_t nlanes = lanes_for(dev, (size_t)job->rows, job->rows * work_per_row);
+    job->per_lane = per_lane;
+    cordon__block *scratch = NULL;
+    cordon_status st = lane_scratch(dev, nlanes, per_lane, &scratch, &job->scratch);
+    if (st != CORDON_OK) {
+        return st;
+    }
+    st = run_lanes(dev, nlanes, fn, job);
+    cordon__scratch_put(dev, scratch);
+    return st;
+}
+
+static cordon_status cpu_softmax(cordon__device *dev, const cordon__softmax_desc *d) {
+    rows_job job = {d, dev->kernels, NULL, 0, rows_of(&d->x), (size_t)d->x.shape[3]};
+    return run_rows(dev, &job, 3 * job.n, softmax_lane, 4 * job.n);
+}
+
+static cordon_status softmax_bwd_lane(void *ctx, size_t lane, size_t nlanes) {
+    const rows_job *job = ctx;
+    const cordon__softmax_bwd_desc *d = job->d;
+    size_t n = job->n;
+    float *yb = job->scratch + lane * job->per_lane, *gb = yb + n, *ob = gb + n;
+    for (uint64_t r = lane; r < job->rows; r += nlanes) {
+        const float *y = read_row(&d->y, d->y.shape, r, n, yb);
+        const float *dy = read_row(&d->dy, d->y.shape, r, n, gb);
+        float *dx = out_row(&d->dx, r, n, ob);
+        job->k->softmax_bwd_row(dx, y, dy, n, d->scale);
+        write_back(&d->dx, r, n, dx);
+    }
+    return CORDON_OK;
+}
+
+static cordon_status cpu_softmax_backward(cordon__device *dev, const cordon__softmax_bwd_desc *d) {
+    rows_job job = {d, dev->kernels, NULL, 0, rows_of(&d->y), (size_t)d->y.shape[3]};
+    return run_rows(dev, &job, 3 * job.n, softmax_bwd_lane, 3 * job.n);
+}
+
+/* A 1-D parameter (weight, gamma, beta) as a contiguous array: itself, or gathered into buf. */
+static const float *param_row(const cordon__view *v, size_t n, float *buf) {
+    if (!v->present) {
+        return NULL;
+    }
+    uint64_t shape[4] = {1, 1, 1, n};
+    return read_row(v, shape, 0, n, buf);
+}
+
+static cordon_status norm_lane(void *ctx, size_t lane, size_t nlanes) {
+    const rows_job *job = ctx;
+    const cordon__norm_desc *d = job->d;
+    size_t n = job->n;
+    float *xb = job->scratch + lane * job->per_lane, *yb = xb + n, *wb = yb + n, *bb = wb + n;
+    const float *w = param_row(&d->weight, n, wb);
+    const float *b = param_row(&d->bias, n, bb);
+    for (uint64_t r = lane; r < job->rows; r += nlanes) {
+        const float *x = read_row(&d->x, d->x.shape, r, n, xb);
+        float *y = out_row(&d->y, r, n, yb);
+        if (d->layer) {
+            job->k->layer_norm_row(y, x, w, b, n, d->eps);
+        } else {
+            job->k->rms_norm_row(y, x, w, n, d->eps);
+        }
+        write_back(&d->y, r, n, y);
+    }
+    return CORDON_OK;
+}
+
+static cordon_status cpu_norm(cordon__device *dev, const cordon__norm_desc *d) {
+    rows_job job = {d, dev->kernels, NULL, 0, rows_of(&d->x), (size_t)d->x.shape[3]};
+    return run_rows(dev, &job, 4 * job.n, norm_lane, 3 * job.n);
+}
+
+/* Norm backward: rows in fixed blocks of NORM_BLOCK_ROWS; each block sums its weight/bias gradient into
+ * its own partial row; the partials are added in block order afterwards. */
+typedef struct norm_bwd_job {
+    rows_job base;
+    float *partials; /* nblocks × 2n: dweight then dbias partial sums */
+    size_t nblocks;
+} norm_bwd_job;
+
+static cordon_status norm_bwd_lane(void *ctx, size_t lane, size_t nlanes) {
+    const norm_bwd_job *job = ctx;
+    const cordon__norm_bwd_desc *d = job->base.d;
+    size_t n = job->base.n;
+    float *xb = job->base.scratch + lane * job->base.per_lane, *gb = xb + n, *ob = gb + n, *wb = ob + n;
+    const float *w = param_row(&d->weight, n, wb);
+    for (size_t blk = lane; blk < job->nblocks; blk += nlanes) {
+        float *pw = job->partials + blk * 2 * n, *pb = pw + n;
+        memset(pw, 0, 2 * n * sizeof(float));
+        uint64_t r0 = (uint64_t)blk * NORM_BLOCK_ROWS;
+        uint64_t r1 = r0 + NORM_BLOCK_ROWS < job->base.rows ? r0 + NORM_BLOCK_ROWS : job->base.rows;
+        for (uint64_t r = r0; r < r1; r++) {
+            const float *x = read_row(&d->x, d->x.shape, r, n, xb);
+            const float *dy = read_row(&d->dy, d->x.shape, r, n, gb);
+            float *dx = out_row(&d->dx, r, n, ob);
+            if (d->layer) {
+                job->base.k->layer_norm_bwd_row(dx, d->dweight.present ? pw : NULL, d->dbias.present ? pb : NULL, dy, x,
+                                                w, n, d->eps);
+            } else {
+                job->base.k->rms_norm_bwd_row(dx, d->dweight.present ? pw : NULL, dy, x, w, n, d->eps);
+            }
+            write_back(&d->dx, r, n, dx);
+        }
+    }
+    return CORDON_OK;
+}
+
+static void store_param(const cordon__view *v, const float *src, size_t n) {
+    float *base = (float *)(void *)v->storage->data + v->offset;
+    for (size_t j = 0; j < n; j++) {
+        base[j * v->strides[3]] = src[j];
+    }
+}
+
+static cordon_status cpu_norm_backward(cordon__device *dev, const cordon__norm_bwd_desc *d) {
+    norm_bwd_job job = {{d, dev->kernels, NULL, 0, rows_of(&d->x), (size_t)d->x.shape[3]}, NULL, 0};
+    size_t n = job.base.n;
+    job.nblocks = (size_t)((job.base.rows + NORM_BLOCK_ROWS - 1) / NORM_BLOCK_ROWS);
+    cordon__block *partials = NULL;
+    float *pbase = NULL;
+    cordon_status st = lane_scratch(dev, job.nblocks, 2 * n, &partials, &pbase);
+    if (st != CORDON_OK) {
+        return st;
+    }
+    job.partials = pbase;
+    size_t nlanes = lanes_for(dev, job.nblocks, job.base.rows * 6 * n);
+    cordon__block *scratch = NULL;
+    job.base.per_lane = 4 * n;
+    st = lane_scratch(dev, nlanes, job.base.per_lane, &scratch, &job.base.scratch);
+    if (st != CORDON_OK) {
+        cordon__scratch_put(dev, partials);
+        return st;
+    }
+    st = run_lanes(dev, nlanes, norm_bwd_lane, &job);
+    if (st == CORDON_OK && (d->dweight.present || d->dbias.present)) {
+        /* Sum the partials in block order into the first block's rows, then store. */
+        for (size_t blk = 1; blk < job.nblocks; blk++) {
+            for (size_t j = 0; j < 2 * n; j++) {
+                pbase[j] += pbase[blk * 2 * n + j];
+            }
+        }
+        if (d->dweight.present) {
+            store_param(&d->dweight, pbase, n);
+        }
+        if (d->dbias.present) {
+            store_param(&d->dbias, pbase + n, n);
+        }
+    }
+    cordon__scratch_put(dev, scratch);
+    cordon__scratch_put(dev, partials);
+    return st;
+}
+
+static cordon_status ew_lane(void *ctx, size_t lane, size_t nlanes) {
+    const rows_job *job = ctx;
+    const cordon__ew_desc *d = job->d;
+    size_t n = job->n;
+    float *ab = job->scratch + lane * job->per_lane, *bb = ab + n, *yb = bb + n;
+    for (uint64_t r = lane; r < job->rows; r += nlanes) {
+        const float *a = read_row(&d->a, d->y.shape, r, n, ab);
+        const float *b = d->b.present ? read_row(&d->b, d->y.shape, r, n, bb) : NULL;
+        float *y = out_row(&d->y, r, n, yb);
+        job->k->elementwise((int)d->kind, y, a, b, n, d->s);
+        write_back(&d->y, r, n, y);
+    }
+    return CORDON_OK;
+}
+
+static cordon_status cpu_elementwise(cordon__device *dev, const cordon__ew_desc *d) {
+    rows_job job = {d, dev->kernels, NULL, 0, rows_of(&d->y), (size_t)d->y.shape[3]};
+    return run_rows(dev, &job, 3 * job.n, ew_lane, 2 * job.n);
+}
+
+static cordon_status copy_lane(void *ctx, size_t lane, size_t nlanes) {
+    const rows_job *job = ctx;
+    const cordon__view *const *vv = job->d;
+    const cordon__view *dst = vv[0], *src = vv[1];
+    size_t n = job->n;
+    float *sb = job->scratch + lane * job->per_lane, *ob = sb + n;
+    for (uint64_t r = lane; r < job->rows; r += nlanes) {
+        const float *s = read_row(src, dst->shape, r, n, sb);
+        float *o = out_row(dst, r, n, ob);
+        memcpy(o, s, n * sizeof(float));
+        write_back(dst, r, n, o);
+    }
+    return CORDON_OK;
+}
+
+static cordon_status cpu_copy(cordon__device *dev, const cordon__view *dst, const cordon__view *src) {
+    const cordon__view *vv[2] = {dst, src};
+    rows_job job = {vv, dev->kernels, NULL, 0, rows_of(dst), (size_t)dst->shape[3]};
+    return run_rows(dev, &job, 2 * job.n, copy_lane, job.n);
+}
+
+/* ---------------------------------------------------------------------------------------------------
+ * RoPE */
+
+static cordon_status rope_lane(void *ctx, size_t lane, size_t nlanes) {
+    const rows_job *job = ctx;
+    const cordon__rope_desc *d = job->d;
+    size_t n = job->n, half = n / 2;
+    float *xb = job->scratch + lane * job->per_lane, *yb = xb + n;
+    uint64_t T = d->x.shape[2];
+    for (uint64_t r = lane; r < job->rows; r += nlanes) {
+        const float *x = read_row(&d->x, d->x.shape, r, n, xb);
+        float *y = out_row(&d->y, r, n, yb);
+        double pos = (double)(d->position0 + r % T);
+        for (size_t i = 0; i < half; i++) {
+            /* θ_i = pos · base^(-2i/D), in f64, rounded once. */
+            double ang = pos * pow(d->base, -2.0 * (double)i / (double)n);
+            float c = (float)cos(ang), s = (float)sin(ang);
+            if (d->inverse) {
+                s = -s;
+            }
+            size_t i0 = d->layout == CORDON_ROPE_INTERLEAVED ? 2 * i : i;
+            size_t i1 = d->layout == CORDON_ROPE_INTERLEAVED ? 2 * i + 1 : i + half;
+            float x0 = x[i0], x1 = x[i1];
+            y[i0] = x0 * c - x1 * s;
+            y[i1] = x0 * s + x1 * c;
+        }
+        write_back(&d->y, r, n, y);
+    }
+    return CORDON_OK;
+}
+
+static cordon_status cpu_rope(cordon__device *dev, const cordon__rope_desc *d) {
+    rows_job job = {d, dev->kernels, NULL, 0, rows_of(&d->x), (size_t)d->x.shape[3]};
+    return run_rows(dev, &job, 2 * job.n, rope_lane, 16 * job.n);
+}
+
+/* ---------------------------------------------------------------------------------------------------
+ * Attention: row-wise (one query row at a time), forward and backward */
+
+typedef struct attn_job {
+    const cordon__attention_desc *d;
+    const cordon__cpu_kernels *k;
+    float *scratch;
+    size_t per_lane;
+    size_t items;
+} attn_job;
+
+/* Row `t` of head (b, h) of a (B, H, T, D) view: pointer to a contiguous copy (or the row itself). */
+static const float *head_row(const cordon__view *v, uint64_t b, uint64_t h, uint64_t t, size_t n, float *buf) {
+    const float *base = (const float *)(const void *)v->storage->data + v->offset + b * v->strides[0] +
+                        h * v->strides[1] + t * v->strides[2];
+    if (v->strides[3] == 1 || n == 1) {
+        return base;
+    }
+    for (size_t j = 0; j < n; j++) {
+        buf[j] = base[j * v->strides[3]];
+    }
+    return buf;
+}
+
+static float *head_ptr(const cordon__view *v, uint64_t b, uint64_t h, uint64_t t) {
+    return (float *)(void *)v->storage->data + v->offset + b * v->strides[0] + h * v->strides[1] + t * v->strides[2];
+}
+
+static void store_row(const cordon__view *v, uint64_t b, uint64_t h, uint64_t t, const float *row, size_t n) {
+    float *base = head_ptr(v, b, h, t);
+    for (size_t j = 0; j < n; j++) {
+        base[j * v->strides[3]] = row[j];
+    }
+}
+
+/* Scores of query row (b, h, i) against every key, then softmax (mask and causal applied): p[Tk]. */
+static void attn_probs(const attn_job *job, uint64_t b, uint64_t h, uint64_t i, float *p, float *qb, float *kb,
+                       float *mb) {
+    const cordon__attention_desc *d = job->d;
+    size_t D = (size_t)d->q.shape[3], Tk = (size_t)d->k.shape[2];
+    uint64_t Tq = d->q.shape[2];
+    uint64_t hk = h / (d->q.shape[1] / d->k.shape[1]);
+    const float *q = head_row(&d->q, b, h, i, D, qb);
+    for (size_t j = 0; j < Tk; j++) {
+        const float *kr = head_row(&d->k, b, hk, j, D, kb);
+        p[j] = job->k->dot(q, kr, D);
+    }
+    const float *mask = NULL;
+    if (d->mask.present) {
+        uint64_t shape[4] = {d->q.shape[0], d->q.shape[1], Tq, Tk};
+        mask = read_row(&d->mask, shape, (b * shape[1] + h) * Tq + i, Tk, mb);
+    }
+    size_t valid = Tk;
+    if (d->causal) {
+        valid = i + Tk + 1 > Tq ? (size_t)(i + Tk + 1 - Tq) : 0;
+        valid = valid > Tk ? Tk : valid;
+    }
+    job->k->softmax_row(p, p, mask, Tk, valid, d->scale);
+}
+
+static cordon_status attn_lane(void *ctx, size_t lane, size_t nlanes) {
+    const attn_job *job = ctx;
+    const cordon__attention_desc *d = job->d;
+    size_t D = (size_t)d->q.shape[3], Dv = (size_t)d->v.shape[3], Tk = (size_t)d->k.shape[2];
+    uint64_t H = d->q.shape[1], Tq = d->q.shape[2];
+    float *p = job->scratch + lane * job->per_lane, *qb = p + Tk, *kb = qb + D, *mb = kb + (D > Dv ? D : Dv);
+    float *acc = mb + Tk;
+    for (size_t item = lane; item < job->items; item += nlanes) {
+        uint64_t i = item % Tq, h = (item / Tq) % H, b = item / Tq / H;
+        uint64_t hk = h / (H / d->k.shape[1]);
+        attn_probs(job, b, h, i, p, qb, kb, mb);
+        memset(acc, 0, Dv * sizeof(float));
+        for (size_t j = 0; j < Tk; j++) {
+            if (p[j] != 0.0f) {
+                job->k->axpy(acc, p[j], head_row(&d->v, b, hk, j, Dv, kb), Dv);
+            }
+        }
+        store_row(&d->out, b, h, i, acc, Dv);
+    }
+    return CORDON_OK;
+}
+
+static cordon_status cpu_attention(cordon__device *dev, const cordon__attention_desc *d) {
+    attn_job job = {d, dev->kernels, NULL, 0, 0};
+    size_t D = (size_t)d->q.shape[3], Dv = (size_t)d->v.shape[3], Tk = (size_t)d->k.shape[2];
+    job.items = (size_t)(d->q.shape[0] * d->q.shape[1] * d->q.shape[2]);
+    job.per_lane = Tk + D + (D > Dv ? D : Dv) + Tk + Dv;
+    size_t nlanes = lanes_for(dev, job.items, (uint64_t)job.items * Tk * (D + Dv));
+    cordon__block *scratch = NULL;
+    cordon_status st = lane_scratch(dev, nlanes, job.per_lane, &scratch, &job.scratch);
+    if (st != CORDON_OK) {
+        return st;
+    }
+    st = run_lanes(dev, nlanes, attn_lane, &job);
+    cordon__scratch_put(dev, scratch);
+    return st;
+}
+
+/* Backward: one item per (batch, KV head), which owns dK and dV of that head and dQ of its query heads,
+ * so no two lanes write the same element and the sums run in a fixed order. */
+static cordon_status attn_bwd_lane(void *ctx, size_t lane, size_t nlanes) {
+    const attn_job *job = ctx;
+    const cordon__attention_desc *d = job->d;
+    size_t D = (size_t)d->q.shape[3], Dv = (size_t)d->v.shape[3], Tk = (size_t)d->k.shape[2];
+    uint64_t H = d->q.shape[1], Hk = d->k.shape[1], Tq = d->q.shape[2], g = H / Hk;
+    size_t W = D > Dv ? D : Dv;
+    float *p = job->scratch + lane * job->per_lane, *dp = p + Tk, *qb = dp + Tk, *kb = qb + D, *mb = kb + W;
+    float *gb = mb + Tk, *dq = gb + Dv, *dkv = dq + D;
+    for (size_t item = lane; item < job->items; item += nlanes) {
+        uint64_t b = item / Hk, hk = item % Hk;
+        /* Zero this head's dK and dV. */
+        for (size_t j = 0; j < Tk; j++) {
+            memset(dkv, 0, W * sizeof(float));
+            store_row(&d->dk, b, hk, j, dkv, D);
+            store_row(&d->dv, b, hk, j, dkv, Dv);
+        }
+        for (uint64_t h = hk * g; h < (hk + 1) * g; h++) {
+            for (uint64_t i = 0; i < Tq; i++) {
+                attn_probs(job, b, h, i, p, qb, kb, mb);
+                const float *go = head_row(&d->dout, b, h, i, Dv, gb);
+                for (size_t j = 0; j < Tk; j++) {
+                    dp[j] = p[j] != 0.0f ? job->k->dot(go, head_row(&d->v, b, hk, j, Dv, kb), Dv) : 0.0f;
+                }
+                /* dS = P ⊙ (dP − Σ P·dP), times the score scale. */
+                job->k->softmax_bwd_row(dp, p, dp, Tk, d->scale);
+                const float *q = head_row(&d->q, b, h, i, D, qb);
+                memset(dq, 0, D * sizeof(float));
+                for (size_t j = 0; j < Tk; j++) {
+                    if (dp[j] != 0.0f) {
+                        job->k->axpy(dq, dp[j], head_row(&d->k, b, hk, j, D, kb), D);
+                    }
+                    /* dK_j += dS_ij · q_i; dV_j += P_ij · dout_i (read-modify-write of the strided rows). */
+                    float *dkr = head_ptr(&d->dk, b, hk, j);
+                    float *dvr = head_ptr(&d->dv, b, hk, j);
+                    if (dp[j] != 0.0f) {
+                        for (size_t e = 0; e < D; e++) {
+                            dkr[e * d->dk.strides[3]] += dp[j] * q[e];
+                        }
+                    }
+                    if (p[j] != 0.0f) {
+                        for (size_t e = 0; e < Dv; e++) {
+                            dvr[e * d->dv.strides[3]] += p[j] * go[e];
+                        }
+                    }
+                }
+                store_row(&d->dq, b, h, i, dq, D);
+            }
+        }
+    }
+    return CORDON_OK;
+}
+
+static cordon_status cpu_attention_backward(cordon__device *dev, const cordon__attention_desc *d) {
+    attn_job job = {d, dev->kernels, NULL, 0, 0};
+    size_t D = (size_t)d->q.shape[3], Dv = (size_t)d->v.shape[3], Tk = (size_t)d->k.shape[2];
+    size_t W = D > Dv ? D : Dv;
+    job.items = (size_t)(d->k.shape[0] * d->k.shape[1]);
+    job.per_lane = Tk + Tk + D + W + Tk + Dv + D + W;
+    uint64_t work = d->q.shape[0] * d->q.shape[1] * d->q.shape[2] * Tk * (2 * D + 2 * Dv);
+    size_t nlanes = lanes_for(dev, job.items, work);
+    cordon__block *scratch = NULL;
+    cordon_status st = lane_scratch(dev, nlanes, job.per_lane, &scratch, &job.scratch);
+    if (st != CORDON_OK) {
+        return st;
+    }
+    st = run_lanes(dev, nlanes, attn_bwd_lane, &job);
+    cordon__scratch_put(dev, scratch);
+    return st;
+}
+
+const cordon__backend cordon__backend_cpu = {
+    .kind = "cpu",
+    .matmul = cpu_matmul,
+    .softmax = cpu_softmax,
+    .softmax_backward = cpu_softmax_backward,
+    .norm = cpu_norm,
+    .norm_backward = cpu_norm_backward,
+    .attention = cpu_attention,
+    .attention_backward = cpu_attention_backward,
+    .elementwise = cpu_elementwise,
+    .rope = cpu_rope,
+    .copy = cpu_copy,
+};

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cordon — the CPU kernels of one instruction-set level.
+ *
+ * Each level is one table, built from one file per level (kernels_scalar.c, kernels_avx2.c,
+ * kernels_avx512.c, kernels_neon.c) compiled with that level's flags; the device picks a table at create
+ * from the features src/sys/ reports (cordon__sys_cpu_features), so no instruction is ever executed on
+ * a processor that lacks it. The scalar table is the reference every other table is tested against.
+ *
+ * Kernels work on contiguous rows (unit stride); the backend (backend_cpu.c) gathers strided operands
+ * into scratch first. They are pure computation: no allocation, no locks, no OS call. Every reduction
+ * accumulates in f32 lanes in a fixed order that depends only on n and the table, never on threads. */
+#ifndef CORDON_COMPUTE_CPU_KERNELS_H
+#define CORDON_COMPUTE_CPU_KERNELS_H
+
+#include <stddef.h>
+
+#include "cordon/device.h"
+
+/* The GEMM micro-tile: the largest MR and NR of any table (tile buffers are sized by them). */
+#define CORDON__GEMM_MR_MAX 8u
+#define CORDON__GEMM_NR_MAX 32u
+
+struct cordon__cpu_kernels {
+    cordon_isa isa;
+    const char *name;
+    /* GEMM micro-kernel: tile[i·nr + j] = Σ_{p<kc} a[p·mr + i] · b[p·nr + j] for i < mr, j < nr, from
+     * panels packed by the framework (a: kc × mr, b: kc × nr, both 64-byte aligned). */
+    unsigned mr, nr;
+    void (*gemm_micro)(size_t kc, const float *a, const float *b, float *tile);
+    /* Σ a[i]·b[i]. */
+    float (*dot)(const float *a, const float *b, size_t n);
+    /* y[i] += s·x[i]. */
+    void (*axpy)(float *y, float s, const float *x, size_t n);
+    /* y = softmax(scale·x + mask) over n columns, where columns >= valid are removed (causal); mask may be
+     * NULL. y may be x. A row with nothing left gives zeros. */
+    void (*softmax_row)(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale);
+    /* dx = scale·y⊙(dy − Σ dy⊙y). dx may be dy. */
+    void (*softmax_bwd_row)(float *dx, const float *y, const float *dy, size_t n, float scale);
+    /* RMSNorm: y = x·rsqrt(mean(x²) + eps)⊙w. y may be x. */
+    void (*rms_norm_row)(float *y, const float *x, const float *w, size_t n, float eps);
+    /* dx for RMSNorm; dw_acc (may be NULL) += dy⊙x·rstd. dx may be dy. */
+    void (*rms_norm_bwd_row)(float *dx, float *dw_acc, const float *dy, const float *x, const float *w, size_t n,
+                             float eps);
+    /* LayerNorm: y = (x − mean)·rstd⊙g + b (g, b may be NULL: 1, 0). y may be x. */
+    void (*layer_norm_row)(float *y, const float *x, const float *g, const float *b, size_t n, float eps);
+    /* dx for LayerNorm; dg_acc += dy⊙x̂, db_acc += dy (each may be NULL). dx may be dy. */
+    void (*layer_norm_bwd_row)(float *dx, float *dg_acc, float *db_acc, const float *dy, const float *x,
+                               const float *g, size_t n, float eps);
+    /* Elementwise on n contiguous elements (kind from backend.h's cordon__ew_kind; a, b as described
+     * there; b NULL for unary kinds). y may be a or b. */
+    void (*elementwise)(int kind, float *y, const float *a, const float *b, size_t n, float s);
+};
+
+extern const struct cordon__cpu_kernels cordon__kernels_scalar;
+#if defined(__x86_64__) || defined(__i386__)
+extern const struct cordon__cpu_kernels cordon__kernels_avx2;
+extern const struct cordon__cpu_kernels cordon__kernels_avx512;
+#endif
+#if defined(__aarch64__)
+extern const struct cordon__cpu_kernels cordon__kernels_neon;
+#endif
+
+#endif /* CORDON_COMPUTE_CPU_KERNELS_H */

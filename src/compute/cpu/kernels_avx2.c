@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cordon — the AVX2 + FMA kernels (x86-64 only; compiled with -mavx2 -mfma, chosen at run time only when
+ * the processor and OS support them). Micro-tile 6×16: twelve 8-lane accumulators of sixteen registers. */
+#if defined(__x86_64__) || defined(__i386__)
+#  define K_TABLE cordon__kernels_avx2
+#  define K_ISA CORDON_ISA_AVX2
+#  define K_NAME "avx2"
+#  define K_MR 6
+#  define K_NR 16
+#  include "compute/cpu/kernels_generic.inc"
+#else
+typedef int cordon__kernels_avx2_not_built; /* not an x86 target: an empty unit is not ISO C */
+#endif

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cordon — the AVX-512 kernels (x86-64 only; compiled with -mavx512f -mavx512bw -mavx512vl -mavx512dq
+ * -mfma, chosen at run time only when the processor and OS support them). Micro-tile 8×32: sixteen
+ * 16-lane accumulators of thirty-two registers. */
+#if defined(__x86_64__) || defined(__i386__)
+#  define K_TABLE cordon__kernels_avx512
+#  define K_ISA CORDON_ISA_AVX512
+#  define K_NAME "avx512"
+#  define K_MR 8
+#  define K_NR 32
+#  include "compute/cpu/kernels_generic.inc"
+#else
+typedef int cordon__kernels_avx512_not_built; /* not an x86 target: an empty unit is not ISO C */
+#endif

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cordon — what the processor can run (for the compute kernels' instruction-set dispatch) and the
+ * process environment's settings for it. */
+#define _GNU_SOURCE /* secure_getenv */
+
+#include <stdlib.h>
+#include <string.h>
+#if defined(__aarch64__) && defined(__linux__)
+#  include <sys/auxv.h>
+#endif
+
+#include "sys/sys_internal.h"
+
+uint32_t cordon__sys_cpu_features(void) {
+    uint32_t f = 0;
+#if defined(__x86_64__) || defined(__i386__)
+    /* SAFETY: __builtin_cpu_init -- fill the compiler runtime's table of processor features (cpuid,
+     * and xgetbv for the register state the OS saves).
+     * Relies on: idempotent and thread-safe in libgcc and compiler-rt (it fills a static table once and
+     * later calls return at once); takes no arguments.
+     * On failure: cannot fail; on a processor without cpuid every feature reads as absent. */
+    __builtin_cpu_init();
+    /* SAFETY: __builtin_cpu_supports -- read one feature bit from the table filled above.
+     * Relies on: __builtin_cpu_init ran first (just above); the feature names are literals the compiler
+     * checks; AVX/AVX-512 bits are only set when the OS also saves those registers (XCR0), so a
+     * feature reported here cannot raise SIGILL.
+     * On failure: cannot fail; an unknown feature is a compile error. */
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        f |= CORDON__CPU_AVX2;
+    }
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") && (f & CORDON__CPU_AVX2) != 0) {
+        f |= CORDON__CPU_AVX512;
+    }
+#elif defined(__aarch64__)
+    f |= CORDON__CPU_NEON; /* Advanced SIMD is part of the AArch64 base architecture */
+#  if defined(__linux__)
+    /* SAFETY: getauxval -- read the kernel's hardware capability bits for this process.
+     * Relies on: AT_HWCAP always exists on Linux/aarch64; the value is a plain bit mask.
+     * On failure: returns 0 (no bits), which only hides optional features. */
+    unsigned long hw = getauxval(AT_HWCAP);
+    (void)hw; /* no optional feature is used yet */
+#  endif
+#endif
+    return f;
+}
+
+cordon_status cordon__sys_env_get(const char *name, char *buf, size_t len, bool *found_out) {
+    if (name == NULL || buf == NULL || len == 0 || found_out == NULL) {
+        return CORDON_INVALID_ARGUMENT;
+    }
+    /* SAFETY: secure_getenv -- read one setting from the process environment.
+     * Relies on: name is a NUL-terminated string; the result is copied out at once (the environment
+     * may change after this call, so the pointer is not kept); secure_getenv ignores the environment
+     * in set-user-ID programs, so a setting cannot be injected into a privileged process. Concurrent
+     * setenv calls in the host program are the host's data race, as for every getenv.
+     * On failure: NULL means absent; nothing to report. */
+    const char *v = secure_getenv(name);
+    if (v == NULL) {
+        *found_out = false;
+        buf[0] = '\0';
+        return CORDON_OK;
+    }
+    size_t n = strlen(v);
+    if (n >= len) {
+        return CORDON_LIMIT_EXCEEDED;
+    }
+    memcpy(buf, v, n + 1);
+    *found_out = true;
+    return CORDON_OK;
+}
