@@ -73,38 +73,80 @@ static inline void cordon__access_order(void) {
     }
 }
 
-/* Enters an access of handle (two handles: h1 may be 0). The lookup that follows sees the handle
- * closing, or the destroyer sees this access and waits for cordon__access_end. */
-static inline cordon__access_record *cordon__access_begin2(uint64_t h0, uint64_t h1) {
-    cordon__access_record *rec = cordon__access_self;
-    if (rec == NULL) {
-        rec = cordon__access_acquire_slow();
-    }
+/* Enters an access of h0 (and h1 unless 0) on rec, the caller's own or lent record. The lookup that
+ * follows sees the handle closing, or the destroyer sees this access and waits for its end. */
+static inline void cordon__access_enter(cordon__access_record *rec, uint64_t h0, uint64_t h1) {
     atomic_store_explicit(&rec->active[0], h0, memory_order_relaxed);
     if (h1 != 0) {
         atomic_store_explicit(&rec->active[1], h1, memory_order_relaxed);
     }
     cordon__access_order();
-    return rec;
-}
-
-static inline cordon__access_record *cordon__access_begin(uint64_t handle) {
-    return cordon__access_begin2(handle, 0);
 }
 
 /* Leaves the access: every read and write of the object made before is complete (release order)
  * before a destroyer that sees the cleared slot goes on to unmap and free. */
-static inline void cordon__access_end(cordon__access_record *rec) {
+static inline void cordon__access_leave(cordon__access_record *rec) {
     atomic_store_explicit(&rec->active[0], 0, memory_order_release);
+}
+
+static inline void cordon__access_leave2(cordon__access_record *rec) {
+    atomic_store_explicit(&rec->active[1], 0, memory_order_release);
+    atomic_store_explicit(&rec->active[0], 0, memory_order_release);
+}
+
+/* The general form, for calls off the hot path: finds or lends a record, enters, and on end gives a
+ * lent record back. */
+static inline cordon__access_record *cordon__access_begin(uint64_t handle) {
+    cordon__access_record *rec = cordon__access_self;
+    if (rec == NULL) {
+        rec = cordon__access_acquire_slow();
+    }
+    cordon__access_enter(rec, handle, 0);
+    return rec;
+}
+
+static inline void cordon__access_end(cordon__access_record *rec) {
+    cordon__access_leave(rec);
     if (rec->lent) {
         cordon__access_return_lent(rec);
     }
 }
 
-/* Leaves an access entered with cordon__access_begin2. */
-static inline void cordon__access_end2(cordon__access_record *rec) {
-    atomic_store_explicit(&rec->active[1], 0, memory_order_release);
-    cordon__access_end(rec);
-}
+#if defined(__GNUC__) || defined(__clang__)
+#  define CORDON__ACCESS_LIKELY(x) __builtin_expect(!!(x), 1)
+#  define CORDON__ACCESS_COLD __attribute__((noinline, cold))
+#else
+#  define CORDON__ACCESS_LIKELY(x) (x)
+#  define CORDON__ACCESS_COLD
+#endif
+
+/* Defines the entry point `cordon_status name params` as one access of handle(s) h0 (and h1, or 0)
+ * around `body args`. The hot path (the thread has its record) makes no call before the body, so the
+ * compiler keeps it free of register saves; registration and lent records go out of line. */
+#define CORDON__ACCESS_GUARDED(name, h0, h1, params, body, args)                 \
+    static CORDON__ACCESS_COLD cordon_status name##_first_access params {        \
+        cordon__access_record *a_ = cordon__access_acquire_slow();               \
+        cordon__access_enter(a_, (h0), (h1));                                    \
+        cordon_status st_ = body args;                                           \
+        cordon__access_leave2(a_);                                               \
+        if (a_->lent) {                                                          \
+            cordon__access_return_lent(a_);                                      \
+        }                                                                        \
+        return st_;                                                              \
+    }                                                                            \
+    cordon_status name params {                                                  \
+        cordon__access_record *a_ = cordon__access_self;                         \
+        if (!CORDON__ACCESS_LIKELY(a_ != NULL)) {                                \
+            return name##_first_access args;                                     \
+        }                                                                        \
+        cordon__access_enter(a_, (h0), (h1));                                    \
+        cordon_status st_ = body args;                                           \
+        if ((h1) != 0) {                                                         \
+            cordon__access_leave2(a_);                                           \
+        } else {                                                                 \
+            cordon__access_leave(a_);                                            \
+        }                                                                        \
+        return st_;                                                              \
+    }
 
 #endif /* CORDON_MEMORY_ACCESS_H */

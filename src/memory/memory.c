@@ -338,34 +338,38 @@ static inline uint64_t le64(uint64_t v) {
 }
 #endif
 
-/* Each call is one access of m (see memory/access.h): the bytes are moved before the section ends. */
+/* The bodies; each entry point is one access of m (see memory/access.h), defined below. */
 #define DEFINE_LOAD_STORE(suffix, type, bits, swap)                                                          \
-    cordon_status cordon_memory_load_##suffix(cordon_memory m, uint64_t addr, uint64_t offset, type *out) {    \
-        cordon__access_record *a = cordon__access_begin(m.handle);                                          \
+    static inline cordon_status load_##suffix##_in(cordon_memory m, uint64_t addr, uint64_t offset, type *out) { \
         uint8_t *p = NULL;                                                                                   \
         cordon_status st = typed_range(m, addr, offset, sizeof(type), out != NULL, &p);                     \
-        if (st == CORDON_OK) {                                                                               \
-            uint##bits##_t raw;                                                                              \
-            memcpy(&raw, p, sizeof raw);                                                                     \
-            raw = swap(raw);                                                                                 \
-            memcpy(out, &raw, sizeof raw);                                                                   \
+        if (st != CORDON_OK) {                                                                               \
+            return st;                                                                                       \
         }                                                                                                    \
-        cordon__access_end(a);                                                                               \
-        return st;                                                                                           \
+        uint##bits##_t raw;                                                                                  \
+        memcpy(&raw, p, sizeof raw);                                                                         \
+        raw = swap(raw);                                                                                     \
+        memcpy(out, &raw, sizeof raw);                                                                       \
+        return CORDON_OK;                                                                                    \
     }                                                                                                        \
-    cordon_status cordon_memory_store_##suffix(cordon_memory m, uint64_t addr, uint64_t offset, type value) { \
-        cordon__access_record *a = cordon__access_begin(m.handle);                                          \
+    static inline cordon_status store_##suffix##_in(cordon_memory m, uint64_t addr, uint64_t offset, type value) { \
         uint8_t *p = NULL;                                                                                   \
         cordon_status st = typed_range(m, addr, offset, sizeof(type), true, &p);                            \
-        if (st == CORDON_OK) {                                                                               \
-            uint##bits##_t raw;                                                                              \
-            memcpy(&raw, &value, sizeof raw);                                                                \
-            raw = swap(raw);                                                                                 \
-            memcpy(p, &raw, sizeof raw);                                                                     \
+        if (st != CORDON_OK) {                                                                               \
+            return st;                                                                                       \
         }                                                                                                    \
-        cordon__access_end(a);                                                                               \
-        return st;                                                                                           \
-    }
+        uint##bits##_t raw;                                                                                  \
+        memcpy(&raw, &value, sizeof raw);                                                                    \
+        raw = swap(raw);                                                                                     \
+        memcpy(p, &raw, sizeof raw);                                                                         \
+        return CORDON_OK;                                                                                    \
+    }                                                                                                        \
+    CORDON__ACCESS_GUARDED(cordon_memory_load_##suffix, m.handle, 0,                                         \
+                           (cordon_memory m, uint64_t addr, uint64_t offset, type *out), load_##suffix##_in,  \
+                           (m, addr, offset, out))                                                           \
+    CORDON__ACCESS_GUARDED(cordon_memory_store_##suffix, m.handle, 0,                                        \
+                           (cordon_memory m, uint64_t addr, uint64_t offset, type value), store_##suffix##_in, \
+                           (m, addr, offset, value))
 
 #define NO_SWAP(v) (v)
 DEFINE_LOAD_STORE(u8, uint8_t, 8, NO_SWAP)
@@ -577,110 +581,48 @@ static inline cordon_status atomic_cmpxchg_in(cordon_memory m, uint64_t addr, un
 
 /* ---- the public entry points: each call is one access of its memory (see memory/access.h) -------- */
 
-cordon_status cordon_memory_grow(cordon_memory m, uint64_t delta_pages, uint64_t *old_pages_out) {
-    cordon__access_record *a = cordon__access_begin(m.handle);
-    cordon_status st = grow_in(m, delta_pages, old_pages_out);
-    cordon__access_end(a);
-    return st;
-}
-
-cordon_status cordon_memory_size_pages(cordon_memory m, uint64_t *pages_out) {
-    cordon__access_record *a = cordon__access_begin(m.handle);
-    cordon_status st = size_pages_in(m, pages_out);
-    cordon__access_end(a);
-    return st;
-}
-
-cordon_status cordon_memory_size_bytes(cordon_memory m, uint64_t *bytes_out) {
-    cordon__access_record *a = cordon__access_begin(m.handle);
-    cordon_status st = size_bytes_in(m, bytes_out);
-    cordon__access_end(a);
-    return st;
-}
-
-cordon_status cordon_memory_maximum_pages(cordon_memory m, uint64_t *pages_out) {
-    cordon__access_record *a = cordon__access_begin(m.handle);
-    cordon_status st = maximum_pages_in(m, pages_out);
-    cordon__access_end(a);
-    return st;
-}
-
-cordon_status cordon_memory_is_shared(cordon_memory m, bool *shared_out) {
-    cordon__access_record *a = cordon__access_begin(m.handle);
-    cordon_status st = is_shared_in(m, shared_out);
-    cordon__access_end(a);
-    return st;
-}
-
-cordon_status cordon_memory_base(cordon_memory m, void **base_out) {
-    cordon__access_record *a = cordon__access_begin(m.handle);
-    cordon_status st = base_in(m, base_out);
-    cordon__access_end(a);
-    return st;
-}
-
-cordon_status cordon_memory_read(cordon_memory m, uint64_t addr, void *dst, uint64_t len) {
-    cordon__access_record *a = cordon__access_begin(m.handle);
-    cordon_status st = read_in(m, addr, dst, len);
-    cordon__access_end(a);
-    return st;
-}
-
-cordon_status cordon_memory_write(cordon_memory m, uint64_t addr, const void *src, uint64_t len) {
-    cordon__access_record *a = cordon__access_begin(m.handle);
-    cordon_status st = write_in(m, addr, src, len);
-    cordon__access_end(a);
-    return st;
-}
-
-cordon_status cordon_memory_fill(cordon_memory m, uint64_t addr, uint8_t value, uint64_t len) {
-    cordon__access_record *a = cordon__access_begin(m.handle);
-    cordon_status st = fill_in(m, addr, value, len);
-    cordon__access_end(a);
-    return st;
-}
-
-cordon_status cordon_memory_copy(cordon_memory m, uint64_t dst, uint64_t src, uint64_t len) {
-    cordon__access_record *a = cordon__access_begin(m.handle);
-    cordon_status st = copy_in(m, dst, src, len);
-    cordon__access_end(a);
-    return st;
-}
-
-cordon_status cordon_memory_atomic_load(cordon_memory m, uint64_t addr, unsigned width, uint64_t *out) {
-    cordon__access_record *a = cordon__access_begin(m.handle);
-    cordon_status st = atomic_load_in(m, addr, width, out);
-    cordon__access_end(a);
-    return st;
-}
-
-cordon_status cordon_memory_atomic_store(cordon_memory m, uint64_t addr, unsigned width, uint64_t value) {
-    cordon__access_record *a = cordon__access_begin(m.handle);
-    cordon_status st = atomic_store_in(m, addr, width, value);
-    cordon__access_end(a);
-    return st;
-}
-
-cordon_status cordon_memory_atomic_rmw(cordon_memory m, uint64_t addr, unsigned width, cordon_memory_rmw_op op,
-                                       uint64_t operand, uint64_t *old_out) {
-    cordon__access_record *a = cordon__access_begin(m.handle);
-    cordon_status st = atomic_rmw_in(m, addr, width, op, operand, old_out);
-    cordon__access_end(a);
-    return st;
-}
-
-cordon_status cordon_memory_atomic_cmpxchg(cordon_memory m, uint64_t addr, unsigned width, uint64_t expected,
-                                           uint64_t replacement, uint64_t *old_out) {
-    cordon__access_record *a = cordon__access_begin(m.handle);
-    cordon_status st = atomic_cmpxchg_in(m, addr, width, expected, replacement, old_out);
-    cordon__access_end(a);
-    return st;
-}
-
-cordon_status cordon_memory_copy_between(cordon_memory dst, uint64_t dst_addr, cordon_memory src, uint64_t src_addr,
-                                         uint64_t len) {
-    cordon__access_record *a = cordon__access_begin2(dst.handle, src.handle);
-    cordon_status st = copy_between_in(dst, dst_addr, src, src_addr, len);
-    cordon__access_end2(a);
-    return st;
-}
+CORDON__ACCESS_GUARDED(cordon_memory_grow, m.handle, 0,
+                       (cordon_memory m, uint64_t delta_pages, uint64_t *old_pages_out),
+                       grow_in, (m, delta_pages, old_pages_out))
+CORDON__ACCESS_GUARDED(cordon_memory_size_pages, m.handle, 0,
+                       (cordon_memory m, uint64_t *pages_out),
+                       size_pages_in, (m, pages_out))
+CORDON__ACCESS_GUARDED(cordon_memory_size_bytes, m.handle, 0,
+                       (cordon_memory m, uint64_t *bytes_out),
+                       size_bytes_in, (m, bytes_out))
+CORDON__ACCESS_GUARDED(cordon_memory_maximum_pages, m.handle, 0,
+                       (cordon_memory m, uint64_t *pages_out),
+                       maximum_pages_in, (m, pages_out))
+CORDON__ACCESS_GUARDED(cordon_memory_is_shared, m.handle, 0,
+                       (cordon_memory m, bool *shared_out),
+                       is_shared_in, (m, shared_out))
+CORDON__ACCESS_GUARDED(cordon_memory_base, m.handle, 0, (cordon_memory m, void **base_out), base_in, (m, base_out))
+CORDON__ACCESS_GUARDED(cordon_memory_read, m.handle, 0,
+                       (cordon_memory m, uint64_t addr, void *dst, uint64_t len),
+                       read_in, (m, addr, dst, len))
+CORDON__ACCESS_GUARDED(cordon_memory_write, m.handle, 0,
+                       (cordon_memory m, uint64_t addr, const void *src, uint64_t len),
+                       write_in, (m, addr, src, len))
+CORDON__ACCESS_GUARDED(cordon_memory_fill, m.handle, 0,
+                       (cordon_memory m, uint64_t addr, uint8_t value, uint64_t len),
+                       fill_in, (m, addr, value, len))
+CORDON__ACCESS_GUARDED(cordon_memory_copy, m.handle, 0,
+                       (cordon_memory m, uint64_t dst, uint64_t src, uint64_t len),
+                       copy_in, (m, dst, src, len))
+CORDON__ACCESS_GUARDED(cordon_memory_atomic_load, m.handle, 0,
+                       (cordon_memory m, uint64_t addr, unsigned width, uint64_t *out),
+                       atomic_load_in, (m, addr, width, out))
+CORDON__ACCESS_GUARDED(cordon_memory_atomic_store, m.handle, 0,
+                       (cordon_memory m, uint64_t addr, unsigned width, uint64_t value),
+                       atomic_store_in, (m, addr, width, value))
+CORDON__ACCESS_GUARDED(cordon_memory_atomic_rmw, m.handle, 0,
+                       (cordon_memory m, uint64_t addr, unsigned width, cordon_memory_rmw_op op, uint64_t operand,
+                        uint64_t *old_out),
+                       atomic_rmw_in, (m, addr, width, op, operand, old_out))
+CORDON__ACCESS_GUARDED(cordon_memory_atomic_cmpxchg, m.handle, 0,
+                       (cordon_memory m, uint64_t addr, unsigned width, uint64_t expected, uint64_t replacement,
+                        uint64_t *old_out),
+                       atomic_cmpxchg_in, (m, addr, width, expected, replacement, old_out))
+CORDON__ACCESS_GUARDED(cordon_memory_copy_between, dst.handle, src.handle,
+                       (cordon_memory dst, uint64_t dst_addr, cordon_memory src, uint64_t src_addr, uint64_t len),
+                       copy_between_in, (dst, dst_addr, src, src_addr, len))
