@@ -87,7 +87,7 @@ typedef struct cordon__arena {
     uint64_t used;       /* bump offset: bytes handed out at least once */
     uint64_t in_use;     /* bytes in live blocks */
     cordon_mutex lock;
-    cordon__block *free_lists[96];
+    cordon__block *free_lists[232]; /* size classes up to 2^62 bytes (storage.c) */
 } cordon__arena;
 
 cordon_status cordon__arena_init(cordon__arena *a, uint64_t reserve_bytes, bool huge_pages);
