@@ -25,8 +25,8 @@
  *    (WRONG_STATE, the claim undone), or the parallel-for sees the claim and returns STALE without
  *    running anything. A destroy from one of the pool's own workers is always inside one of its tasks,
  *    hence refused the same way (and `own_pool` refuses it even so: the worker would join itself).
- *    Left to the caller, as for every handle: a call that looks the pool up on another thread just
- *    before destroy frees it.
+ *    A call that looked the pool up on another thread just before destroy freed it touches only the
+ *    type-stable object (see pool_obj) and returns STALE.
  *  - Deadlock between nested pools. Blocking on a submit lock from inside a task closes cycles such
  *    as A -> B -> A over two 2-thread pools: the main thread holds A's lock and, inside A's task, waits
  *    for B's lock; A's worker holds B's lock and waits for B's worker to leave B's job; B's worker,
@@ -40,13 +40,19 @@
 #include "cordon/thread.h"
 
 #include "core/handle.h"
+#include "core/objpool.h"
 #include "sync/sync_internal.h"
 #include "cordon/sync.h"
 
 #define WORKER_SPIN 20000 /* pause rounds a worker polls for the next job before parking */
 #define CALLER_SPIN 20000 /* pause rounds the caller polls for the last worker before parking */
 
+/* Pool objects are type-stable (core/objpool.h): a parallel-for or size query that looked the handle up
+ * just before a destroy touches this memory after the destroy at worst as another pool_obj, counts
+ * itself in and out of `busy` (never reset on reuse), and finds the handle stale on its second lookup.
+ * `workers` is read that way too, so it is accessed atomically. */
 typedef struct pool_obj {
+    void *pool_link; /* the object pool's free-list link */
     unsigned workers;
     cordon__sys_thread **threads;
     cordon_mutex submit; /* one job at a time */
@@ -67,6 +73,26 @@ typedef struct pool_obj {
 } pool_obj;
 
 static cordon__handle_table pools = CORDON__HANDLE_TABLE_INIT(4);
+static cordon__objpool pool_objects = CORDON__OBJPOOL_INIT(sizeof(pool_obj));
+
+static unsigned workers_of(pool_obj *p) {
+    return __atomic_load_n(&p->workers, __ATOMIC_RELAXED);
+}
+
+/* A pool object with every field zero but `busy`, which a stale caller may still be changing. */
+static cordon_status new_pool_obj(pool_obj **out) {
+    void *mem = NULL;
+    cordon_status st = cordon__objpool_get(&pool_objects, &mem);
+    if (st != CORDON_OK) {
+        return st;
+    }
+    pool_obj *p = (pool_obj *)mem;
+    size_t before = offsetof(pool_obj, busy), after = before + sizeof p->busy;
+    memset((char *)p + sizeof p->pool_link, 0, before - sizeof p->pool_link);
+    memset((char *)p + after, 0, sizeof *p - after);
+    *out = p;
+    return CORDON_OK;
+}
 
 /* How many pool tasks (of any pool) this thread is running, nested: nonzero means a wait for a
  * submit lock could close a cycle, so a parallel-for only try-locks. */
@@ -162,18 +188,17 @@ cordon_status cordon_pool_create(unsigned threads, cordon_pool *out) {
             return st;
         }
     }
-    void *mem = NULL;
-    cordon_status st = cordon__sys_alloc(sizeof(pool_obj), &mem);
+    pool_obj *p = NULL;
+    cordon_status st = new_pool_obj(&p);
     if (st != CORDON_OK) {
         return st;
     }
-    pool_obj *p = (pool_obj *)mem;
-    p->workers = threads - 1u;
+    __atomic_store_n(&p->workers, threads - 1u, __ATOMIC_RELAXED);
     if (p->workers > 0) {
         void *arr = NULL;
         st = cordon__sys_alloc(p->workers * sizeof(cordon__sys_thread *), &arr);
         if (st != CORDON_OK) {
-            cordon__sys_free(p);
+            cordon__objpool_put(&pool_objects, p);
             return st;
         }
         p->threads = (cordon__sys_thread **)arr;
@@ -183,7 +208,7 @@ cordon_status cordon_pool_create(unsigned threads, cordon_pool *out) {
         if (st != CORDON_OK) {
             stop_workers(p, i);
             cordon__sys_free(p->threads);
-            cordon__sys_free(p);
+            cordon__objpool_put(&pool_objects, p);
             return st;
         }
     }
@@ -192,7 +217,7 @@ cordon_status cordon_pool_create(unsigned threads, cordon_pool *out) {
     if (st != CORDON_OK) {
         stop_workers(p, p->workers);
         cordon__sys_free(p->threads);
-        cordon__sys_free(p);
+        cordon__objpool_put(&pool_objects, p);
         return st;
     }
     out->handle = handle;
@@ -208,7 +233,15 @@ cordon_status cordon_pool_size(cordon_pool pool, unsigned *threads_out) {
     if (st != CORDON_OK) {
         return st;
     }
-    *threads_out = ((pool_obj *)obj)->workers + 1u;
+    unsigned workers = workers_of((pool_obj *)obj);
+    /* The object may have been destroyed and reused after the lookup: confirm the handle is still live. */
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    void *again = NULL;
+    st = cordon__handle_lookup(&pools, pool.handle, &again);
+    if (st != CORDON_OK || again != obj) {
+        return st != CORDON_OK ? st : CORDON_STALE;
+    }
+    *threads_out = workers + 1u;
     return CORDON_OK;
 }
 
@@ -308,7 +341,11 @@ cordon_status cordon_pool_parallel_for(cordon_pool pool, size_t begin, size_t en
     /* Pairs with the fence in cordon_pool_destroy: either destroy sees busy != 0, or this lookup sees
      * its claim. */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    st = cordon__handle_lookup(&pools, pool.handle, &obj);
+    void *again = NULL;
+    st = cordon__handle_lookup(&pools, pool.handle, &again);
+    if (st == CORDON_OK && again != obj) {
+        st = CORDON_STALE;
+    }
     if (st == CORDON_OK) {
         st = parallel_for_busy(p, begin, end, chunk, task, ctx);
     }
@@ -333,6 +370,6 @@ cordon_status cordon_pool_destroy(cordon_pool pool) {
     cordon__handle_finish(&pools, pool.handle);
     stop_workers(p, p->workers);
     cordon__sys_free(p->threads);
-    cordon__sys_free(p);
+    cordon__objpool_put(&pool_objects, p);
     return CORDON_OK;
 }
