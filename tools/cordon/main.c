@@ -42,6 +42,14 @@ int cordon_cli_info(int argc, char **argv) {
     printf("cpus:             %u online, %u usable by this process\n", info.cpu_count_online, info.cpu_count_usable);
     printf("futex backend:    %s\n", info.futex_backend);
     printf("compute backends: %s\n", info.compute_backends);
+    cordon_device_kind kinds[8];
+    size_t nkinds = 0;
+    if (cordon_device_kinds(kinds, 8, &nkinds) == CORDON_OK) {
+        for (size_t i = 0; i < nkinds && i < 8; i++) {
+            printf("device %-10s%s: %s\n", kinds[i].name, kinds[i].available ? "" : " (unavailable)",
+                   kinds[i].description);
+        }
+    }
     return 0;
 }
 
