@@ -79,7 +79,8 @@ static unsigned workers_of(pool_obj *p) {
     return __atomic_load_n(&p->workers, __ATOMIC_RELAXED);
 }
 
-/* A pool object with every field zero but `busy`, which a stale caller may still be changing. */
+/* A pool object with every field zero but `busy` and `workers`, which a stale caller may still be
+ * touching (atomically). */
 static cordon_status new_pool_obj(pool_obj **out) {
     void *mem = NULL;
     cordon_status st = cordon__objpool_get(&pool_objects, &mem);
@@ -87,8 +88,9 @@ static cordon_status new_pool_obj(pool_obj **out) {
         return st;
     }
     pool_obj *p = (pool_obj *)mem;
-    size_t before = offsetof(pool_obj, busy), after = before + sizeof p->busy;
-    memset((char *)p + sizeof p->pool_link, 0, before - sizeof p->pool_link);
+    /* From `threads` up to `busy`, and after it; `workers` is stored atomically by the caller. */
+    size_t from = offsetof(pool_obj, threads), before = offsetof(pool_obj, busy), after = before + sizeof p->busy;
+    memset((char *)p + from, 0, before - from);
     memset((char *)p + after, 0, sizeof *p - after);
     *out = p;
     return CORDON_OK;
