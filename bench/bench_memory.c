@@ -339,6 +339,82 @@ static void bench_typed(cordon_bench *b) {
     must(cordon_memory_destroy(c.m), "destroy");
 }
 
+/* ---- shared memories: the same calls on a shared and an unshared memory ----------------------------- */
+
+/* A shared memory moves bytes through relaxed atomics (defined when plain accesses race atomics, as
+ * WebAssembly allows), which cannot become vector copies; an unshared one uses memcpy. Each figure is
+ * the shared memory against the same call on an unshared memory, in the same run. */
+static bool make_bulk(bulk_ctx *c, uint64_t len, bool shared) {
+    uint64_t pages = (2 * len + CORDON_MEMORY_PAGE_SIZE - 1) / CORDON_MEMORY_PAGE_SIZE;
+    cordon_memory_options o = {.initial_pages = pages, .maximum_pages = pages, .has_maximum = true, .shared = shared};
+    c->len = len;
+    must(cordon_memory_create(&o, &c->m), "create");
+    void *base = NULL;
+    must(cordon_memory_base(c->m, &base), "base");
+    c->host = malloc((size_t)len);
+    if (failed || c->host == NULL) {
+        failed = 1;
+        return false;
+    }
+    c->base = base;
+    memset(c->base, 1, (size_t)(2 * len)); /* populated: first touch is not what is measured */
+    memset(c->host, 1, (size_t)len);
+    return true;
+}
+
+static void bench_shared_bulk(cordon_bench *b, uint64_t len) {
+    bulk_ctx s, u;
+    if (!make_bulk(&s, len, true) || !make_bulk(&u, len, false)) {
+        return;
+    }
+    char name[64];
+    const char *unit = len >= MIB ? "MiB" : "KiB";
+    uint64_t n = len >= MIB ? len / MIB : len / KIB;
+    snprintf(name, sizeof name, "shared_copy_within_%llu%s", (unsigned long long)n, unit);
+    cordon_bench_compare(b, &(cordon_bench_case){.name = name, .fn = copy_cordon, .arg = &s,
+                                                 .baseline_name = "unshared", .baseline_fn = copy_cordon,
+                                                 .baseline_arg = &u, .bytes_per_iter = (double)len});
+    snprintf(name, sizeof name, "shared_read_out_%llu%s", (unsigned long long)n, unit);
+    cordon_bench_compare(b, &(cordon_bench_case){.name = name, .fn = read_cordon, .arg = &s,
+                                                 .baseline_name = "unshared", .baseline_fn = read_cordon,
+                                                 .baseline_arg = &u, .bytes_per_iter = (double)len});
+    snprintf(name, sizeof name, "shared_fill_%llu%s", (unsigned long long)n, unit);
+    cordon_bench_compare(b, &(cordon_bench_case){.name = name, .fn = fill_cordon, .arg = &s,
+                                                 .baseline_name = "unshared", .baseline_fn = fill_cordon,
+                                                 .baseline_arg = &u, .bytes_per_iter = (double)len});
+    free(s.host);
+    free(u.host);
+    must(cordon_memory_destroy(s.m), "destroy");
+    must(cordon_memory_destroy(u.m), "destroy");
+}
+
+static void bench_shared_typed(cordon_bench *b) {
+    typed_ctx s, u;
+    cordon_memory_options o = {.initial_pages = MIB / CORDON_MEMORY_PAGE_SIZE,
+                               .maximum_pages = MIB / CORDON_MEMORY_PAGE_SIZE, .has_maximum = true};
+    must(cordon_memory_create(&o, &u.m), "create");
+    o.shared = true;
+    must(cordon_memory_create(&o, &s.m), "create");
+    void *bs = NULL, *bu = NULL;
+    must(cordon_memory_base(s.m, &bs), "base");
+    must(cordon_memory_base(u.m, &bu), "base");
+    if (failed) {
+        return;
+    }
+    s.base = bs;
+    u.base = bu;
+    memset(s.base, 0, MIB);
+    memset(u.base, 0, MIB);
+    cordon_bench_compare(b, &(cordon_bench_case){.name = "shared_load_u32_ns_per_access", .fn = load_cordon,
+                                                 .arg = &s, .baseline_name = "unshared", .baseline_fn = load_cordon,
+                                                 .baseline_arg = &u});
+    cordon_bench_compare(b, &(cordon_bench_case){.name = "shared_store_u32_ns_per_access", .fn = store_cordon,
+                                                 .arg = &s, .baseline_name = "unshared", .baseline_fn = store_cordon,
+                                                 .baseline_arg = &u});
+    must(cordon_memory_destroy(s.m), "destroy");
+    must(cordon_memory_destroy(u.m), "destroy");
+}
+
 CORDON_BENCH_SUITE(memory, "reservations, grow, discard, bounds-checked bulk and typed access vs raw calls") {
     cordon_system_info info;
     if (cordon_system_info_get(&info) == CORDON_OK) {
@@ -358,6 +434,11 @@ CORDON_BENCH_SUITE(memory, "reservations, grow, discard, bounds-checked bulk and
         bench_bulk(b, sizes[i]);
     }
     bench_typed(b);
+    uint64_t shared_sizes[] = {64 * KIB, MIB, 16 * MIB};
+    for (int i = 0; i < (cordon_bench_quick(b) ? 2 : 3); i++) {
+        bench_shared_bulk(b, shared_sizes[i]);
+    }
+    bench_shared_typed(b);
     if (failed) {
         cordon_bench_note(b, "a cordon call failed during the suite: figures above are not valid");
     }

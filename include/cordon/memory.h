@@ -26,9 +26,15 @@
  *
  * Thread safety. Every access function (read, write, fill, copy, loads, stores, atomics) and every
  * query may run concurrently with each other and with grow, on any thread: grow never moves the
- * memory and publishes the new size only after the new pages are accessible. Concurrent non-atomic
- * accesses to the same bytes race at the byte level exactly like WebAssembly shared memory (no tearing
- * guarantee beyond a byte, no crash); use the atomic functions to synchronise. Concurrent grows
+ * memory and publishes the new size only after the new pages are accessible. On a SHARED memory,
+ * non-atomic accesses (read, write, fill, copy, typed loads and stores) may race each other and the
+ * atomics on the same bytes exactly as WebAssembly allows: they move bytes through relaxed atomic
+ * accesses (aligned 8-byte words for the body, narrower ones at the edges), so such a program is
+ * defined in C11 as well; no tearing guarantee beyond a byte is promised (an aligned typed access is
+ * whole); use the atomic functions to synchronise. Bulk access to a shared memory costs more than
+ * memcpy for that reason (it cannot use vector copies). An unshared memory uses memcpy: concurrent
+ * non-atomic accesses to the same bytes of it from several threads are a data race in C (they do not
+ * crash, but nothing is promised about the bytes); make the memory shared to race. Concurrent grows
  * serialise. Destroy may race any call on the same memory: a call that overlaps it either completes on
  * the live memory (destroy waits for it before unmapping) or returns CORDON_STALE having touched
  * nothing. The cost on each call is a store to a per-thread slot and a compiler barrier (Linux

@@ -9,6 +9,7 @@
 #include "memory/access.h"
 #include "memory/memory_internal.h"
 #include "memory/region.h"
+#include "memory/shared_bytes.h"
 #include "sys/sys.h"
 
 typedef struct memory_obj {
@@ -50,7 +51,8 @@ static inline uint64_t size_of(memory_obj *o) {
 /* Looks m up and bounds-checks [addr, addr + len); on success *ptr_out is the first byte. args_ok is
  * the caller's check of its other arguments: false gives INVALID_ARGUMENT after the handle check and
  * before the bounds check (the order memory.h documents). */
-static inline cordon_status range_of(cordon_memory m, uint64_t addr, uint64_t len, bool args_ok, uint8_t **ptr_out) {
+static inline cordon_status range_of(cordon_memory m, uint64_t addr, uint64_t len, bool args_ok, uint8_t **ptr_out,
+                                     bool *shared_out) {
     memory_obj *o = NULL;
     cordon_status st = memory_of(m, &o);
     if (st != CORDON_OK) {
@@ -63,6 +65,7 @@ static inline cordon_status range_of(cordon_memory m, uint64_t addr, uint64_t le
         return CORDON_OUT_OF_BOUNDS;
     }
     *ptr_out = o->region.base + addr;
+    *shared_out = o->shared;
     return CORDON_OK;
 }
 
@@ -234,27 +237,42 @@ static inline cordon_status base_in(cordon_memory m, void **base_out) {
 
 static inline cordon_status read_in(cordon_memory m, uint64_t addr, void *dst, uint64_t len) {
     uint8_t *p = NULL;
-    cordon_status st = range_of(m, addr, len, dst != NULL || len == 0, &p);
+    bool shared = false;
+    cordon_status st = range_of(m, addr, len, dst != NULL || len == 0, &p, &shared);
     if (st == CORDON_OK && len != 0) {
-        memcpy(dst, p, (size_t)len);
+        if (shared) {
+            cordon__shared_move((uint8_t *)dst, false, p, true, (size_t)len);
+        } else {
+            memcpy(dst, p, (size_t)len);
+        }
     }
     return st;
 }
 
 static inline cordon_status write_in(cordon_memory m, uint64_t addr, const void *src, uint64_t len) {
     uint8_t *p = NULL;
-    cordon_status st = range_of(m, addr, len, src != NULL || len == 0, &p);
+    bool shared = false;
+    cordon_status st = range_of(m, addr, len, src != NULL || len == 0, &p, &shared);
     if (st == CORDON_OK && len != 0) {
-        memcpy(p, src, (size_t)len);
+        if (shared) {
+            cordon__shared_move(p, true, (const uint8_t *)src, false, (size_t)len);
+        } else {
+            memcpy(p, src, (size_t)len);
+        }
     }
     return st;
 }
 
 static inline cordon_status fill_in(cordon_memory m, uint64_t addr, uint8_t value, uint64_t len) {
     uint8_t *p = NULL;
-    cordon_status st = range_of(m, addr, len, true, &p);
+    bool shared = false;
+    cordon_status st = range_of(m, addr, len, true, &p, &shared);
     if (st == CORDON_OK && len != 0) {
-        memset(p, value, (size_t)len);
+        if (shared) {
+            cordon__shared_fill(p, value, (size_t)len);
+        } else {
+            memset(p, value, (size_t)len);
+        }
     }
     return st;
 }
@@ -269,7 +287,9 @@ static inline cordon_status copy_in(cordon_memory m, uint64_t dst, uint64_t src,
     if (!in_bounds(dst, len, size) || !in_bounds(src, len, size)) {
         return CORDON_OUT_OF_BOUNDS;
     }
-    if (len != 0) {
+    if (len != 0 && o->shared) {
+        cordon__shared_move(o->region.base + dst, true, o->region.base + src, true, (size_t)len);
+    } else if (len != 0) {
         memmove(o->region.base + dst, o->region.base + src, (size_t)len);
     }
     return CORDON_OK;
@@ -289,8 +309,10 @@ static inline cordon_status copy_between_in(cordon_memory dst, uint64_t dst_addr
     if (!in_bounds(dst_addr, len, size_of(d)) || !in_bounds(src_addr, len, size_of(s))) {
         return CORDON_OUT_OF_BOUNDS;
     }
-    if (len != 0) {
-        /* memmove: dst and src may be the same memory with overlapping ranges. */
+    /* memmove semantics either way: dst and src may be the same memory with overlapping ranges. */
+    if (len != 0 && (d->shared || s->shared)) {
+        cordon__shared_move(d->region.base + dst_addr, d->shared, s->region.base + src_addr, s->shared, (size_t)len);
+    } else if (len != 0) {
         memmove(d->region.base + dst_addr, s->region.base + src_addr, (size_t)len);
     }
     return CORDON_OK;
@@ -300,7 +322,7 @@ static inline cordon_status copy_between_in(cordon_memory dst, uint64_t dst_addr
 
 /* The effective address addr + offset, or OUT_OF_BOUNDS when it overflows 64 bits. */
 static inline cordon_status typed_range(cordon_memory m, uint64_t addr, uint64_t offset, uint64_t width,
-                                        bool args_ok, uint8_t **ptr_out) {
+                                        bool args_ok, uint8_t **ptr_out, bool *shared_out) {
     memory_obj *o = NULL;
     cordon_status st = memory_of(m, &o);
     if (st != CORDON_OK) {
@@ -313,6 +335,7 @@ static inline cordon_status typed_range(cordon_memory m, uint64_t addr, uint64_t
         return CORDON_OUT_OF_BOUNDS;
     }
     *ptr_out = o->region.base + addr + offset;
+    *shared_out = o->shared;
     return CORDON_OK;
 }
 
@@ -342,26 +365,36 @@ static inline uint64_t le64(uint64_t v) {
 #define DEFINE_LOAD_STORE(suffix, type, bits, swap)                                                          \
     static inline cordon_status load_##suffix##_in(cordon_memory m, uint64_t addr, uint64_t offset, type *out) { \
         uint8_t *p = NULL;                                                                                   \
-        cordon_status st = typed_range(m, addr, offset, sizeof(type), out != NULL, &p);                     \
+        bool shared = false;                                                                                 \
+        cordon_status st = typed_range(m, addr, offset, sizeof(type), out != NULL, &p, &shared);            \
         if (st != CORDON_OK) {                                                                               \
             return st;                                                                                       \
         }                                                                                                    \
         uint##bits##_t raw;                                                                                  \
-        memcpy(&raw, p, sizeof raw);                                                                         \
+        if (shared) {                                                                                        \
+            raw = (uint##bits##_t)cordon__shared_load(p, sizeof raw);                                       \
+        } else {                                                                                             \
+            memcpy(&raw, p, sizeof raw);                                                                     \
+        }                                                                                                    \
         raw = swap(raw);                                                                                     \
         memcpy(out, &raw, sizeof raw);                                                                       \
         return CORDON_OK;                                                                                    \
     }                                                                                                        \
     static inline cordon_status store_##suffix##_in(cordon_memory m, uint64_t addr, uint64_t offset, type value) { \
         uint8_t *p = NULL;                                                                                   \
-        cordon_status st = typed_range(m, addr, offset, sizeof(type), true, &p);                            \
+        bool shared = false;                                                                                 \
+        cordon_status st = typed_range(m, addr, offset, sizeof(type), true, &p, &shared);                   \
         if (st != CORDON_OK) {                                                                               \
             return st;                                                                                       \
         }                                                                                                    \
         uint##bits##_t raw;                                                                                  \
         memcpy(&raw, &value, sizeof raw);                                                                    \
         raw = swap(raw);                                                                                     \
-        memcpy(p, &raw, sizeof raw);                                                                         \
+        if (shared) {                                                                                        \
+            cordon__shared_store(p, sizeof raw, raw);                                                        \
+        } else {                                                                                             \
+            memcpy(p, &raw, sizeof raw);                                                                     \
+        }                                                                                                    \
         return CORDON_OK;                                                                                    \
     }                                                                                                        \
     CORDON__ACCESS_GUARDED(cordon_memory_load_##suffix, m.handle, 0,                                         \
