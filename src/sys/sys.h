@@ -235,4 +235,38 @@ cordon_status cordon__sys_blas_sgemm(bool trans_a, bool trans_b, size_t m, size_
 cordon_status cordon__sys_blas_sgemv(bool trans, size_t rows, size_t cols, float alpha, const float *a, size_t lda,
                                      const float *x, float beta, float *y);
 
+/* ===================================================================================================
+ * Files (file.c): added by the compute module, for model files (src/compute/safetensors_*.c, safetensors.c).
+ * =================================================================================================== */
+
+/* Maps the whole regular file at path read-only: open(O_RDONLY) + fstat + mmap(PROT_READ, MAP_PRIVATE),
+ * then the descriptor is closed (the mapping keeps the file). On success *data_out and *size_out describe
+ * the bytes, owned by the caller until cordon__sys_file_unmap(data, size). The file must not shrink
+ * while mapped (reading past its new end faults). Errors: INVALID_ARGUMENT (NULL argument; not a
+ * regular file; an empty file), OVERFLOW (larger than SIZE_MAX), and OS failures recorded as "open",
+ * "fstat" or "mmap" (ENOENT → CORDON_OS_ERROR with errno ENOENT). Nothing stays open on failure. */
+cordon_status cordon__sys_file_map_readonly(const char *path, const void **data_out, size_t *size_out);
+
+/* Releases a mapping from cordon__sys_file_map_readonly: munmap with the exact data and size it gave.
+ * On failure (recorded as "munmap") the mapping is unchanged. */
+cordon_status cordon__sys_file_unmap(const void *data, size_t size);
+
+/* A file open for writing. Opaque: only cordon__sys_file_create makes one. */
+typedef struct cordon__sys_file {
+    int fd;
+} cordon__sys_file;
+
+/* Creates path, or truncates it when it exists (mode 0644 before the umask), for writing from the
+ * start: open(O_WRONLY | O_CREAT | O_TRUNC). On success *out must be given to cordon__sys_file_finish
+ * exactly once. Failures recorded as "open". */
+cordon_status cordon__sys_file_create(const char *path, cordon__sys_file *out);
+
+/* Writes all len bytes of buf at the file's current end (looping over short writes and EINTR).
+ * Failures recorded as "write" (ENOSPC → CORDON_OUT_OF_RESOURCES); the bytes written before stay. */
+cordon_status cordon__sys_file_write_all(cordon__sys_file file, const void *buf, size_t len);
+
+/* Flushes the file to stable storage when sync (fsync), then closes it, whatever happened: the file is
+ * finished after this call on every path. Returns the first failure ("fsync" or "close"). */
+cordon_status cordon__sys_file_finish(cordon__sys_file file, bool sync);
+
 #endif /* CORDON_SYS_H */
