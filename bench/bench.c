@@ -54,6 +54,10 @@ bool cordon_bench_quick(const cordon_bench *b) {
     return b->quick;
 }
 
+bool cordon_bench_json(const cordon_bench *b) {
+    return b->json;
+}
+
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);

@@ -1,0 +1,956 @@
+/* Suite "compute": cordon's CPU operations against the libraries users would otherwise call, timed in
+ * the same run with samples interleaved: OpenBLAS cblas_sgemm / cblas_sgemv (when built with
+ * libopenblas-dev), oneDNN softmax and LayerNorm (libdnnl-dev), and plain C loops. Each line gives the
+ * operation, its shape, the threads both sides used, cordon's instruction-set level and matmul engine,
+ * the median time per call with the min-max of the samples, the baseline's, the ratio cordon / baseline
+ * (below 1: cordon faster) and both rates (GFLOP/s for products, GB/s of x read + y written for row
+ * operations). Then the small-work threshold: where a second thread starts to pay for a row operation.
+ *
+ * Threads: a baseline runs with the same thread count as the cordon line it is compared with (OpenBLAS
+ * through openblas_set_num_threads, oneDNN through OpenMP), except the plain C loops, which are
+ * single-threaded always. cordon sets OpenBLAS to one thread process-wide when one of its devices first
+ * uses BLAS; since this suite changes that setting for its baselines, it puts it back to 1 before
+ * timing cordon's BLAS engine. */
+#define _GNU_SOURCE
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bench.h"
+#include "cordon/cordon.h"
+
+#if defined(CORDON_BENCH_HAVE_OPENBLAS)
+#  include <cblas.h>
+#endif
+#if defined(CORDON_BENCH_HAVE_DNNL)
+#  include <oneapi/dnnl/dnnl.h>
+#endif
+#if defined(_OPENMP)
+#  include <omp.h>
+#endif
+
+#define MAX_SAMPLES 15
+#define MAX_CONTENDERS 4
+#define EPS 1e-5f
+
+static int failed;
+
+static bool must(cordon_status st, const char *what) {
+    if (st != CORDON_OK) {
+        if (!failed) {
+            fprintf(stderr, "bench compute: %s: %s\n", what, cordon_status_str(st));
+        }
+        failed = 1;
+        return false;
+    }
+    return true;
+}
+
+/* ---------------------------------------------------------------------------------------------------
+ * Timing: contenders sampled in turn, each sample a calibrated number of calls */
+
+typedef struct contender {
+    const char *label;
+    void (*fn)(void *arg); /* one call */
+    void *arg;
+    unsigned threads;      /* threads this contender computes on (for baselines: set before sampling) */
+    void (*setup)(unsigned threads);
+    bool present;
+    double min_us, med_us, max_us, spread_pct;
+} contender;
+
+static double target_ns(const cordon_bench *b) {
+    return cordon_bench_quick(b) ? 2e6 : 8e6;
+}
+
+static int sample_count(const cordon_bench *b) {
+    return cordon_bench_quick(b) ? 5 : 9;
+}
+
+static double time_calls(contender *c, uint64_t iters) {
+    if (c->setup != NULL) {
+        c->setup(c->threads);
+    }
+    uint64_t t0 = cordon_bench_now_ns();
+    for (uint64_t i = 0; i < iters; i++) {
+        c->fn(c->arg);
+    }
+    return (double)(cordon_bench_now_ns() - t0);
+}
+
+/* Between two contenders: a pause long enough for the previous one's threads to stop spinning and park
+ * (cordon's pool and libgomp spin briefly after a job), so that they do not steal the next one's cores. */
+static void settle(void) {
+    struct timespec ts = {0, 2000000};
+    nanosleep(&ts, NULL);
+}
+
+/* Measures every present contender: a warm-up call, calibration, then samples round-robin (the order
+ * rotating from sample to sample) so that machine noise falls on all of them alike. */
+static void measure(const cordon_bench *b, contender *cs, int n) {
+    uint64_t iters[MAX_CONTENDERS];
+    double samples[MAX_CONTENDERS][MAX_SAMPLES];
+    int ns = sample_count(b);
+    for (int i = 0; i < n; i++) {
+        if (!cs[i].present) {
+            continue;
+        }
+        double once = time_calls(&cs[i], 1); /* warm-up: pages, caches, thread wake-up */
+        once = time_calls(&cs[i], 1);
+        iters[i] = once >= target_ns(b) ? 1 : (uint64_t)(target_ns(b) / (once > 1 ? once : 1));
+        if (iters[i] < 1) {
+            iters[i] = 1;
+        }
+    }
+    for (int s = 0; s < ns; s++) {
+        for (int k = 0; k < n; k++) {
+            int i = (k + s) % n;
+            if (cs[i].present) {
+                settle();
+                samples[i][s] = time_calls(&cs[i], iters[i]) / (double)iters[i] / 1e3;
+            }
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        if (cs[i].present) {
+            cs[i].med_us = cordon_bench_median(samples[i], ns, &cs[i].spread_pct);
+            cs[i].min_us = samples[i][0];
+            cs[i].max_us = samples[i][ns - 1];
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------------
+ * Output */
+
+typedef struct line_info {
+    const char *op;
+    const char *shape;
+    const char *isa;
+    const char *engine; /* cordon's matmul engine, or "" */
+    double flops;       /* per call; 0: a memory-bound operation, rated by bytes */
+    double bytes;
+} line_info;
+
+static void print_header(const cordon_bench *b) {
+    if (cordon_bench_json(b)) {
+        return;
+    }
+    printf("  %-12s %-13s %3s %-7s %-9s %10s %19s  %-15s %10s %19s %7s %10s %10s\n", "op", "shape", "thr", "isa",
+           "cordon", "median us", "min-max us", "baseline", "median us", "min-max us", "ratio", "cordon", "baseline");
+}
+
+static void rate(const line_info *li, double us, double *value, const char **unit) {
+    if (li->flops > 0) {
+        *value = li->flops / (us * 1e3);
+        *unit = "GFLOP/s";
+    } else {
+        *value = li->bytes / (us * 1e3);
+        *unit = "GB/s";
+    }
+}
+
+/* One line: cordon's contender c against baseline base (NULL or absent: cordon alone, with why). */
+static void emit(const cordon_bench *b, const line_info *li, const contender *c, const contender *base,
+                 const char *missing) {
+    double r = 0, rb = 0;
+    const char *unit = "", *unit_b = "";
+    rate(li, c->med_us, &r, &unit);
+    bool has_base = base != NULL && base->present;
+    if (has_base) {
+        rate(li, base->med_us, &rb, &unit_b);
+    }
+    if (cordon_bench_json(b)) {
+        printf("{\"suite\":\"compute\",\"name\":\"%s/%s/t%u/%s\",\"op\":\"%s\",\"shape\":\"%s\",\"threads\":%u,"
+               "\"isa\":\"%s\",\"engine\":\"%s\",\"value\":%.6g,\"unit\":\"us\",\"min\":%.6g,\"max\":%.6g,"
+               "\"spread_pct\":%.3g,\"samples\":%d,\"rate\":%.6g,\"rate_unit\":\"%s\"",
+               li->op, li->shape, c->threads, li->engine, li->op, li->shape, c->threads, li->isa, li->engine, c->med_us,
+               c->min_us, c->max_us, c->spread_pct, sample_count(b), r, unit);
+        if (has_base) {
+            printf(",\"baseline\":\"%s\",\"baseline_threads\":%u,\"baseline_value\":%.6g,\"baseline_min\":%.6g,"
+                   "\"baseline_max\":%.6g,\"baseline_rate\":%.6g,\"ratio\":%.4g",
+                   base->label, base->threads, base->med_us, base->min_us, base->max_us, rb, c->med_us / base->med_us);
+        } else if (missing != NULL) {
+            printf(",\"baseline\":null,\"baseline_skipped\":\"%s\"", missing);
+        }
+        printf("}\n");
+    } else {
+        char range[40], brange[40], bmed[24], ratio[16], brate[24], crate[24];
+        snprintf(range, sizeof range, "%.1f-%.1f", c->min_us, c->max_us);
+        snprintf(crate, sizeof crate, "%.2f %s", r, li->flops > 0 ? "GF/s" : "GB/s");
+        if (has_base) {
+            snprintf(brange, sizeof brange, "%.1f-%.1f", base->min_us, base->max_us);
+            snprintf(bmed, sizeof bmed, "%.1f", base->med_us);
+            snprintf(ratio, sizeof ratio, "%.3f", c->med_us / base->med_us);
+            snprintf(brate, sizeof brate, "%.2f %s", rb, li->flops > 0 ? "GF/s" : "GB/s");
+        } else {
+            snprintf(brange, sizeof brange, "-");
+            snprintf(bmed, sizeof bmed, "-");
+            snprintf(ratio, sizeof ratio, "-");
+            snprintf(brate, sizeof brate, "-");
+        }
+        char blabel[40];
+        if (has_base) {
+            snprintf(blabel, sizeof blabel, "%s%s", base->label,
+                     base->threads != c->threads ? (base->threads == 1 ? " (1t)" : " (?t)") : "");
+        } else {
+            snprintf(blabel, sizeof blabel, "%s", missing != NULL ? missing : "-");
+        }
+        printf("  %-12s %-13s %3u %-7s %-9s %10.1f %19s  %-15s %10s %19s %7s %10s %10s\n", li->op, li->shape,
+               c->threads, li->isa, li->engine, c->med_us, range, blabel, bmed, brange, ratio, crate, brate);
+    }
+    fflush(stdout);
+}
+
+/* ---------------------------------------------------------------------------------------------------
+ * Baseline thread settings */
+
+#if defined(CORDON_BENCH_HAVE_OPENBLAS)
+static void openblas_threads(unsigned t) {
+    openblas_set_num_threads((int)t);
+}
+#endif
+
+/* cordon's BLAS engine expects OpenBLAS single-threaded (it splits the product on its own pool). */
+static void cordon_blas_setup(unsigned t) {
+    (void)t;
+#if defined(CORDON_BENCH_HAVE_OPENBLAS)
+    openblas_set_num_threads(1);
+#endif
+}
+
+#if defined(CORDON_BENCH_HAVE_DNNL)
+static void omp_threads(unsigned t) {
+#  if defined(_OPENMP)
+    omp_set_num_threads((int)t);
+#  else
+    (void)t;
+#  endif
+}
+#endif
+
+/* ---------------------------------------------------------------------------------------------------
+ * Plain C row operations: what a user writes without a library (-O3, no -ffast-math: the sums are not
+ * reassociated, expf is libm's) */
+
+static void plain_softmax(float *y, const float *x, size_t rows, size_t n) {
+    for (size_t r = 0; r < rows; r++) {
+        const float *xr = x + r * n;
+        float *yr = y + r * n;
+        float mx = xr[0];
+        for (size_t i = 1; i < n; i++) {
+            mx = xr[i] > mx ? xr[i] : mx;
+        }
+        float sum = 0;
+        for (size_t i = 0; i < n; i++) {
+            yr[i] = expf(xr[i] - mx);
+            sum += yr[i];
+        }
+        float inv = 1.0f / sum;
+        for (size_t i = 0; i < n; i++) {
+            yr[i] *= inv;
+        }
+    }
+}
+
+static void plain_rms_norm(float *y, const float *x, const float *w, size_t rows, size_t n) {
+    for (size_t r = 0; r < rows; r++) {
+        const float *xr = x + r * n;
+        float *yr = y + r * n;
+        float ss = 0;
+        for (size_t i = 0; i < n; i++) {
+            ss += xr[i] * xr[i];
+        }
+        float inv = 1.0f / sqrtf(ss / (float)n + EPS);
+        for (size_t i = 0; i < n; i++) {
+            yr[i] = xr[i] * inv * w[i];
+        }
+    }
+}
+
+static void plain_layer_norm(float *y, const float *x, const float *g, const float *bt, size_t rows, size_t n) {
+    for (size_t r = 0; r < rows; r++) {
+        const float *xr = x + r * n;
+        float *yr = y + r * n;
+        float mean = 0, var = 0;
+        for (size_t i = 0; i < n; i++) {
+            mean += xr[i];
+        }
+        mean /= (float)n;
+        for (size_t i = 0; i < n; i++) {
+            var += (xr[i] - mean) * (xr[i] - mean);
+        }
+        float inv = 1.0f / sqrtf(var / (float)n + EPS);
+        for (size_t i = 0; i < n; i++) {
+            yr[i] = (xr[i] - mean) * inv * g[i] + bt[i];
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------------
+ * Shared state: devices per thread count and engine */
+
+typedef struct devices {
+    cordon_device builtin[3]; /* index: threads (1, 2) */
+    cordon_device blas[3];
+    bool have_blas;
+    const char *isa;
+} devices;
+
+static float *host_random(size_t n, uint64_t seed) {
+    float *p = malloc(n * sizeof *p);
+    if (p == NULL) {
+        failed = 1;
+        return NULL;
+    }
+    uint64_t s = seed;
+    for (size_t i = 0; i < n; i++) {
+        s = s * 6364136223846793005u + 1442695040888963407u;
+        p[i] = (float)((double)(s >> 40) / (double)(1u << 24) * 2.0 - 1.0);
+    }
+    return p;
+}
+
+static bool tensor_from(cordon_device dev, unsigned ndim, const uint64_t *shape, const float *src, size_t n,
+                        cordon_tensor *out) {
+    if (!must(cordon_tensor_create(dev, CORDON_DTYPE_F32, ndim, shape, out), "tensor_create")) {
+        return false;
+    }
+    return src == NULL || must(cordon_tensor_write(*out, src, n * sizeof *src), "tensor_write");
+}
+
+/* ---------------------------------------------------------------------------------------------------
+ * Row operations: softmax, RMSNorm, LayerNorm */
+
+enum row_op { ROW_SOFTMAX, ROW_RMS, ROW_LAYER };
+
+typedef struct row_ctx {
+    enum row_op op;
+    cordon_tensor x, y, w, bias;
+    cordon_softmax_params sp;
+    const float *hx, *hw, *hb;
+    float *hy;
+    size_t rows, n;
+#if defined(CORDON_BENCH_HAVE_DNNL)
+    dnnl_primitive_t prim;
+    dnnl_stream_t stream;
+    dnnl_exec_arg_t args[4];
+    int nargs;
+#endif
+} row_ctx;
+
+static void row_cordon(void *arg) {
+    row_ctx *c = arg;
+    cordon_status st = c->op == ROW_SOFTMAX ? cordon_softmax(c->y, c->x, &c->sp)
+                       : c->op == ROW_RMS   ? cordon_rms_norm(c->y, c->x, c->w, EPS)
+                                            : cordon_layer_norm(c->y, c->x, c->w, c->bias, EPS);
+    must(st, "row op");
+}
+
+static void row_plain(void *arg) {
+    row_ctx *c = arg;
+    if (c->op == ROW_SOFTMAX) {
+        plain_softmax(c->hy, c->hx, c->rows, c->n);
+    } else if (c->op == ROW_RMS) {
+        plain_rms_norm(c->hy, c->hx, c->hw, c->rows, c->n);
+    } else {
+        plain_layer_norm(c->hy, c->hx, c->hw, c->hb, c->rows, c->n);
+    }
+    cordon_bench_consume(c->hy);
+}
+
+#if defined(CORDON_BENCH_HAVE_DNNL)
+static dnnl_engine_t dnnl_eng;
+static dnnl_stream_t dnnl_str;
+
+static void row_dnnl(void *arg) {
+    row_ctx *c = arg;
+    if (dnnl_primitive_execute(c->prim, c->stream, c->nargs, c->args) != dnnl_success ||
+        dnnl_stream_wait(c->stream) != dnnl_success) {
+        failed = 1;
+    }
+    cordon_bench_consume(c->hy);
+}
+
+/* A oneDNN softmax (accurate) or layer normalization (scale and shift) primitive over (rows, n), reading
+ * and writing the plain C baseline's buffers. */
+static bool dnnl_row_setup(row_ctx *c, dnnl_memory_t mems[4]) {
+    dnnl_memory_desc_t md, pmd;
+    dnnl_dims_t dims = {(dnnl_dim_t)c->rows, (dnnl_dim_t)c->n};
+    dnnl_dims_t pdims = {(dnnl_dim_t)c->n};
+    if (dnnl_memory_desc_init_by_tag(&md, 2, dims, dnnl_f32, dnnl_ab) != dnnl_success ||
+        dnnl_memory_desc_init_by_tag(&pmd, 1, pdims, dnnl_f32, dnnl_a) != dnnl_success) {
+        return false;
+    }
+    dnnl_primitive_desc_t pd = NULL;
+    if (c->op == ROW_SOFTMAX) {
+        dnnl_softmax_v2_desc_t sd;
+        if (dnnl_softmax_v2_forward_desc_init(&sd, dnnl_forward_inference, dnnl_softmax_accurate, &md, &md, 1) !=
+                dnnl_success ||
+            dnnl_primitive_desc_create(&pd, &sd, NULL, dnnl_eng, NULL) != dnnl_success) {
+            return false;
+        }
+    } else {
+        dnnl_layer_normalization_desc_t ld;
+        if (dnnl_layer_normalization_forward_desc_init(&ld, dnnl_forward_inference, &md, NULL, EPS,
+                                                       dnnl_use_scale | dnnl_use_shift) != dnnl_success ||
+            dnnl_primitive_desc_create(&pd, &ld, NULL, dnnl_eng, NULL) != dnnl_success) {
+            return false;
+        }
+    }
+    bool ok = dnnl_primitive_create(&c->prim, pd) == dnnl_success;
+    dnnl_primitive_desc_destroy(pd);
+    ok = ok && dnnl_memory_create(&mems[0], &md, dnnl_eng, (void *)c->hx) == dnnl_success;
+    ok = ok && dnnl_memory_create(&mems[1], &md, dnnl_eng, c->hy) == dnnl_success;
+    c->args[0] = (dnnl_exec_arg_t){DNNL_ARG_SRC, mems[0]};
+    c->args[1] = (dnnl_exec_arg_t){DNNL_ARG_DST, mems[1]};
+    c->nargs = 2;
+    if (ok && c->op == ROW_LAYER) {
+        ok = dnnl_memory_create(&mems[2], &pmd, dnnl_eng, (void *)c->hw) == dnnl_success &&
+             dnnl_memory_create(&mems[3], &pmd, dnnl_eng, (void *)c->hb) == dnnl_success;
+        c->args[2] = (dnnl_exec_arg_t){DNNL_ARG_SCALE, mems[2]};
+        c->args[3] = (dnnl_exec_arg_t){DNNL_ARG_SHIFT, mems[3]};
+        c->nargs = 4;
+    }
+    c->stream = dnnl_str;
+    return ok;
+}
+#endif
+
+typedef struct row_shape {
+    unsigned ndim;
+    uint64_t dims[3];
+    const char *name;
+} row_shape;
+
+static void bench_rows(cordon_bench *b, devices *dv, enum row_op op, const row_shape *sh, unsigned threads) {
+    static const char *const names[] = {"softmax", "rms_norm", "layer_norm"};
+    size_t n = (size_t)sh->dims[sh->ndim - 1], total = 1;
+    for (unsigned i = 0; i < sh->ndim; i++) {
+        total *= (size_t)sh->dims[i];
+    }
+    row_ctx c = {.op = op, .rows = total / n, .n = n};
+    cordon_softmax_params_init(&c.sp);
+    cordon_device dev = dv->builtin[threads];
+    uint64_t wshape[1] = {n};
+    float *hx = host_random(total, 1), *hw = host_random(n, 2), *hb = host_random(n, 3);
+    c.hy = calloc(total, sizeof(float));
+    if (hx == NULL || hw == NULL || hb == NULL || c.hy == NULL) {
+        failed = 1;
+        free(hx), free(hw), free(hb), free(c.hy);
+        return;
+    }
+    c.hx = hx, c.hw = hw, c.hb = hb;
+    bool ok = tensor_from(dev, sh->ndim, sh->dims, hx, total, &c.x) && tensor_from(dev, sh->ndim, sh->dims, NULL, 0, &c.y) &&
+              tensor_from(dev, 1, wshape, hw, n, &c.w) && tensor_from(dev, 1, wshape, hb, n, &c.bias);
+    line_info li = {.op = names[op], .shape = sh->name, .isa = dv->isa, .engine = "", .bytes = 8.0 * (double)total};
+    contender cs[3] = {
+        {.label = "cordon", .fn = row_cordon, .arg = &c, .threads = threads, .present = ok},
+        {.label = "plain C", .fn = row_plain, .arg = &c, .threads = 1, .present = ok},
+        {.label = "oneDNN", .arg = &c, .threads = threads, .present = false},
+    };
+#if defined(CORDON_BENCH_HAVE_DNNL)
+    dnnl_memory_t mems[4] = {0};
+    if (ok && op != ROW_RMS) {
+        cs[2].present = dnnl_row_setup(&c, mems);
+        cs[2].fn = row_dnnl;
+        cs[2].setup = omp_threads;
+    }
+#endif
+    if (ok) {
+        measure(b, cs, 3);
+        emit(b, &li, &cs[0], &cs[1], NULL);
+        if (op != ROW_RMS) {
+#if defined(CORDON_BENCH_HAVE_DNNL)
+            emit(b, &li, &cs[0], &cs[2], cs[2].present ? NULL : "oneDNN failed");
+#else
+            emit(b, &li, &cs[0], NULL, "oneDNN: skipped");
+#endif
+        }
+    }
+#if defined(CORDON_BENCH_HAVE_DNNL)
+    if (c.prim != NULL) {
+        dnnl_primitive_destroy(c.prim);
+    }
+    for (int i = 0; i < 4; i++) {
+        if (mems[i] != NULL) {
+            dnnl_memory_destroy(mems[i]);
+        }
+    }
+#endif
+    cordon_tensor ts[4] = {c.x, c.y, c.w, c.bias};
+    for (int i = 0; i < 4; i++) {
+        if (ts[i].handle != 0) {
+            must(cordon_tensor_destroy(ts[i]), "tensor_destroy");
+        }
+    }
+    free(hx), free(hw), free(hb), free(c.hy);
+}
+
+/* ---------------------------------------------------------------------------------------------------
+ * Matrix products */
+
+typedef struct mm_ctx {
+    cordon_tensor a, b, c;
+    cordon_matmul_params p;
+    const float *ha, *hb;
+    float *hc;
+    size_t m, n, k;
+} mm_ctx;
+
+static void mm_cordon(void *arg) {
+    mm_ctx *c = arg;
+    must(cordon_matmul(c->c, c->a, c->b, &c->p), "matmul");
+}
+
+#if defined(CORDON_BENCH_HAVE_OPENBLAS)
+static void mm_sgemm(void *arg) {
+    mm_ctx *c = arg;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)c->m, (int)c->n, (int)c->k, 1.0f, c->ha, (int)c->k,
+                c->hb, (int)c->n, 0.0f, c->hc, (int)c->n);
+    cordon_bench_consume(c->hc);
+}
+
+static void mm_sgemv(void *arg) {
+    mm_ctx *c = arg;
+    /* y (1 × N) = x (1 × K) · B (K × N): y = Bᵀ·x with B row-major. */
+    cblas_sgemv(CblasRowMajor, CblasTrans, (int)c->k, (int)c->n, 1.0f, c->hb, (int)c->n, c->ha, 1, 0.0f, c->hc, 1);
+    cordon_bench_consume(c->hc);
+}
+#endif
+
+static void bench_matmul(cordon_bench *b, devices *dv, size_t m, size_t n, size_t k, const char *op, unsigned threads) {
+    char name[48];
+    snprintf(name, sizeof name, "%zux%zux%zu", m, n, k);
+    float *ha = host_random(m * k, 4), *hb = host_random(k * n, 5), *hc = calloc(m * n, sizeof(float));
+    if (ha == NULL || hb == NULL || hc == NULL) {
+        failed = 1;
+        free(ha), free(hb), free(hc);
+        return;
+    }
+    uint64_t sa[2] = {m, k}, sb[2] = {k, n}, sc[2] = {m, n};
+    mm_ctx ctx[2];
+    cordon_device devs[2] = {dv->builtin[threads], dv->have_blas ? dv->blas[threads] : dv->builtin[threads]};
+    bool ok = true;
+    int ndev = dv->have_blas ? 2 : 1;
+    for (int i = 0; i < ndev; i++) {
+        ctx[i] = (mm_ctx){.ha = ha, .hb = hb, .hc = hc, .m = m, .n = n, .k = k};
+        cordon_matmul_params_init(&ctx[i].p);
+        ok = ok && tensor_from(devs[i], 2, sa, ha, m * k, &ctx[i].a) && tensor_from(devs[i], 2, sb, hb, k * n, &ctx[i].b) &&
+             tensor_from(devs[i], 2, sc, NULL, 0, &ctx[i].c);
+    }
+    contender cs[4] = {
+        {.label = "cordon", .fn = mm_cordon, .arg = &ctx[0], .threads = threads, .present = ok},
+        {.label = "cordon", .fn = mm_cordon, .arg = &ctx[1], .threads = threads, .present = ok && ndev == 2,
+         .setup = cordon_blas_setup},
+        {.label = "OpenBLAS sgemm", .arg = &ctx[0], .threads = threads},
+        {.label = "OpenBLAS sgemv", .arg = &ctx[0], .threads = threads},
+    };
+#if defined(CORDON_BENCH_HAVE_OPENBLAS)
+    cs[2].fn = mm_sgemm, cs[2].setup = openblas_threads, cs[2].present = ok;
+    cs[3].fn = mm_sgemv, cs[3].setup = openblas_threads, cs[3].present = ok && m == 1;
+#endif
+    if (ok) {
+        measure(b, cs, 4);
+        line_info li = {.op = op, .shape = name, .isa = dv->isa, .flops = 2.0 * (double)m * (double)n * (double)k};
+        for (int i = 0; i < ndev; i++) {
+            li.engine = i == 0 ? "built-in" : "openblas";
+#if defined(CORDON_BENCH_HAVE_OPENBLAS)
+            emit(b, &li, &cs[i], &cs[2], NULL);
+            if (m == 1) {
+                emit(b, &li, &cs[i], &cs[3], NULL);
+            }
+#else
+            emit(b, &li, &cs[i], NULL, "OpenBLAS: skipped");
+#endif
+        }
+    }
+    for (int i = 0; i < ndev; i++) {
+        cordon_tensor ts[3] = {ctx[i].a, ctx[i].b, ctx[i].c};
+        for (int j = 0; j < 3; j++) {
+            if (ts[j].handle != 0) {
+                must(cordon_tensor_destroy(ts[j]), "tensor_destroy");
+            }
+        }
+    }
+    free(ha), free(hb), free(hc);
+}
+
+/* ---------------------------------------------------------------------------------------------------
+ * LoRA: the adapter path y = (alpha/r)·(x·A)·B on x (4, 16, 512), rank 8 (metal-candle's benchmark), and
+ * the whole layer y = x·W + adapter */
+
+#define LORA_T 64
+#define LORA_D 512
+#define LORA_R 8
+#define LORA_ALPHA 16.0f
+
+typedef struct lora_ctx {
+    cordon_tensor x, w, a, bm, xa, y;
+    cordon_matmul_params p1, p2;
+    cordon_lora_params lp;
+    const float *hx, *hw, *ha, *hb;
+    float *hxa, *hy;
+    bool with_w;
+} lora_ctx;
+
+static void lora_cordon(void *arg) {
+    lora_ctx *c = arg;
+    if (c->with_w) {
+        must(cordon_lora_linear(c->y, c->x, c->w, CORDON_TENSOR_NONE, c->a, c->bm, &c->lp), "lora_linear");
+    } else {
+        must(cordon_matmul(c->xa, c->x, c->a, &c->p1), "matmul x·A");
+        must(cordon_matmul(c->y, c->xa, c->bm, &c->p2), "matmul (x·A)·B");
+    }
+}
+
+static void lora_plain(void *arg) {
+    lora_ctx *c = arg;
+    float s = LORA_ALPHA / LORA_R;
+    for (size_t t = 0; t < LORA_T; t++) {
+        for (size_t r = 0; r < LORA_R; r++) {
+            float acc = 0;
+            for (size_t i = 0; i < LORA_D; i++) {
+                acc += c->hx[t * LORA_D + i] * c->ha[i * LORA_R + r];
+            }
+            c->hxa[t * LORA_R + r] = acc;
+        }
+        float *yt = c->hy + t * LORA_D;
+        for (size_t j = 0; j < LORA_D; j++) {
+            yt[j] = 0;
+        }
+        if (c->with_w) {
+            for (size_t i = 0; i < LORA_D; i++) {
+                float xi = c->hx[t * LORA_D + i];
+                for (size_t j = 0; j < LORA_D; j++) {
+                    yt[j] += xi * c->hw[i * LORA_D + j];
+                }
+            }
+        }
+        for (size_t r = 0; r < LORA_R; r++) {
+            float v = s * c->hxa[t * LORA_R + r];
+            for (size_t j = 0; j < LORA_D; j++) {
+                yt[j] += v * c->hb[r * LORA_D + j];
+            }
+        }
+    }
+    cordon_bench_consume(c->hy);
+}
+
+#if defined(CORDON_BENCH_HAVE_OPENBLAS)
+static void lora_sgemm(void *arg) {
+    lora_ctx *c = arg;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, LORA_T, LORA_R, LORA_D, 1.0f, c->hx, LORA_D, c->ha, LORA_R,
+                0.0f, c->hxa, LORA_R);
+    if (c->with_w) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, LORA_T, LORA_D, LORA_D, 1.0f, c->hx, LORA_D, c->hw,
+                    LORA_D, 0.0f, c->hy, LORA_D);
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, LORA_T, LORA_D, LORA_R, LORA_ALPHA / LORA_R, c->hxa, LORA_R,
+                c->hb, LORA_D, c->with_w ? 1.0f : 0.0f, c->hy, LORA_D);
+    cordon_bench_consume(c->hy);
+}
+#endif
+
+static void bench_lora(cordon_bench *b, devices *dv, bool with_w, unsigned threads) {
+    cordon_device dev = dv->builtin[threads];
+    lora_ctx c = {.with_w = with_w};
+    cordon_matmul_params_init(&c.p1);
+    cordon_matmul_params_init(&c.p2);
+    c.p2.alpha = LORA_ALPHA / LORA_R;
+    c.lp = (cordon_lora_params){.alpha = LORA_ALPHA, .scaling = CORDON_LORA_SCALE_STANDARD};
+    float *hx = host_random(LORA_T * LORA_D, 6), *hw = host_random(LORA_D * LORA_D, 7);
+    float *ha = host_random(LORA_D * LORA_R, 8), *hb = host_random(LORA_R * LORA_D, 9);
+    c.hxa = calloc(LORA_T * LORA_R, sizeof(float));
+    c.hy = calloc(LORA_T * LORA_D, sizeof(float));
+    if (!hx || !hw || !ha || !hb || !c.hxa || !c.hy) {
+        failed = 1;
+        free(hx), free(hw), free(ha), free(hb), free(c.hxa), free(c.hy);
+        return;
+    }
+    c.hx = hx, c.hw = hw, c.ha = ha, c.hb = hb;
+    uint64_t sx[3] = {4, 16, LORA_D}, sw[2] = {LORA_D, LORA_D}, sa[2] = {LORA_D, LORA_R}, sb[2] = {LORA_R, LORA_D};
+    uint64_t sxa[3] = {4, 16, LORA_R};
+    bool ok = tensor_from(dev, 3, sx, hx, LORA_T * LORA_D, &c.x) && tensor_from(dev, 2, sw, hw, LORA_D * LORA_D, &c.w) &&
+              tensor_from(dev, 2, sa, ha, LORA_D * LORA_R, &c.a) && tensor_from(dev, 2, sb, hb, LORA_R * LORA_D, &c.bm) &&
+              tensor_from(dev, 3, sxa, NULL, 0, &c.xa) && tensor_from(dev, 3, sx, NULL, 0, &c.y);
+    contender cs[3] = {
+        {.label = "cordon", .fn = lora_cordon, .arg = &c, .threads = threads, .present = ok},
+        {.label = "plain C", .fn = lora_plain, .arg = &c, .threads = 1, .present = ok},
+        {.label = "OpenBLAS sgemm", .arg = &c, .threads = threads},
+    };
+#if defined(CORDON_BENCH_HAVE_OPENBLAS)
+    cs[2].fn = lora_sgemm, cs[2].setup = openblas_threads, cs[2].present = ok;
+#endif
+    if (ok) {
+        measure(b, cs, 3);
+        double flops = 2.0 * LORA_T * LORA_D * LORA_R * 2 + (with_w ? 2.0 * LORA_T * LORA_D * LORA_D : 0.0);
+        line_info li = {.op = with_w ? "lora_linear" : "lora_adapter", .shape = "4x16x512 r8", .isa = dv->isa,
+                        .engine = "built-in", .flops = flops};
+        emit(b, &li, &cs[0], &cs[1], NULL);
+#if defined(CORDON_BENCH_HAVE_OPENBLAS)
+        emit(b, &li, &cs[0], &cs[2], NULL);
+#else
+        emit(b, &li, &cs[0], NULL, "OpenBLAS: skipped");
+#endif
+    }
+    cordon_tensor ts[6] = {c.x, c.w, c.a, c.bm, c.xa, c.y};
+    for (int i = 0; i < 6; i++) {
+        if (ts[i].handle != 0) {
+            must(cordon_tensor_destroy(ts[i]), "tensor_destroy");
+        }
+    }
+    free(hx), free(hw), free(ha), free(hb), free(c.hxa), free(c.hy);
+}
+
+/* ---------------------------------------------------------------------------------------------------
+ * The small-work threshold: RMSNorm rows of 512 at growing sizes, 1 thread against 2.
+ *  - cordon's device with 1 and with 2 threads: what the library does today (below its INLINE_WORK
+ *    the 2-thread device runs on the caller alone, so the two agree there);
+ *  - the same plain C rows on the caller against split over a 2-thread cordon_pool: what waking the
+ *    pool costs, free of any threshold, so where a second thread starts to win. */
+
+#define THR_N 512
+
+typedef struct thr_ctx {
+    const float *x, *w;
+    float *y;
+    size_t rows;
+    cordon_pool pool;
+} thr_ctx;
+
+static cordon_status thr_task(void *ctx, size_t begin, size_t end) {
+    thr_ctx *c = ctx;
+    plain_rms_norm(c->y + begin * THR_N, c->x + begin * THR_N, c->w, end - begin, THR_N);
+    return CORDON_OK;
+}
+
+static void thr_inline(void *arg) {
+    thr_ctx *c = arg;
+    plain_rms_norm(c->y, c->x, c->w, c->rows, THR_N);
+    cordon_bench_consume(c->y);
+}
+
+static void thr_pool(void *arg) {
+    thr_ctx *c = arg;
+    /* Two halves, one per thread (the caller takes one). */
+    size_t chunk = (c->rows + 1) / 2;
+    must(cordon_pool_parallel_for(c->pool, 0, c->rows, chunk, thr_task, c), "parallel_for");
+    cordon_bench_consume(c->y);
+}
+
+static void bench_threshold(cordon_bench *b, devices *dv) {
+    size_t max_rows = cordon_bench_quick(b) ? 256 : 1024;
+    float *x = host_random(max_rows * THR_N, 10), *w = host_random(THR_N, 11), *y = calloc(max_rows * THR_N, sizeof(float));
+    cordon_pool pool;
+    if (x == NULL || w == NULL || y == NULL || !must(cordon_pool_create(2, &pool), "pool_create")) {
+        failed = 1;
+        free(x), free(w), free(y);
+        return;
+    }
+    if (!cordon_bench_json(b)) {
+        printf("\n  small-work threshold: RMSNorm rows of %d, 1 thread vs 2 (cordon counts 3 work units per element;\n"
+               "  its INLINE_WORK is 2^15 = 32768 units, i.e. %d elements here)\n",
+               THR_N, 32768 / 3);
+        printf("  %8s %6s %9s | %12s %12s %7s | %12s %12s %7s\n", "elements", "rows", "units", "cordon t1 us",
+               "cordon t2 us", "t1/t2", "C inline us", "C pool(2) us", "speedup");
+    }
+    size_t first_win_pool = 0, first_win_dev = 0;
+    int pool_wins_in_row = 0, dev_wins_in_row = 0;
+    for (size_t rows = 1; rows <= max_rows; rows *= 2) {
+        size_t total = rows * THR_N;
+        uint64_t dims[2] = {rows, THR_N}, wdims[1] = {THR_N};
+        cordon_tensor tx[3], ty[3], tw[3];
+        bool ok = true;
+        for (unsigned t = 1; t <= 2; t++) {
+            ok = ok && tensor_from(dv->builtin[t], 2, dims, x, total, &tx[t]) &&
+                 tensor_from(dv->builtin[t], 2, dims, NULL, 0, &ty[t]) && tensor_from(dv->builtin[t], 1, wdims, w, THR_N, &tw[t]);
+        }
+        if (!ok) {
+            break;
+        }
+        row_ctx r1 = {.op = ROW_RMS, .x = tx[1], .y = ty[1], .w = tw[1]}, r2 = {.op = ROW_RMS, .x = tx[2], .y = ty[2], .w = tw[2]};
+        thr_ctx tc = {.x = x, .w = w, .y = y, .rows = rows, .pool = pool};
+        contender cs[4] = {
+            {.label = "cordon t1", .fn = row_cordon, .arg = &r1, .threads = 1, .present = true},
+            {.label = "cordon t2", .fn = row_cordon, .arg = &r2, .threads = 2, .present = true},
+            {.label = "C inline", .fn = thr_inline, .arg = &tc, .threads = 1, .present = true},
+            {.label = "C pool", .fn = thr_pool, .arg = &tc, .threads = 2, .present = true},
+        };
+        measure(b, cs, 4);
+        double dev_speedup = cs[0].med_us / cs[1].med_us, pool_speedup = cs[2].med_us / cs[3].med_us;
+        /* "Starts to win": the first size from which 2 threads are at least 10% faster at this size and
+         * the next one. */
+        pool_wins_in_row = pool_speedup >= 1.1 ? pool_wins_in_row + 1 : 0;
+        dev_wins_in_row = dev_speedup >= 1.1 ? dev_wins_in_row + 1 : 0;
+        if (pool_wins_in_row == 2 && first_win_pool == 0) {
+            first_win_pool = total / 2;
+        }
+        if (dev_wins_in_row == 2 && first_win_dev == 0) {
+            first_win_dev = total / 2;
+        }
+        if (cordon_bench_json(b)) {
+            printf("{\"suite\":\"compute\",\"name\":\"threshold/rms_norm/%zux%d\",\"elements\":%zu,\"work_units\":%zu,"
+                   "\"cordon_t1_us\":%.6g,\"cordon_t2_us\":%.6g,\"plain_inline_us\":%.6g,\"plain_pool2_us\":%.6g,"
+                   "\"value\":%.6g,\"unit\":\"speedup\"}\n",
+                   rows, THR_N, total, 3 * total, cs[0].med_us, cs[1].med_us, cs[2].med_us, cs[3].med_us, pool_speedup);
+        } else {
+            printf("  %8zu %6zu %9zu | %12.2f %12.2f %7.2f | %12.2f %12.2f %7.2f\n", total, rows, 3 * total, cs[0].med_us,
+                   cs[1].med_us, dev_speedup, cs[2].med_us, cs[3].med_us, pool_speedup);
+        }
+        fflush(stdout);
+        for (unsigned t = 1; t <= 2; t++) {
+            must(cordon_tensor_destroy(tx[t]), "destroy");
+            must(cordon_tensor_destroy(ty[t]), "destroy");
+            must(cordon_tensor_destroy(tw[t]), "destroy");
+        }
+    }
+    char text[512];
+    char pool_txt[64], dev_txt[64];
+    if (first_win_pool != 0) {
+        snprintf(pool_txt, sizeof pool_txt, "%zu elements (%zu work units)", first_win_pool, 3 * first_win_pool);
+    } else {
+        snprintf(pool_txt, sizeof pool_txt, "no size measured");
+    }
+    if (first_win_dev != 0) {
+        snprintf(dev_txt, sizeof dev_txt, "%zu elements (%zu work units)", first_win_dev, 3 * first_win_dev);
+    } else {
+        snprintf(dev_txt, sizeof dev_txt, "no size measured");
+    }
+    snprintf(text, sizeof text,
+             "threshold: a 2-thread pool beats the caller alone (>= 10%%, two sizes running) from %s; cordon's "
+             "2-thread device from %s; INLINE_WORK = 32768 units",
+             pool_txt, dev_txt);
+    cordon_bench_note(b, "%s", text);
+    must(cordon_pool_destroy(pool), "pool_destroy");
+    free(x), free(w), free(y);
+}
+
+/* ---------------------------------------------------------------------------------------------------
+ * The suite */
+
+static bool make_device(unsigned threads, cordon_matmul_engine engine, cordon_device *out) {
+    cordon_device_options o;
+    cordon_device_options_init(&o);
+    o.threads = threads;
+    o.matmul = engine;
+    o.huge_pages = true;
+    return cordon_device_create(&o, out) == CORDON_OK;
+}
+
+CORDON_BENCH_SUITE(compute, "tensor ops (matmul, softmax, norms, LoRA) vs OpenBLAS, oneDNN and plain C") {
+    failed = 0;
+    devices dv = {0};
+    cordon_device_info info;
+    if (!make_device(1, CORDON_MATMUL_BUILTIN, &dv.builtin[1]) || !make_device(2, CORDON_MATMUL_BUILTIN, &dv.builtin[2]) ||
+        !must(cordon_device_info_get(dv.builtin[1], &info), "device_info")) {
+        cordon_bench_note(b, "cannot create the CPU devices: suite skipped");
+        return;
+    }
+    dv.isa = info.isa_name;
+    dv.have_blas = make_device(1, CORDON_MATMUL_BLAS, &dv.blas[1]);
+    if (dv.have_blas && !make_device(2, CORDON_MATMUL_BLAS, &dv.blas[2])) {
+        must(cordon_device_destroy(dv.blas[1]), "device_destroy");
+        dv.have_blas = false;
+    }
+    const char *coretype = getenv("OPENBLAS_CORETYPE");
+    cordon_bench_note(b, "cordon CPU device: %s; ISA level %s (CORDON_ISA=%s)", info.description, info.isa_name,
+                      getenv("CORDON_ISA") ? getenv("CORDON_ISA") : "(unset)");
+#if defined(CORDON_BENCH_HAVE_OPENBLAS)
+    cordon_bench_note(b, "OpenBLAS baseline: %s, core %s; OPENBLAS_CORETYPE=%s%s", openblas_get_config(),
+                      openblas_get_corename(), coretype ? coretype : "(unset)",
+                      coretype && strcmp(coretype, "Haswell") == 0
+                          ? " (forces the AVX2 kernels: about half of what OpenBLAS does here unset)"
+                          : "");
+#else
+    cordon_bench_note(b, "OpenBLAS baseline: SKIPPED (libopenblas-dev not found at build time); OPENBLAS_CORETYPE=%s",
+                      coretype ? coretype : "(unset)");
+#endif
+    cordon_bench_note(b, "cordon matmul engines: built-in%s", dv.have_blas ? " and openblas (cordon's BLAS path)"
+                                                                           : " only (cordon built without BLAS)");
+#if defined(CORDON_BENCH_HAVE_DNNL)
+    bool have_dnnl = dnnl_engine_create(&dnnl_eng, dnnl_cpu, 0) == dnnl_success &&
+                     dnnl_stream_create(&dnnl_str, dnnl_eng, dnnl_stream_default_flags) == dnnl_success;
+    const dnnl_version_t *ver = dnnl_version();
+    cordon_bench_note(b, "oneDNN baseline: %d.%d.%d (%s threads, set per line)%s", ver->major, ver->minor, ver->patch,
+#  if defined(_OPENMP)
+                      "OpenMP",
+#  else
+                      "default",
+#  endif
+                      have_dnnl ? "" : ": engine creation FAILED, skipped");
+#else
+    cordon_bench_note(b, "oneDNN baseline: SKIPPED (libdnnl-dev not found at build time)");
+#endif
+    cordon_bench_note(b, "plain C baseline: single-threaded loops, -O3 without -ffast-math (libm expf)");
+    double load[1] = {0};
+    cordon_system_info sys;
+    if (getloadavg(load, 1) == 1 && cordon_system_info_get(&sys) == CORDON_OK) {
+        cordon_bench_note(b, "load average %.2f on %u usable CPUs at the start%s", load[0], sys.cpu_count_usable,
+                          load[0] > 0.5 * (double)sys.cpu_count_usable
+                              ? ": other work competes, 2-thread figures are noisy"
+                              : "");
+    }
+    cordon_bench_note(b, "ratio = cordon median / baseline median (below 1: cordon faster); rates: GB/s of x read + "
+                      "y written, GFLOP/s = 2MNK");
+
+    bool quick = cordon_bench_quick(b);
+    print_header(b);
+    static const row_shape row_shapes[] = {{2, {1, 4096, 0}, "1x4096"},
+                                       {2, {32, 4096, 0}, "32x4096"},
+                                       {2, {512, 4096, 0}, "512x4096"},
+                                       {2, {4096, 4096, 0}, "4096x4096"},
+                                       {3, {4, 16, 1024}, "4x16x1024"}};
+    for (int op = ROW_SOFTMAX; op <= ROW_LAYER && !failed; op++) {
+        for (size_t s = 0; s < sizeof row_shapes / sizeof row_shapes[0] && !failed; s++) {
+            if (quick && row_shapes[s].dims[0] == 4096) {
+                continue;
+            }
+            for (unsigned t = 1; t <= 2; t++) {
+                bench_rows(b, &dv, (enum row_op)op, &row_shapes[s], t);
+            }
+        }
+    }
+    static const size_t squares[] = {512, 1024, 2048};
+    for (size_t i = 0; i < 3 && !failed; i++) {
+        if (quick && squares[i] == 2048) {
+            continue;
+        }
+        for (unsigned t = 1; t <= 2; t++) {
+            bench_matmul(b, &dv, squares[i], squares[i], squares[i], "sgemm", t);
+        }
+    }
+    static const size_t ms[] = {1, 8, 512};
+    for (size_t i = 0; i < 3 && !failed; i++) {
+        for (unsigned t = 1; t <= 2; t++) {
+            bench_matmul(b, &dv, ms[i], 4096, 4096, ms[i] == 1 ? "gemv" : "matmul", t);
+        }
+    }
+    for (unsigned t = 1; t <= 2 && !failed; t++) {
+        bench_lora(b, &dv, false, t);
+    }
+    for (unsigned t = 1; t <= 2 && !failed; t++) {
+        bench_lora(b, &dv, true, t);
+    }
+    if (!failed) {
+        bench_threshold(b, &dv);
+    }
+#if defined(CORDON_BENCH_HAVE_DNNL)
+    if (have_dnnl) {
+        dnnl_stream_destroy(dnnl_str);
+        dnnl_engine_destroy(dnnl_eng);
+    }
+#endif
+    for (unsigned t = 1; t <= 2; t++) {
+        must(cordon_device_destroy(dv.builtin[t]), "device_destroy");
+        if (dv.have_blas) {
+            must(cordon_device_destroy(dv.blas[t]), "device_destroy");
+        }
+    }
+    if (failed) {
+        cordon_bench_note(b, "a cordon call failed during the suite: figures above are not valid");
+    }
+}
