@@ -6,7 +6,7 @@
 set -eu
 what=${1:-build}
 build_pkgs="build-essential cmake pkg-config"
-test_pkgs="clang libclang-rt-14-dev valgrind spin libnsync-dev"
+test_pkgs="clang libclang-rt-14-dev valgrind spin libnsync-dev libopenblas-dev libdnnl-dev"
 case $what in
     build) pkgs=$build_pkgs ;;
     test) pkgs="$build_pkgs $test_pkgs" ;;
