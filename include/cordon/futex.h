@@ -43,10 +43,10 @@ CORDON_API CORDON_NODISCARD cordon_status cordon_futex_wait(uint32_t *word, uint
 /* Wakes up to count threads waiting on word (CORDON_FUTEX_WAKE_ALL: all). woken_out (may be NULL)
  * receives how many were woken: exact on Linux and the parking lot; on macOS exact for count == 1 and
  * a lower bound (1) for a wake-all, because XNU does not report it. Waking with no waiter is
- * CORDON_OK with 0 woken. Flags: only CORDON_FUTEX_SHARED, matching the waiters'.
+ * CORDON_OK with 0 woken. The status may be ignored: besides a bad argument (a caller bug) it fails only
+ * when the OS refuses the wake, which no retry would fix. Flags: only CORDON_FUTEX_SHARED, matching the waiters'.
  * Thread safety: as for cordon_futex_wait. */
-CORDON_API CORDON_NODISCARD cordon_status cordon_futex_wake(uint32_t *word, uint32_t count, unsigned flags,
-                                                            uint32_t *woken_out);
+CORDON_API cordon_status cordon_futex_wake(uint32_t *word, uint32_t count, unsigned flags, uint32_t *woken_out);
 
 CORDON_END_DECLS
 

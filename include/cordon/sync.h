@@ -14,6 +14,11 @@
  * CORDON_INVALID_ARGUMENT; a pointer that is not a multiple of the type's alignment (_Alignof, 4 bytes)
  * gives CORDON_MISALIGNED. Either way nothing is read or written. ("Bad object" below means these two.)
  *
+ * Ignoring a status: the calls that may legitimately not do their job (a try or timed lock, a wait, a
+ * read lock past the reader limit) are CORDON_NODISCARD. Lock, unlock, signal, broadcast, post and
+ * once fail only on a caller bug (a bad object, unlocking what is not locked, a semaphore past
+ * UINT32_MAX), so their status may be ignored in code that is correct by construction.
+ *
  * Thread safety: every function may be called concurrently by any threads on the same object, within
  * each function's stated ownership rules (unlock only what you locked). */
 #ifndef CORDON_SYNC_H
@@ -41,7 +46,7 @@ typedef struct cordon_mutex {
 
 /* Blocks until the mutex is the caller's. Locking a mutex the caller already holds deadlocks.
  * Bad object: CORDON_INVALID_ARGUMENT (NULL), CORDON_MISALIGNED. */
-CORDON_API CORDON_NODISCARD cordon_status cordon_mutex_lock(cordon_mutex *m);
+CORDON_API cordon_status cordon_mutex_lock(cordon_mutex *m);
 /* CORDON_OK if taken, CORDON_BUSY if held by someone. Never blocks, never makes a system call.
  * Bad object: CORDON_INVALID_ARGUMENT (NULL), CORDON_MISALIGNED. */
 CORDON_API CORDON_NODISCARD cordon_status cordon_mutex_trylock(cordon_mutex *m);
@@ -52,7 +57,7 @@ CORDON_API CORDON_NODISCARD cordon_status cordon_mutex_lock_until(cordon_mutex *
 /* Releases a mutex the caller holds. CORDON_WRONG_STATE if it was not locked at all (the mutex stays
  * unlocked). Unlocking a mutex another thread holds is not detected.
  * Bad object: CORDON_INVALID_ARGUMENT (NULL), CORDON_MISALIGNED. */
-CORDON_API CORDON_NODISCARD cordon_status cordon_mutex_unlock(cordon_mutex *m);
+CORDON_API cordon_status cordon_mutex_unlock(cordon_mutex *m);
 
 /* ------------------------------------------------------------------------------------------------
  * Condition variable: wait atomically releases the mutex and sleeps; it returns with the mutex held
@@ -81,8 +86,8 @@ CORDON_API CORDON_NODISCARD cordon_status cordon_cond_wait_timed(cordon_cond *c,
 CORDON_API CORDON_NODISCARD cordon_status cordon_cond_wait_until(cordon_cond *c, cordon_mutex *m, uint64_t deadline_ns);
 /* Wake one / all waiters. No system call when nobody waits.
  * Bad object: CORDON_INVALID_ARGUMENT (NULL), CORDON_MISALIGNED. */
-CORDON_API CORDON_NODISCARD cordon_status cordon_cond_signal(cordon_cond *c);
-CORDON_API CORDON_NODISCARD cordon_status cordon_cond_broadcast(cordon_cond *c);
+CORDON_API cordon_status cordon_cond_signal(cordon_cond *c);
+CORDON_API cordon_status cordon_cond_broadcast(cordon_cond *c);
 
 /* ------------------------------------------------------------------------------------------------
  * Once: runs an initialiser exactly once however many threads call; every caller returns after it
@@ -95,7 +100,7 @@ typedef struct cordon_once {
 
 /* CORDON_INVALID_ARGUMENT for a NULL fn. Bad object: CORDON_INVALID_ARGUMENT (NULL), CORDON_MISALIGNED
  * (fn is not run). */
-CORDON_API CORDON_NODISCARD cordon_status cordon_once_call(cordon_once *once, void (*fn)(void *arg), void *arg);
+CORDON_API cordon_status cordon_once_call(cordon_once *once, void (*fn)(void *arg), void *arg);
 
 /* ------------------------------------------------------------------------------------------------
  * Counting semaphore. post never blocks; it makes a system call only when a thread is parked. */
@@ -107,7 +112,7 @@ typedef struct cordon_sem {
 
 /* Adds one; CORDON_LIMIT_EXCEEDED (count unchanged) at UINT32_MAX.
  * Bad object: CORDON_INVALID_ARGUMENT (NULL), CORDON_MISALIGNED. */
-CORDON_API CORDON_NODISCARD cordon_status cordon_sem_post(cordon_sem *s);
+CORDON_API cordon_status cordon_sem_post(cordon_sem *s);
 /* Takes one, blocking while the count is 0.
  * Bad object: CORDON_INVALID_ARGUMENT (NULL), CORDON_MISALIGNED. */
 CORDON_API CORDON_NODISCARD cordon_status cordon_sem_wait(cordon_sem *s);
@@ -141,16 +146,16 @@ CORDON_API CORDON_NODISCARD cordon_status cordon_rwlock_read_lock(cordon_rwlock 
 CORDON_API CORDON_NODISCARD cordon_status cordon_rwlock_read_trylock(cordon_rwlock *rw);
 /* CORDON_WRONG_STATE if no read lock was held (or a writer holds it); nothing changes.
  * Bad object: CORDON_INVALID_ARGUMENT (NULL), CORDON_MISALIGNED. */
-CORDON_API CORDON_NODISCARD cordon_status cordon_rwlock_read_unlock(cordon_rwlock *rw);
+CORDON_API cordon_status cordon_rwlock_read_unlock(cordon_rwlock *rw);
 /* Blocks while anyone holds it.
  * Bad object: CORDON_INVALID_ARGUMENT (NULL), CORDON_MISALIGNED. */
-CORDON_API CORDON_NODISCARD cordon_status cordon_rwlock_write_lock(cordon_rwlock *rw);
+CORDON_API cordon_status cordon_rwlock_write_lock(cordon_rwlock *rw);
 /* CORDON_BUSY if anyone holds it. Never blocks.
  * Bad object: CORDON_INVALID_ARGUMENT (NULL), CORDON_MISALIGNED. */
 CORDON_API CORDON_NODISCARD cordon_status cordon_rwlock_write_trylock(cordon_rwlock *rw);
 /* CORDON_WRONG_STATE if no write lock was held; nothing changes.
  * Bad object: CORDON_INVALID_ARGUMENT (NULL), CORDON_MISALIGNED. */
-CORDON_API CORDON_NODISCARD cordon_status cordon_rwlock_write_unlock(cordon_rwlock *rw);
+CORDON_API cordon_status cordon_rwlock_write_unlock(cordon_rwlock *rw);
 
 CORDON_END_DECLS
 

@@ -180,7 +180,7 @@ static void stop_workers(pool_obj *p, unsigned n) {
 }
 
 cordon_status cordon_pool_create(unsigned threads, cordon_pool *out) {
-    if (out == NULL) {
+    if (out == NULL || threads > CORDON_POOL_MAX_THREADS) {
         return CORDON_INVALID_ARGUMENT;
     }
     if (threads == 0) {
@@ -189,6 +189,7 @@ cordon_status cordon_pool_create(unsigned threads, cordon_pool *out) {
         if (st != CORDON_OK) {
             return st;
         }
+        threads = threads == 0 ? 1u : threads > CORDON_POOL_MAX_THREADS ? CORDON_POOL_MAX_THREADS : threads;
     }
     pool_obj *p = NULL;
     cordon_status st = new_pool_obj(&p);
@@ -355,7 +356,106 @@ cordon_status cordon_pool_parallel_for(cordon_pool pool, size_t begin, size_t en
     return st;
 }
 
-cordon_status cordon_pool_destroy(cordon_pool pool) {
+/* The default pool's handle: 0 until created, then fixed for the life of the process. Written once,
+ * under default_lock, with release; read with acquire, so a reader that sees it sees a live pool. */
+static uint64_t default_handle;
+static cordon_mutex default_lock = CORDON_MUTEX_INIT;
+
+cordon_status cordon_pool_default(cordon_pool *out) {
+    if (out == NULL) {
+        return CORDON_INVALID_ARGUMENT;
+    }
+    uint64_t h = __atomic_load_n(&default_handle, __ATOMIC_ACQUIRE);
+    if (h == 0) {
+        cordon_mutex_lock(&default_lock);
+        h = __atomic_load_n(&default_handle, __ATOMIC_RELAXED);
+        if (h == 0) {
+            cordon_pool created = {0};
+            cordon_status st = cordon_pool_create(0, &created);
+            if (st != CORDON_OK) {
+                cordon_mutex_unlock(&default_lock);
+                return st;
+            }
+            h = created.handle;
+            __atomic_store_n(&default_handle, h, __ATOMIC_RELEASE);
+        }
+        cordon_mutex_unlock(&default_lock);
+    }
+    out->handle = h;
+    return CORDON_OK;
+}
+
+/* A reduction runs as a parallel-for whose task fills the chunk's slot. */
+typedef struct reduce_job {
+    cordon_pool_chunk_fn task;
+    void *ctx;
+    unsigned char *slots; /* chunk k's slot at k * stride; NULL when the result is empty */
+    size_t stride, begin, chunk;
+    int32_t code; /* atomic: the first nonzero code a task returned */
+} reduce_job;
+
+static cordon_status reduce_chunk(void *arg, size_t i0, size_t i1) {
+    reduce_job *j = (reduce_job *)arg;
+    void *slot = j->slots != NULL ? j->slots + ((i0 - j->begin) / j->chunk) * j->stride : NULL;
+    int32_t code = j->task(j->ctx, i0, i1, slot);
+    if (code == 0) {
+        return CORDON_OK;
+    }
+    int32_t zero = 0;
+    (void)CAS(&j->code, &zero, code);
+    return CORDON_TASK_FAILED;
+}
+
+cordon_status cordon_pool_parallel_reduce(cordon_pool pool, size_t begin, size_t end, size_t chunk,
+                                          cordon_pool_chunk_fn task, cordon_pool_combine_fn combine, void *ctx,
+                                          void *result, size_t result_size, int32_t *task_code_out) {
+    if (task == NULL || end < begin || (result_size > 0 && (result == NULL || combine == NULL))) {
+        return CORDON_INVALID_ARGUMENT;
+    }
+    void *obj = NULL;
+    cordon_status st = cordon__handle_lookup(&pools, pool.handle, &obj);
+    if (st != CORDON_OK || end == begin) {
+        return st;
+    }
+    size_t n = end - begin;
+    if (chunk == 0) {
+        chunk = n / CORDON_POOL_REDUCE_CHUNKS + (n % CORDON_POOL_REDUCE_CHUNKS != 0);
+    }
+    size_t nchunks = n / chunk + (n % chunk != 0);
+    reduce_job job = {.task = task, .ctx = ctx, .slots = NULL, .stride = 0, .begin = begin, .chunk = chunk, .code = 0};
+    if (result_size > 0) {
+        /* Slots aligned for any type, so a slot may hold a double or a struct. */
+        size_t align = _Alignof(max_align_t);
+        if (result_size > SIZE_MAX - (align - 1)) {
+            return CORDON_OVERFLOW;
+        }
+        job.stride = (result_size + align - 1) / align * align;
+        if (nchunks > SIZE_MAX / job.stride) {
+            return CORDON_OVERFLOW;
+        }
+        void *mem = NULL;
+        st = cordon__sys_alloc(nchunks * job.stride, &mem);
+        if (st != CORDON_OK) {
+            return st;
+        }
+        job.slots = (unsigned char *)mem;
+        for (size_t k = 0; k < nchunks; k++) {
+            memcpy(job.slots + k * job.stride, result, result_size);
+        }
+    }
+    st = cordon_pool_parallel_for(pool, begin, end, chunk, reduce_chunk, &job);
+    if (st == CORDON_OK) {
+        for (size_t k = 0; k < nchunks && job.slots != NULL; k++) {
+            combine(ctx, result, job.slots + k * job.stride);
+        }
+    } else if (st == CORDON_TASK_FAILED && task_code_out != NULL) {
+        *task_code_out = __atomic_load_n(&job.code, __ATOMIC_RELAXED);
+    }
+    cordon__sys_free(job.slots);
+    return st;
+}
+
+static cordon_status destroy_pool(cordon_pool pool) {
     void *obj = NULL;
     /* Claimed first: of two racing destroys only one reaches the object, and no parallel-for can
      * start (its handle check fails) while busy is read. */
@@ -374,4 +474,22 @@ cordon_status cordon_pool_destroy(cordon_pool pool) {
     cordon__sys_free(p->threads);
     cordon__objpool_put(&pool_objects, p);
     return CORDON_OK;
+}
+
+cordon_status cordon_pool_destroy(cordon_pool pool) {
+    if (pool.handle != 0 && pool.handle == __atomic_load_n(&default_handle, __ATOMIC_ACQUIRE)) {
+        return CORDON_WRONG_STATE;
+    }
+    return destroy_pool(pool);
+}
+
+cordon_status cordon__pool_default_shutdown(void) {
+    cordon_mutex_lock(&default_lock);
+    cordon_pool pool = {__atomic_load_n(&default_handle, __ATOMIC_RELAXED)};
+    cordon_status st = pool.handle != 0 ? destroy_pool(pool) : CORDON_OK;
+    if (st == CORDON_OK) {
+        __atomic_store_n(&default_handle, (uint64_t)0, __ATOMIC_RELEASE);
+    }
+    cordon_mutex_unlock(&default_lock);
+    return st;
 }

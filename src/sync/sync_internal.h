@@ -62,4 +62,10 @@ void cordon__unpark(uint32_t *word, uint32_t count);
  * thread is parked, then parking. cond.c re-acquires the mutex with it. */
 cordon_status cordon__mutex_lock_slow(uint32_t *state, uint64_t deadline_ns);
 
+/* Destroys the default pool (cordon_pool_default) if it exists; the next cordon_pool_default creates a
+ * new one. For tests, so that leak checkers see its workers joined: the process-wide pool is otherwise
+ * never destroyed (a process-exit hook could not tell a forked child, whose workers do not exist).
+ * The caller guarantees that nobody else uses the default pool. */
+cordon_status cordon__pool_default_shutdown(void);
+
 #endif /* CORDON_SYNC_INTERNAL_H */
