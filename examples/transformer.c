@@ -1108,6 +1108,14 @@ int main(int argc, char **argv) {
     opt.threads = cfg.threads;
     opt.isa = cfg.isa;
     opt.deterministic = cfg.deterministic;
+    /* Address space for the tensors: four times what the block's weights, activations and gradients
+     * take, plus room for scratch. Only what is used is ever committed; the 64 GiB default reservation
+     * is more than some tools (valgrind) let a process map. */
+    double d = (double)cfg.dim, f = (double)cfg.ffn, q = (double)cfg.q_dim, kv = (double)cfg.kv_dim;
+    double T = (double)cfg.seq, r = (double)cfg.rank;
+    double floats = d * (q + 2 * kv) + q * d + 3 * d * f + 4 * r * (2 * d + q + kv) +
+                    T * (13 * d + 8 * f + 5 * q + 5 * kv);
+    opt.storage_bytes = (uint64_t)(16.0 * floats) + (UINT64_C(256) << 20);
     cordon_device dev;
     cordon_status st = cordon_device_create(&opt, &dev);
     if (st != CORDON_OK) {
