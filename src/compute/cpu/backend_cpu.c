@@ -32,21 +32,56 @@
 
 typedef cordon_status (*lane_fn)(void *ctx, size_t lane, size_t nlanes);
 
+/* The floating-point control bits a kernel computes under: flush-to-zero, denormals-are-zero and the
+ * rounding mode. They are per thread, so the caller's are carried to the pool workers for the length
+ * of a task and the workers' own restored after it: which thread computes an element never changes
+ * its value (device.h, "Determinism"; ops.h, "Subnormals"). Exception masks and flags are left alone. */
+#if defined(__x86_64__) || defined(__i386__)
+#  define FP_CONTROL_MASK 0xE040u /* MXCSR FTZ (15), rounding (13-14), DAZ (6) */
+static unsigned fp_control_get(void) {
+    return _mm_getcsr() & FP_CONTROL_MASK;
+}
+static unsigned fp_control_enter(unsigned want) {
+    unsigned saved = _mm_getcsr();
+    if ((saved & FP_CONTROL_MASK) != want) {
+        _mm_setcsr((saved & ~FP_CONTROL_MASK) | want);
+    }
+    return saved;
+}
+static void fp_control_leave(unsigned saved) {
+    unsigned now = _mm_getcsr();
+    if ((now & FP_CONTROL_MASK) != (saved & FP_CONTROL_MASK)) {
+        _mm_setcsr((now & ~FP_CONTROL_MASK) | (saved & FP_CONTROL_MASK));
+    }
+}
+#else
+static unsigned fp_control_get(void) {
+    return 0;
+}
+static unsigned fp_control_enter(unsigned want) {
+    return want;
+}
+static void fp_control_leave(unsigned saved) {
+    (void)saved;
+}
+#endif
+
 typedef struct lane_job {
     lane_fn fn;
     void *ctx;
     size_t nlanes;
+    unsigned fp_control; /* the calling thread's */
 } lane_job;
 
 static cordon_status lane_task(void *ctx, size_t begin, size_t end) {
     lane_job *job = ctx;
-    for (size_t l = begin; l < end; l++) {
-        cordon_status st = job->fn(job->ctx, l, job->nlanes);
-        if (st != CORDON_OK) {
-            return st;
-        }
+    unsigned saved = fp_control_enter(job->fp_control);
+    cordon_status st = CORDON_OK;
+    for (size_t l = begin; l < end && st == CORDON_OK; l++) {
+        st = job->fn(job->ctx, l, job->nlanes);
     }
-    return CORDON_OK;
+    fp_control_leave(saved);
+    return st;
 }
 
 /* How many lanes for `items` work items of `work` total cost. */
@@ -62,7 +97,7 @@ static cordon_status run_lanes(cordon__device *dev, size_t nlanes, lane_fn fn, v
     if (nlanes <= 1) {
         return fn(ctx, 0, 1);
     }
-    lane_job job = {fn, ctx, nlanes};
+    lane_job job = {fn, ctx, nlanes, fp_control_get()};
     return cordon_pool_parallel_for(dev->pool, 0, nlanes, 1, lane_task, &job);
 }
 
