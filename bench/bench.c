@@ -206,11 +206,19 @@ void cordon_bench_compare(cordon_bench *b, const cordon_bench_case *c) {
     emit(b, c->name, med * scale, unit, spread, n, has_base ? c->baseline_name : NULL, base_med * scale, c->goal);
 }
 
-static void usage(void) {
-    fprintf(stderr, "usage: cordon bench [SUITE…] [--quick] [--json]\nsuites:\n");
+static void usage(FILE *to) {
+    fprintf(to,
+            "usage: cordon bench [SUITE…] [--quick] [--json]\n"
+            "  --quick   fewer samples and smaller sizes (while developing)\n"
+            "  --json    one JSON object per figure per line (tools/bench-tables.py reads them)\n"
+            "suites (default: all):\n");
     for (int i = 0; i < suite_count; i++) {
-        fprintf(stderr, "  %-10s %s\n", suites[i].name, suites[i].description);
+        fprintf(to, "  %-10s %s\n", suites[i].name, suites[i].description);
     }
+#if defined(CORDON_BENCH_STANDALONE)
+    fprintf(to, "This installed tool has no peer libraries compiled in (nsync, OpenMP, OpenBLAS, oneDNN): their\n"
+                "figures are skipped. Build tree: build/<preset>/tools/cordon bench runs them.\n");
+#endif
 }
 
 int cordon_bench_main(int argc, char **argv) {
@@ -223,11 +231,11 @@ int cordon_bench_main(int argc, char **argv) {
         } else if (strcmp(argv[i], "--json") == 0) {
             b.json = true;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage();
+            usage(stdout);
             return 0;
         } else if (argv[i][0] == '-') {
             fprintf(stderr, "cordon bench: unknown option %s\n", argv[i]);
-            usage();
+            usage(stderr);
             return 2;
         } else if (nwanted < MAX_SUITES) {
             wanted[nwanted++] = argv[i];
@@ -244,7 +252,7 @@ int cordon_bench_main(int argc, char **argv) {
         }
         if (!found) {
             fprintf(stderr, "cordon bench: no suite named %s\n", wanted[w]);
-            usage();
+            usage(stderr);
             return 2;
         }
     }

@@ -452,7 +452,9 @@ static void pool_figures(cordon_bench *b) {
     const int samples = cordon_bench_quick(b) ? 5 : 15;
     const uint64_t iters = cordon_bench_quick(b) ? 2000 : 20000;
     double ours[32];
+#if defined(_OPENMP)
     double omp[32];
+#endif
     for (int s = 0; s < samples; s++) {
         sleep_ms(30);
         pool_dispatch(NULL, iters / 10); /* warm: workers spinning */
@@ -465,8 +467,6 @@ static void pool_figures(cordon_bench *b) {
         t0 = cordon_bench_now_ns();
         omp_dispatch(NULL, iters);
         omp[s] = (double)(cordon_bench_now_ns() - t0) / (double)iters;
-#else
-        omp[s] = 0;
 #endif
     }
     double spread = 0;

@@ -15,7 +15,7 @@ install(EXPORT cordonTargets NAMESPACE cordon:: DESTINATION "${CORDON_CMAKE_DIR}
 configure_package_config_file("${PROJECT_SOURCE_DIR}/cmake/cordonConfig.cmake.in"
   "${PROJECT_BINARY_DIR}/cordonConfig.cmake" INSTALL_DESTINATION "${CORDON_CMAKE_DIR}")
 write_basic_package_version_file("${PROJECT_BINARY_DIR}/cordonConfigVersion.cmake"
-  VERSION "${PROJECT_VERSION}" COMPATIBILITY SameMinorVersion)
+  VERSION "${PROJECT_VERSION}" COMPATIBILITY ${CORDON_PACKAGE_COMPATIBILITY})
 install(FILES "${PROJECT_BINARY_DIR}/cordonConfig.cmake" "${PROJECT_BINARY_DIR}/cordonConfigVersion.cmake"
         DESTINATION "${CORDON_CMAKE_DIR}")
 

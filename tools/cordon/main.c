@@ -1,4 +1,5 @@
-/* cordon — command-line tool: `cordon info`, `cordon audit`, `cordon bench`. */
+/* cordon — command-line tool: `cordon info`, `cordon version`, `cordon bench`, and in the build tree's
+ * developer build (CORDON_CLI_AUDIT) `cordon audit`. */
 #include <stdio.h>
 #include <string.h>
 
@@ -10,10 +11,18 @@ static void usage(FILE *to) {
     fprintf(to,
             "usage: cordon <command> [options]\n"
             "  info                       version, OS, page sizes, CPUs, backends compiled in\n"
-            "  audit [--write F|--check F] the SAFETY audit of src/sys/ (exit 1 when a comment is missing)\n"
+            "  version                    the library version (also --version)\n"
             "  bench [SUITE…] [--quick] [--json]\n"
-            "                             benchmarks with baselines timed in the same run\n"
-            "  version                    the library version\n");
+            "                             benchmarks with baselines timed in the same run (bench --help: suites)\n"
+#if defined(CORDON_CLI_AUDIT)
+            "  audit [--manifest FILE] [--write FILE | --check FILE] [--quiet]\n"
+            "                             the SAFETY audit of src/sys/ (exit 1 when a comment is missing);\n"
+            "                             FILE defaults to this build tree's cordon-manifest.txt\n"
+#else
+            "(`audit` is a developer command of the build tree's tool, build/tools/cordon; this installed\n"
+            " tool has no benchmark peers compiled in: peer figures are built and run from the build tree)\n"
+#endif
+            "  help                       this text (also --help, -h)\n");
 }
 
 int cordon_cli_info(int argc, char **argv) {
@@ -62,9 +71,11 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "info") == 0) {
         return cordon_cli_info(argc - 2, argv + 2);
     }
+#if defined(CORDON_CLI_AUDIT)
     if (strcmp(cmd, "audit") == 0) {
         return cordon_cli_audit(argc - 2, argv + 2);
     }
+#endif
     if (strcmp(cmd, "bench") == 0) {
         return cordon_bench_main(argc - 2, argv + 2);
     }

@@ -1,0 +1,19 @@
+#!/bin/sh
+# The build tree's `cordon` tool: help goes to stdout with exit 0 and names every command and option
+# (version, audit --manifest); `bench --help` too; `version` prints the library version.
+# Usage: check-cli-help.sh <cordon-tool>
+set -eu
+tool=$1
+out=$("$tool" --help 2>/dev/null) || { echo "FAIL: cordon --help exited nonzero"; exit 1; }
+for word in info version bench audit --manifest --write --check; do
+    echo "$out" | grep -qF -e "$word" || { echo "FAIL: cordon --help does not mention $word:"; echo "$out"; exit 1; }
+done
+out=$("$tool" bench --help 2>/dev/null) || { echo "FAIL: cordon bench --help exited nonzero"; exit 1; }
+echo "$out" | grep -q '^usage: cordon bench' || { echo "FAIL: cordon bench --help printed nothing on stdout"; exit 1; }
+echo "$out" | grep -q -e '--json' || { echo "FAIL: cordon bench --help does not mention --json"; exit 1; }
+out=$("$tool" version) || { echo "FAIL: cordon version exited nonzero"; exit 1; }
+echo "$out" | grep -qE '^cordon [0-9]+\.[0-9]+\.[0-9]+' || { echo "FAIL: cordon version printed: $out"; exit 1; }
+if "$tool" bench --no-such-option > /dev/null 2>&1; then
+    echo "FAIL: an unknown bench option is accepted"; exit 1
+fi
+echo "cordon: help on stdout, bench --help on stdout, version"
