@@ -15,5 +15,6 @@
 #include "cordon/device.h"
 #include "cordon/tensor.h"
 #include "cordon/ops.h"
+#include "cordon/safetensors.h"
 
 #endif /* CORDON_CORDON_H */

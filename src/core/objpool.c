@@ -32,15 +32,19 @@ cordon_status cordon__objpool_get(cordon__objpool *pool, void **out) {
         return CORDON_OK;
     }
     unlock_pool(pool);
-    /* A new batch, allocated outside the lock; all but the first object go on the free list. */
+    /* A new batch, allocated outside the lock: a 64-byte header (the link in the pool's list of batches,
+     * so that the memory stays reachable from a static and leak checkers see no lost block), then BATCH
+     * objects; all but the first go on the free list. */
     size_t stride = stride_of(pool);
     void *batch = NULL;
-    cordon_status st = cordon__sys_alloc_aligned(ALIGN, stride * BATCH, &batch);
+    cordon_status st = cordon__sys_alloc_aligned(ALIGN, ALIGN + stride * BATCH, &batch);
     if (st != CORDON_OK) {
         return st;
     }
-    unsigned char *bytes = batch;
+    unsigned char *bytes = (unsigned char *)batch + ALIGN;
     lock_pool(pool);
+    memcpy(batch, &pool->batches, sizeof(void *));
+    pool->batches = batch;
     for (unsigned i = BATCH - 1; i >= 1; i--) {
         void *o = bytes + (size_t)i * stride;
         memcpy(o, &pool->free_list, sizeof(void *));

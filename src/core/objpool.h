@@ -20,9 +20,11 @@ typedef struct cordon__objpool {
     size_t size; /* object size, rounded up to 64 by get */
     cordon_mutex lock;
     void *free_list; /* objects linked through their first word */
+    void *batches;   /* every batch, linked through its 64-byte header: all memory stays reachable */
 } cordon__objpool;
 
-#define CORDON__OBJPOOL_INIT(object_size) {.size = (object_size), .lock = CORDON_MUTEX_INIT, .free_list = NULL}
+#define CORDON__OBJPOOL_INIT(object_size) \
+    {.size = (object_size), .lock = CORDON_MUTEX_INIT, .free_list = NULL, .batches = NULL}
 
 /* An object: zero-filled when new, as it was put back otherwise (except its first word, the free-list
  * link), so that counters a stale user may still touch are never reset. The caller initialises every
