@@ -21,7 +21,7 @@
  *
  * Degraded. The undo is itself a system call and can fail too (never expected: it only restores a
  * state the kernel accepted before). Then the reservation is "degraded": the call reports its
- * original failure, cordon_pages_info().degraded becomes true, and from then on commit, grow,
+ * original failure, cordon_pages_info_get reports `degraded` true, and from then on commit, grow,
  * decommit and protect return CORDON_WRONG_STATE (queries, discard, direct access and release still
  * work; release is the way out). In a degraded reservation, pages past the committed size may be
  * accessible after a failed grow (so the bounds_check_free_32 guarantee no longer holds), and pages
@@ -83,10 +83,11 @@ typedef struct cordon_pages_options {
     uint64_t page_size;
     /* Shown in /proc/self/maps as "[anon:cordon:<name>]" ("[anon:cordon]" when NULL) where the OS
      * can name mappings; 1..64 printable ASCII characters without [ ] \ $ `. Naming is best effort:
-     * cordon_pages_info tells whether it took. */
+     * cordon_pages_info_get tells whether it took (`named`). */
     const char *name;
-    /* Ask for transparent huge pages over the usable range (best effort; see cordon_pages_info). First
-     * touch of a 4 KiB page costs ~10 µs on a VM; a huge page cuts the per-byte cost ~10×. */
+    /* Ask for transparent huge pages over the usable range (best effort; cordon_pages_info_get tells
+     * whether it took, in `huge_pages`). First touch of a 4 KiB page costs ~10 µs on a VM; a huge page
+     * cuts the per-byte cost ~10×. */
     bool huge_pages;
     /* Reserve for a bounds-check-free 32-bit memory: the usable range is 4 GiB and guard_after_bytes
      * is raised to at least 4 GiB + 64 KiB, so an access of up to 64 KiB at base + any uint32 index +
@@ -95,7 +96,7 @@ typedef struct cordon_pages_options {
     bool bounds_check_free_32;
 } cordon_pages_options;
 
-/* What a reservation is, as cordon_pages_info reports it. */
+/* What a reservation is, as cordon_pages_info_get reports it. */
 typedef struct cordon_pages_info {
     void *base;                    /* start of the usable range; never moves */
     uint64_t reserved_bytes;       /* size of the usable range */
