@@ -75,8 +75,9 @@ typedef struct cordon_device_options {
     /* Highest instruction-set level (AUTO: the best available, capped by CORDON_ISA). */
     cordon_isa isa;
     cordon_matmul_engine matmul;
-    /* Address space reserved for tensor storage; 0: 64 GiB. Only what tensors use is ever committed.
-     * Rounded up to the OS page size; at least 1 MiB. */
+    /* Address space reserved for tensor storage; 0: 64 GiB, or a quarter, a sixteenth… down to 1 GiB when
+     * the OS refuses that much address space. Only what tensors use is ever committed. Rounded up to the
+     * OS page size; at least 1 MiB. */
     uint64_t storage_bytes;
     /* Ask for transparent huge pages on the storage (first touch ~10x cheaper). Best effort. */
     bool huge_pages;

@@ -12,6 +12,7 @@
 #define MAX_THREADS 1024u
 #define DEFAULT_STORAGE (UINT64_C(64) << 30)
 #define MIN_STORAGE (UINT64_C(1) << 20)
+#define MIN_DEFAULT_STORAGE (UINT64_C(1) << 30) /* the default never falls below 1 GiB */
 
 static cordon__handle_table devices = CORDON__HANDLE_TABLE_INIT(5);
 static cordon__objpool device_pool = CORDON__OBJPOOL_INIT(sizeof(cordon__device));
@@ -148,6 +149,12 @@ cordon_status cordon_device_create(const cordon_device_options *opt, cordon_devi
     dev->tensors = NULL;
     dev->tensor_count = 0;
     st = cordon__arena_init(&dev->arena, storage, o.huge_pages);
+    /* The default asks for what the address space allows: a process with a limited address space (an
+     * RLIMIT_AS, or a tool such as valgrind) gets a smaller reservation rather than no device. */
+    while (st != CORDON_OK && o.storage_bytes == 0 && storage > MIN_DEFAULT_STORAGE) {
+        storage /= 4;
+        st = cordon__arena_init(&dev->arena, storage, o.huge_pages);
+    }
     if (st != CORDON_OK) {
         cordon__objpool_put(&device_pool, dev);
         return st;
