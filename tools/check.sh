@@ -21,7 +21,18 @@ for p in $presets; do
     t0=$(date +%s)
     log="$logdir/$p.log"
     echo "=== $p: configure, build, test (log: $log)"
-    if cmake --workflow --preset "$p" > "$log" 2>&1; then rc=0; else rc=$?; fi
+    # The full output goes to the log; the terminal gets the workflow steps, every failing test at once,
+    # and a progress line every 25 finished tests (valgrind and fuzz take minutes).
+    { cmake --workflow --preset "$p" 2>&1; echo $? > "$log.rc"; } | awk -v logf="$log" -v p="$p" '
+        { print > logf; fflush(logf) }
+        /^Executing workflow step/ { print "    " $0; fflush() }
+        /^ *[0-9]+\/[0-9]+ Test +#/ {
+            split($1, n, "/")
+            if ($0 ~ /\*\*\*|Failed|Timeout/) { print "    [" p "] " $0; fflush() }
+            if (n[1] % 25 == 0 || n[1] == n[2]) { print "    [" p "] " n[1] "/" n[2] " tests done"; fflush() }
+        }'
+    rc=$(cat "$log.rc" 2>/dev/null || echo 1)
+    rm -f "$log.rc"
     summary=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1)
     if [ -z "$summary" ]; then
         echo "    $p did not get to run its tests (exit $rc); last lines:"
