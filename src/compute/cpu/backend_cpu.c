@@ -274,6 +274,8 @@ static void gemm_block(const gemm_job *job, float *slot, uint64_t batch, size_t 
 /* The BLAS form of a C block: possible when each operand has a unit stride in one of its two matrix
  * dimensions and C's is along columns. */
 static bool blas_layout(const cordon__view *v, bool *trans, uint64_t *ld) {
+    *trans = false;
+    *ld = 0;
     if (v->strides[3] == 1 || v->shape[3] == 1) {
         *trans = false;
         *ld = v->shape[2] == 1 ? v->shape[3] : v->strides[2];
