@@ -101,9 +101,10 @@ static inline cordon_device ct_device(ct_cfg c) {
 }
 
 /* Iterates the configurations: every instruction-set level × threads 1 and 2 (× BUILTIN and BLAS
- * when `engines`). A level or engine this machine or build lacks is named on stderr and skipped; at
- * the end ct_iter_end makes the test SKIP (loudly, naming them) after every available configuration
- * passed, so a missing level is never counted as covered. */
+ * when `engines`). A level or engine this machine or build lacks (valgrind, for one, offers no AVX-512)
+ * is named on stderr by every test that wanted it and skipped; the tests
+ * compute_ops.isa_<level>_is_exercised and compute_ops.blas_engine_is_exercised are reported SKIPPED
+ * when it is, so a missing level is never counted as covered. */
 typedef struct ct_iter {
     ct_cfg list[16];
     size_t n, i;
@@ -166,9 +167,8 @@ static inline bool ct_iter_next(ct_iter *it) {
 
 static inline void ct_iter_end(ct_iter *it) {
     if (it->skipped[0] != '\0') {
-        static char reason[600];
-        snprintf(reason, sizeof reason, "every available configuration passed; not run: %s", it->skipped);
-        SKIP(reason);
+        fprintf(stderr, "compute test: %s: every available configuration passed; NOT RUN: %s\n", cordon_test_current(),
+                it->skipped);
     }
 }
 

@@ -495,8 +495,7 @@ TEST(deterministic_mode_is_bit_identical_for_1_2_3_4_threads) {
             for (unsigned o = 0; o < runs[t].count; o++) free(runs[t].out[o]);
     }
     if (skipped[0] != '\0') {
-        static char reason[200];
-        snprintf(reason, sizeof reason, "every available level passed; not run:%s", skipped);
-        SKIP(reason);
+        /* compute_ops.isa_<level>_is_exercised reports the level SKIPPED. */
+        fprintf(stderr, "compute test: every available level passed; NOT RUN:%s\n", skipped);
     }
 }
