@@ -188,22 +188,3 @@ void cordon__shared_fill(uint8_t *dst, uint8_t value, size_t len) {
         store_w(dst + i, 1, true, value);
     }
 }
-
-uint64_t cordon__shared_load(const uint8_t *p, unsigned width) {
-    if (((uintptr_t)p & (width - 1u)) == 0) {
-        return load_w(p, width, true);
-    }
-    uint8_t bytes[8];
-    run_fwd_1(bytes, false, p, true, width);
-    return load_w(bytes, width, false);
-}
-
-void cordon__shared_store(uint8_t *p, unsigned width, uint64_t value) {
-    if (((uintptr_t)p & (width - 1u)) == 0) {
-        store_w(p, width, true, value);
-        return;
-    }
-    uint8_t bytes[8];
-    store_w(bytes, width, false, value);
-    run_fwd_1(p, true, bytes, false, width);
-}
