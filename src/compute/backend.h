@@ -91,6 +91,29 @@ typedef struct cordon__rope_desc {
 
 struct cordon__backend {
     const char *kind;
+    /* Tensor storage is host memory that kernels and cordon_tensor_read/write may address directly
+     * (block->data); otherwise block->handle names device memory and only the backend touches it. */
+    bool host_memory;
+    /* What this kind would run on here (for cordon_device_kinds); available false when it cannot. */
+    void (*describe)(cordon_device_kind *out);
+    /* Device lifetime. create fills the backend's part of dev from the validated options (threads,
+     * isa, matmul, deterministic, storage and the kind-specific state); on failure it leaves nothing
+     * behind. destroy runs once no tensor is left; on failure (the OS refused a release) the device stays
+     * usable. info fills the backend's fields of the device's info. */
+    cordon_status (*create)(cordon__device *dev, const cordon_device_options *opt);
+    cordon_status (*destroy)(cordon__device *dev);
+    void (*info)(cordon__device *dev, cordon_device_info *info);
+    /* Storage: a block of at least `bytes` bytes with refs = 1 and `fresh` telling whether it still reads
+     * as zero; release gives it back. Scratch for one call comes from the same place. */
+    cordon_status (*alloc)(cordon__device *dev, uint64_t bytes, cordon__block **out);
+    void (*release)(cordon__device *dev, cordon__block *b);
+    /* Zeroes the first `bytes` bytes of a block. */
+    cordon_status (*zero)(cordon__device *dev, cordon__block *b, uint64_t bytes);
+    /* Moves a view's elements from or to a packed row-major host buffer. */
+    cordon_status (*upload)(cordon__device *dev, const cordon__view *v, const void *src);
+    cordon_status (*download)(cordon__device *dev, const cordon__view *v, void *dst);
+    /* Waits for every operation submitted to the device. */
+    cordon_status (*sync)(cordon__device *dev);
     cordon_status (*matmul)(cordon__device *dev, const cordon__matmul_desc *d);
     cordon_status (*softmax)(cordon__device *dev, const cordon__softmax_desc *d);
     cordon_status (*softmax_backward)(cordon__device *dev, const cordon__softmax_bwd_desc *d);
@@ -104,7 +127,11 @@ struct cordon__backend {
     cordon_status (*copy)(cordon__device *dev, const cordon__view *dst, const cordon__view *src);
 };
 
-/* The CPU backend (cpu/backend_cpu.c). */
+/* The CPU backend (cpu/device_cpu.c, cpu/backend_cpu.c). */
 extern const cordon__backend cordon__backend_cpu;
+#if defined(CORDON_HAVE_OPENCL) && CORDON_HAVE_OPENCL
+/* The OpenCL backend (opencl/). */
+extern const cordon__backend cordon__backend_opencl;
+#endif
 
 #endif /* CORDON_COMPUTE_BACKEND_H */

@@ -44,6 +44,7 @@
 #include "cordon/thread.h"
 
 #define CORDON__MAX_DIMS CORDON_TENSOR_MAX_DIMS
+#define CORDON__DEVICE_MAX_THREADS 1024u
 
 typedef struct cordon__device cordon__device;
 typedef struct cordon__backend cordon__backend;
@@ -69,7 +70,8 @@ void cordon__pins_drain(cordon__pins *p);
 
 typedef struct cordon__block {
     void *pool_link;              /* first word: the object pool's free-list link */
-    uint8_t *data;                /* 64-byte aligned, inside the device's reservation */
+    uint8_t *data;                /* host memory devices: 64-byte aligned, inside the device's reservation */
+    void *handle;                 /* other devices: the backend's memory object */
     uint64_t capacity;            /* the size class's bytes */
     uint64_t bytes;               /* the bytes a tensor asked for: views stay inside them */
     uint32_t size_class;
@@ -107,6 +109,7 @@ struct cordon__device {
     cordon__pins pins;
     uint64_t handle;
     const cordon__backend *backend;
+    void *state;                        /* the backend's own state (device kinds other than cpu) */
     const cordon__cpu_kernels *kernels; /* CPU: the instruction-set level chosen at create */
     cordon_isa isa;
     cordon_matmul_engine matmul;
@@ -201,7 +204,7 @@ cordon_status cordon__check_broadcast(const cordon__view *from, const cordon__vi
 bool cordon__same_shape(const cordon__view *a, const cordon__view *b);
 
 /* ----------------------------------------------------------------------------------------------------
- * Scratch (device.c): temporary storage for one call, from the device's arena. */
+ * Scratch (device.c): temporary storage for one call, from the device's backend (its arena on a CPU). */
 cordon_status cordon__scratch_get(cordon__device *dev, uint64_t bytes, cordon__block **out);
 void cordon__scratch_put(cordon__device *dev, cordon__block *b);
 

@@ -282,7 +282,7 @@ cordon_status cordon__safetensors_load_entry(const cordon__st_table *t, const co
     cordon__tensor *tt = NULL;
     st = cordon__tensor_acquire(made, &tt);
     if (st == CORDON_OK) {
-        if (tt->device->backend != &cordon__backend_cpu) {
+        if (!tt->device->backend->host_memory) {
             st = CORDON_UNSUPPORTED; /* storage that is not host memory: no device kind has it yet */
         } else {
             /* A new tensor: contiguous, offset 0, exactly e->elements floats, unseen by other threads

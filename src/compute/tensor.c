@@ -161,7 +161,7 @@ static void unlink_tensor(cordon__device *dev, cordon__tensor *t) {
 
 static void storage_unref(cordon__device *dev, cordon__block *b) {
     if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1) {
-        cordon__arena_put(&dev->arena, b);
+        dev->backend->release(dev, b);
     }
 }
 
@@ -230,14 +230,17 @@ cordon_status cordon_tensor_create(cordon_device device, cordon_dtype dtype, uns
     }
     cordon__block *b = NULL;
     if (st == CORDON_OK) {
-        st = cordon__arena_get(&dev->arena, n * elem, &b);
+        st = dev->backend->alloc(dev, n * elem, &b);
+    }
+    if (st == CORDON_OK && !b->fresh) {
+        st = dev->backend->zero(dev, b, n * elem); /* a reused block: new tensors read as zero */
+        if (st != CORDON_OK) {
+            dev->backend->release(dev, b);
+        }
     }
     if (st == CORDON_OK) {
         b->device = dev;
         b->bytes = n * elem;
-        if (!b->fresh) {
-            memset(b->data, 0, (size_t)(n * elem)); /* a reused block: new tensors read as zero */
-        }
         uint64_t strides[CORDON__MAX_DIMS];
         uint64_t s = 1;
         for (unsigned i = ndim; i-- > 0;) {
@@ -246,7 +249,7 @@ cordon_status cordon_tensor_create(cordon_device device, cordon_dtype dtype, uns
         }
         st = make_tensor(dev, b, dtype, ndim, shape, strides, 0, out);
         if (st != CORDON_OK) {
-            cordon__arena_put(&dev->arena, b);
+            dev->backend->release(dev, b);
         }
     }
     cordon__device_release(dev);
@@ -343,45 +346,6 @@ cordon_status cordon_tensor_info_get(cordon_tensor t, cordon_tensor_info *out) {
     return CORDON_OK;
 }
 
-/* Moves the elements of a tensor between it and a packed row-major host buffer. */
-static void move_elements(const cordon__tensor *t, uint8_t *host, bool to_host) {
-    size_t elem = cordon_dtype_size(t->dtype);
-    uint8_t *base = t->storage->data + t->offset * elem;
-    if (contiguous(t)) {
-        size_t bytes = (size_t)(elements_of(t) * elem);
-        if (to_host) {
-            memcpy(host, base, bytes);
-        } else {
-            memcpy(base, host, bytes);
-        }
-        return;
-    }
-    /* Row by row over the last dimension, in row-major order of the shape. */
-    uint64_t sh[CORDON__MAX_DIMS] = {1, 1, 1, 1}, st[CORDON__MAX_DIMS] = {0, 0, 0, 0};
-    unsigned pad = CORDON__MAX_DIMS - t->ndim;
-    for (unsigned i = 0; i < t->ndim; i++) {
-        sh[pad + i] = t->shape[i];
-        st[pad + i] = t->strides[i];
-    }
-    size_t row = (size_t)sh[3];
-    for (uint64_t i0 = 0; i0 < sh[0]; i0++) {
-        for (uint64_t i1 = 0; i1 < sh[1]; i1++) {
-            for (uint64_t i2 = 0; i2 < sh[2]; i2++) {
-                uint8_t *src = base + (i0 * st[0] + i1 * st[1] + i2 * st[2]) * elem;
-                for (size_t j = 0; j < row; j++) {
-                    uint8_t *e = src + j * st[3] * elem;
-                    if (to_host) {
-                        memcpy(host, e, elem);
-                    } else {
-                        memcpy(e, host, elem);
-                    }
-                    host += elem;
-                }
-            }
-        }
-    }
-}
-
 static cordon_status transfer(cordon_tensor t, void *buf, size_t bytes, bool to_host) {
     cordon__tensor *tt = NULL;
     cordon_status st = cordon__tensor_acquire(t, &tt);
@@ -400,7 +364,9 @@ static cordon_status transfer(cordon_tensor t, void *buf, size_t bytes, bool to_
         }
     }
     if (st == CORDON_OK) {
-        move_elements(tt, buf, to_host);
+        cordon__view v;
+        cordon__view_of(tt, &v);
+        st = to_host ? tt->device->backend->download(tt->device, &v, buf) : tt->device->backend->upload(tt->device, &v, buf);
     }
     cordon__tensor_release(tt);
     return st;
@@ -413,6 +379,27 @@ cordon_status cordon_tensor_write(cordon_tensor t, const void *src, size_t bytes
 
 cordon_status cordon_tensor_read(cordon_tensor t, void *dst, size_t bytes) {
     return transfer(t, dst, bytes, true);
+}
+
+/* dst = src between any two devices: directly when both are host memory or share a device, else staged
+ * through a host buffer (read from src's device, written to dst's). */
+static cordon_status copy_views(cordon__device *ddev, const cordon__view *dv, cordon__device *sdev,
+                                const cordon__view *sv) {
+    if (ddev == sdev || (ddev->backend->host_memory && sdev->backend->host_memory)) {
+        return ddev->backend->copy(ddev, dv, sv);
+    }
+    uint64_t bytes = cordon__view_elements(sv) * sizeof(float);
+    void *buf = NULL;
+    cordon_status st = cordon__sys_alloc((size_t)bytes, &buf);
+    if (st != CORDON_OK) {
+        return st;
+    }
+    st = sdev->backend->download(sdev, sv, buf);
+    if (st == CORDON_OK) {
+        st = ddev->backend->upload(ddev, dv, buf);
+    }
+    cordon__sys_free(buf);
+    return st;
 }
 
 cordon_status cordon_tensor_copy(cordon_tensor dst, cordon_tensor src) {
@@ -438,7 +425,7 @@ cordon_status cordon_tensor_copy(cordon_tensor dst, cordon_tensor src) {
     } else if (!cordon__views_same(&dv, &sv)) {
         st = cordon__check_alias(&dv, &sv, false);
         if (st == CORDON_OK) {
-            st = d->device->backend->copy(d->device, &dv, &sv);
+            st = copy_views(d->device, &dv, s->device, &sv);
         }
     }
     cordon__tensor_release(s);

@@ -20,6 +20,7 @@
 #include <math.h>
 
 #include "compute/backend.h"
+#include "compute/cpu/cpu_internal.h"
 #include "compute/cpu/kernels.h"
 #include "sys/sys.h"
 
@@ -370,7 +371,7 @@ static cordon_status gemv_lane(void *ctx, size_t lane, size_t nlanes) {
     return CORDON_OK;
 }
 
-static cordon_status cpu_matmul(cordon__device *dev, const cordon__matmul_desc *d) {
+cordon_status cordon__cpu_matmul(cordon__device *dev, const cordon__matmul_desc *d) {
     const cordon__cpu_kernels *k = dev->kernels;
     uint64_t batches = d->c.shape[0] * d->c.shape[1];
     uint64_t work = batches * d->m * d->n * d->k;
@@ -464,7 +465,7 @@ static cordon_status run_rows(cordon__device *dev, rows_job *job, size_t per_lan
     return st;
 }
 
-static cordon_status cpu_softmax(cordon__device *dev, const cordon__softmax_desc *d) {
+cordon_status cordon__cpu_softmax(cordon__device *dev, const cordon__softmax_desc *d) {
     rows_job job = {d, dev->kernels, NULL, 0, rows_of(&d->x), (size_t)d->x.shape[3]};
     return run_rows(dev, &job, 3 * job.n, softmax_lane, 4 * job.n);
 }
@@ -484,7 +485,7 @@ static cordon_status softmax_bwd_lane(void *ctx, size_t lane, size_t nlanes) {
     return CORDON_OK;
 }
 
-static cordon_status cpu_softmax_backward(cordon__device *dev, const cordon__softmax_bwd_desc *d) {
+cordon_status cordon__cpu_softmax_backward(cordon__device *dev, const cordon__softmax_bwd_desc *d) {
     rows_job job = {d, dev->kernels, NULL, 0, rows_of(&d->y), (size_t)d->y.shape[3]};
     return run_rows(dev, &job, 3 * job.n, softmax_bwd_lane, 3 * job.n);
 }
@@ -518,7 +519,7 @@ static cordon_status norm_lane(void *ctx, size_t lane, size_t nlanes) {
     return CORDON_OK;
 }
 
-static cordon_status cpu_norm(cordon__device *dev, const cordon__norm_desc *d) {
+cordon_status cordon__cpu_norm(cordon__device *dev, const cordon__norm_desc *d) {
     rows_job job = {d, dev->kernels, NULL, 0, rows_of(&d->x), (size_t)d->x.shape[3]};
     return run_rows(dev, &job, 4 * job.n, norm_lane, 3 * job.n);
 }
@@ -565,7 +566,7 @@ static void store_param(const cordon__view *v, const float *src, size_t n) {
     }
 }
 
-static cordon_status cpu_norm_backward(cordon__device *dev, const cordon__norm_bwd_desc *d) {
+cordon_status cordon__cpu_norm_backward(cordon__device *dev, const cordon__norm_bwd_desc *d) {
     norm_bwd_job job = {{d, dev->kernels, NULL, 0, rows_of(&d->x), (size_t)d->x.shape[3]}, NULL, 0};
     size_t n = job.base.n;
     job.nblocks = (size_t)((job.base.rows + NORM_BLOCK_ROWS - 1) / NORM_BLOCK_ROWS);
@@ -619,7 +620,7 @@ static cordon_status ew_lane(void *ctx, size_t lane, size_t nlanes) {
     return CORDON_OK;
 }
 
-static cordon_status cpu_elementwise(cordon__device *dev, const cordon__ew_desc *d) {
+cordon_status cordon__cpu_elementwise(cordon__device *dev, const cordon__ew_desc *d) {
     rows_job job = {d, dev->kernels, NULL, 0, rows_of(&d->y), (size_t)d->y.shape[3]};
     return run_rows(dev, &job, 3 * job.n, ew_lane, 2 * job.n);
 }
@@ -639,7 +640,7 @@ static cordon_status copy_lane(void *ctx, size_t lane, size_t nlanes) {
     return CORDON_OK;
 }
 
-static cordon_status cpu_copy(cordon__device *dev, const cordon__view *dst, const cordon__view *src) {
+cordon_status cordon__cpu_copy(cordon__device *dev, const cordon__view *dst, const cordon__view *src) {
     const cordon__view *vv[2] = {dst, src};
     rows_job job = {vv, dev->kernels, NULL, 0, rows_of(dst), (size_t)dst->shape[3]};
     return run_rows(dev, &job, 2 * job.n, copy_lane, job.n);
@@ -676,7 +677,7 @@ static cordon_status rope_lane(void *ctx, size_t lane, size_t nlanes) {
     return CORDON_OK;
 }
 
-static cordon_status cpu_rope(cordon__device *dev, const cordon__rope_desc *d) {
+cordon_status cordon__cpu_rope(cordon__device *dev, const cordon__rope_desc *d) {
     rows_job job = {d, dev->kernels, NULL, 0, rows_of(&d->x), (size_t)d->x.shape[3]};
     return run_rows(dev, &job, 2 * job.n, rope_lane, 16 * job.n);
 }
@@ -763,7 +764,7 @@ static cordon_status attn_lane(void *ctx, size_t lane, size_t nlanes) {
     return CORDON_OK;
 }
 
-static cordon_status cpu_attention(cordon__device *dev, const cordon__attention_desc *d) {
+cordon_status cordon__cpu_attention(cordon__device *dev, const cordon__attention_desc *d) {
     attn_job job = {d, dev->kernels, NULL, 0, 0};
     size_t D = (size_t)d->q.shape[3], Dv = (size_t)d->v.shape[3], Tk = (size_t)d->k.shape[2];
     job.items = (size_t)(d->q.shape[0] * d->q.shape[1] * d->q.shape[2]);
@@ -833,7 +834,7 @@ static cordon_status attn_bwd_lane(void *ctx, size_t lane, size_t nlanes) {
     return CORDON_OK;
 }
 
-static cordon_status cpu_attention_backward(cordon__device *dev, const cordon__attention_desc *d) {
+cordon_status cordon__cpu_attention_backward(cordon__device *dev, const cordon__attention_desc *d) {
     attn_job job = {d, dev->kernels, NULL, 0, 0};
     size_t D = (size_t)d->q.shape[3], Dv = (size_t)d->v.shape[3], Tk = (size_t)d->k.shape[2];
     size_t W = D > Dv ? D : Dv;
@@ -850,17 +851,3 @@ static cordon_status cpu_attention_backward(cordon__device *dev, const cordon__a
     cordon__scratch_put(dev, scratch);
     return st;
 }
-
-const cordon__backend cordon__backend_cpu = {
-    .kind = "cpu",
-    .matmul = cpu_matmul,
-    .softmax = cpu_softmax,
-    .softmax_backward = cpu_softmax_backward,
-    .norm = cpu_norm,
-    .norm_backward = cpu_norm_backward,
-    .attention = cpu_attention,
-    .attention_backward = cpu_attention_backward,
-    .elementwise = cpu_elementwise,
-    .rope = cpu_rope,
-    .copy = cpu_copy,
-};
