@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon benchmark harness: timing, statistics and output. */
 #define _GNU_SOURCE
 

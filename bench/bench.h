@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon benchmark harness.
  *
  * A suite is a function registered with CORDON_BENCH_SUITE(name, "description"). Inside it, each figure is

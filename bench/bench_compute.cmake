@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Peers for `cordon bench compute`, each optional — without one the suite says so and skips its lines:
 #  - OpenBLAS (libopenblas-dev): cblas_sgemm / cblas_sgemv called directly (bench code stands outside
 #    the cordon, so it may link a foreign library itself);

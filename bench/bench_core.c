@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Suite "core": the cost of the status model and the clock, against plain C doing the same. */
 #define _GNU_SOURCE
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Suite "memory": reservations and linear memory against the raw system calls and plain memcpy /
  * memset / pointer access doing the same work, timed in the same run. */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Suite "sync": cordon's locks, futex and pool against glibc pthreads, nsync, a spinlock and OpenMP,
  * all measured in the same run.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Peers for `cordon bench sync`: nsync (libnsync-dev) and OpenMP, both optional — without them the
 # suite prints a note and skips those figures.
 find_library(CORDON_NSYNC_LIBRARY nsync)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Installation: headers, both libraries, a CMake package (find_package(cordon) → cordon::cordon and
 # cordon::cordon_static) and cordon.pc for pkg-config.
 include(CMakePackageConfigHelpers)

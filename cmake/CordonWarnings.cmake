@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Warning flags for every target of the project: gcc and clang, warnings are errors.
 add_library(cordon_warnings INTERFACE)
 target_compile_options(cordon_warnings INTERFACE

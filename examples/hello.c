@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The smallest cordon program: what the library sees of this machine. */
 #include <stdio.h>
 

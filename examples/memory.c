@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A small WebAssembly-like memory: create it, grow it, store and load, and see an out-of-bounds access
  * come back as a status instead of a crash. */
 #include <inttypes.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The main example: one transformer block on a cordon compute device, forward and backward.
  *
  *   1. Forward: RMSNorm → Q, K, V projections (LoRA adapters on Q and V) → RoPE (half-split layout) →

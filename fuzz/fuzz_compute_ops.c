@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz harness: compute operations with operand descriptors taken from the input — shapes, views with
  * arbitrary strides and offsets (transposes, slices, broadcasts, overlapping views), aliasing between
  * outputs and inputs, destroyed and absent operands, scalar parameters including NaN and infinities,

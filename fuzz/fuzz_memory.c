@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz harness: the fuzz input is an operation sequence on two linear memories (grow, read, write,
  * fill, copy, copy between, typed and atomic access at adversarial addresses); every status and every
  * byte must agree with a plain-array model (tests/memory_model.h, shared with the property test). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz harness: Wasm memory.atomic.wait32 / wait64 / notify with addresses, expected values and counts
  * taken from the input, as untrusted Wasm code would pass them. Every wait uses timeout 0, so nothing
  * blocks. Each result is checked against the rules of the threads proposal, computed independently:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz harness: arbitrary bytes as a safetensors file. The image is opened through the same parser as a
  * mapped file; every listed tensor that validation accepted is loaded onto a CPU device (which converts
  * F16/BF16 and reads exactly the tensor's bytes), and every invariant the parser promises is checked. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz harness: status names and OS error formatting with arbitrary values and buffer sizes. */
 #include <stddef.h>
 #include <stdint.h>

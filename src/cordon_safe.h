@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — THE CORDON, compile-time half.
  *
  * The build force-includes this header (-include) into every library source file outside src/sys/.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # `cordon audit` is not a rubber stamp: with the SAFETY comment of one call site removed from a scratch
 # copy of src/sys/, it must exit non-zero and name the call; with one comment's text changed, the
 # committed audit must be reported stale; an OS call written inside a #define counts as a call site;

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The build tree's `cordon` tool: help goes to stdout with exit 0 and names every command and option
 # (version, audit --manifest); `bench --help` too; `version` prints the library version.
 # Usage: check-cli-help.sh <cordon-tool>

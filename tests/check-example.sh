@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The main example (examples/transformer.c), end to end.
 #   check-example.sh loss-falls EXAMPLE [LAUNCHER…]
 #       with small sizes it exits 0, and the held-out loss it reports after training is below the one

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The shared library exports exactly the public API: every defined dynamic symbol is a public cordon_
 # function (never an internal cordon__ one), and the public entry points are there.
 set -eu

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # After `cmake --install` into a scratch prefix, a program builds and runs against it the way a user
 # builds it, with no LD_LIBRARY_PATH and no path into the build tree:
 #  - pkg-config, shared: cc main.c $(pkg-config --cflags --libs cordon) -Wl,-rpath,"$(pkg-config --variable=libdir cordon)"

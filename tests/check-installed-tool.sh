@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The installed `cordon` tool works with the build tree out of reach: installed into a scratch prefix,
 # the prefix copied elsewhere and the original removed, `cordon info`, `cordon version` and
 # `cordon bench --help` run with no LD_LIBRARY_PATH; the tool and libcordon carry no RUNPATH/RPATH into

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Which results the compiler insists on (issue 8, item 7), under gcc and clang with -Wall -Wextra -Werror:
 #  - tests/nodiscard/prodcons.c, a producer/consumer that ignores lock, unlock, signal and broadcast
 #    results as users write them, compiles in C11 and C23 and runs;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The SONAME of libcordon.so and the CMake package version file follow one ABI policy: a request
 # find_package(cordon X.Y) is satisfied exactly when a program built against X.Y can load this
 # library by its SONAME. libcordon.so.A.B (0.x) accepts only A.B.z requests up to this version;

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Cordon as a subproject (add_subdirectory from a consumer's project, as FetchContent does): CORDON_WERROR
 # defaults to OFF, so a newer compiler's new warning cannot break the consumer's build, and no cordon
 # compile command carries -Werror. (Top level, it defaults to ON: the project's own builds.)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The "done when" of issue 8: a WebAssembly host written from the headers alone
 # (tests/install-consumer/wasm_host.c) builds against an installed prefix with -Wall -Wextra -Werror
 # under gcc and clang, linked as README.md says (pkg-config, rpath from its libdir), and runs with no

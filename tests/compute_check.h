@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon compute tests: per-operation checkers. Each runs one call on a device with operands made as
  * contiguous tensors or as strided / transposed / sliced views, reads the result back and compares it
  * with the f64 reference of compute_ref.h under the tolerance ops.h documents. Views used as outputs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon compute tests: double-precision references of every operation in cordon/ops.h, forward and
  * backward, with the helpers the compute tests share (devices per configuration, tensors from host
  * arrays, a deterministic generator, tolerance comparison that names the worst element).

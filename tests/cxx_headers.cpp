@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 // The whole public API included from C++: every declaration must have C linkage.
 #include "cordon/cordon.h"
 

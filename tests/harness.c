@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon test harness: registration and the runner. */
 #define _POSIX_C_SOURCE 200809L
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon test harness.
  *
  * A test file defines behaviours with TEST(name) { ... }. The build registers each one as its own ctest

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Writes the safetensors test files under tests/data/, following the published layout byte by byte
 (https://github.com/huggingface/safetensors, "Format"), with the standard library only:
 

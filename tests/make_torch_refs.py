@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Writes tests/data/torch_refs.bin: inputs and PyTorch's outputs for a fixed set of small cases of every
 operation in include/cordon/ops.h, forward and backward, so that tests/test_compute_torch.c compares
 cordon against an implementation nobody here wrote. The C test needs no Python: it reads the committed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A plain-array model of a linear memory, and an interpreter that drives random operation sequences
  * against both a cordon_memory and the model, comparing every status and every byte.
  *

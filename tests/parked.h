@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Test helper: wait until given threads are asleep in a futex wait (Linux /proc wchan), so that a
  * following wake is known to find them parked. Falls back to a pause where wchan says nothing. */
 #ifndef CORDON_TEST_PARKED_H

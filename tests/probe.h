@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Test helpers for memory protection: touch an address in a forked child and report how it ended,
  * and read the process's address-space size to prove that nothing stayed mapped. */
 #ifndef CORDON_TEST_PROBE_H

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Runs the SPIN model checker over a Promela model: spin -a, compile the verifier, run it.
 # Usage: run-spin.sh <model.pml> <scratch-dir> <expect: clean|error> [spin -D options…]
 # clean: passes when the verifier reports "errors: 0"; error: passes when it reports an error (a planted

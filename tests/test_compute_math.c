@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The compute kernels' single-precision exponential (src/compute/cpu/vmath.h) against f64 exp: the
  * largest error in ulps over a dense sweep of [-104, 89] and random arguments, and the special values
  * (NaN, ±inf, overflow, underflow, subnormal results). The bound checked here is the one vmath.h states. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Compute operations against double-precision references, forward and backward, at every
  * instruction-set level, with 1 and 2 threads, with the built-in matmul and BLAS; backward also against
  * central finite differences; and the semantics of issue 14 (beta = 0, alpha = 0, fully masked rows,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Property tests of the compute operations: random shapes with extents in 1..1000 (biased to the sizes
  * just below and above the vector widths 16/32/64, the micro-tiles and KC = 256), random layouts
  * (contiguous, transposed, sliced, column-strided views as inputs and outputs), every instruction-set

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Compute devices and tensors: lifetimes, views, storage reuse, racing destroys, injected OS failures,
  * and the thread count during a BLAS call. */
 #include <dirent.h>

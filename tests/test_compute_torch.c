@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Compute operations against PyTorch: every case of tests/data/torch_refs.bin (written by
  * tests/make_torch_refs.py with Debian's python3-torch; the format is described there) run through cordon
  * at every instruction-set level the machine has, with 1 and 2 threads (and with BLAS for the matrix

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Compute operations: every documented refusal returns its status and leaves the output bytes as they
  * were (wrong rank, shape mismatch, mixed devices, stale operands, writing a broadcast view, forbidden
  * aliasing), the allowed in-place forms work and equal the out-of-place result, and in deterministic

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The futex: statuses (woken / not-equal / timed-out), timeouts, wake counts, failures injected.
  * The same behaviours are checked on the parking-lot backend directly (it is compiled on Linux too). */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Generation-checked handles: stale use is detected, never undefined. */
 #include <errno.h>
 #include <pthread.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Linear memory: WebAssembly grow semantics, overflow-proof bounds checks, typed little-endian access,
  * atomics, guard traps, stale handles, and OS failures that leave the memory as it was. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Property: random operation sequences on two linear memories agree with a plain-array model in every
  * status and every byte. Seeded; the seed is printed (CORDON_TEST_SEED=<n> repeats a run). */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Destroying a memory (releasing a reservation) while other threads are inside calls on it: every
  * racing call returns CORDON_OK on the live object or CORDON_STALE, and the destroy never unmaps under
  * a running call (which would end the process with SIGSEGV, or show up under ASan/TSan). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared memories: plain accesses (read, write, fill, copy, typed loads and stores) may race atomics on
  * the same bytes, as WebAssembly allows. They move bytes through relaxed atomics, so such a program is
  * defined in C11 too (ThreadSanitizer-clean: this file runs under the tsan preset), and they still move

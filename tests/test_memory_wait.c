@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* memory.atomic.wait32 / wait64 / notify on a shared linear memory: the threads proposal's cases. */
 #include <errno.h>
 #include <pthread.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Page reservations: guards trap, commit/grow/decommit/discard/protect do exactly what they say,
  * sizes are 64-bit and overflow-checked, and every OS failure leaves the reservation as it was. */
 #include <errno.h>

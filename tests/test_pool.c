@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The thread pool: every index exactly once, task errors reported, nesting, lifetimes. */
 #include <errno.h>
 #include <pthread.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The pool's deterministic reduction, task codes handed back, the default pool and the thread cap. */
 #include <errno.h>
 #include <pthread.h>

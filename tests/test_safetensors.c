@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Tests: safetensors files (include/cordon/safetensors.h), the f16/bf16 conversions, PEFT adapters.
  * The committed files under tests/data/ were written by tests/make_safetensors_testdata.py following the
  * published layout; the expected values below are written out independently of that script. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The status model: names, descriptions and the per-thread OS error detail. */
 #include <errno.h>
 #include <pthread.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Mutex, condition variable, once, semaphore, reader-writer lock: invariants under stress (run under
  * ThreadSanitizer in the tsan configuration), timeouts, and the promise of no system call when
  * nobody waits (counted through the fault-injection counters of the futex call). */

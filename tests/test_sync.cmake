@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The mutex and condvar protocol, model-checked by SPIN (skipped when spin is not installed).
 set(_spin_model "${CMAKE_CURRENT_SOURCE_DIR}/spin/mutex_condvar.pml")
 set(_spin_run "${CMAKE_CURRENT_SOURCE_DIR}/run-spin.sh")

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Machine facts, and the OS failures behind them (fault injection). */
 #include <errno.h>
 #include <string.h>

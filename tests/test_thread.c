@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Threads: spawn / join / detach as generation-checked handles, failures as statuses. */
 #include <pthread.h>
 #include <stdatomic.h>

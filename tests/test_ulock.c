@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The macOS ulock backend's logic (src/sys/futex_ulock.c), run on Linux against a double of XNU's
  * __ulock_wait2 / __ulock_wake (tests/ulock_double.h). This is the only testing that backend has had:
  * it has never run on macOS. */

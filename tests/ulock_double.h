@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A test double of XNU's __ulock_wait2 / __ulock_wake, on top of Linux futex, for testing the macOS
  * backend's logic (src/sys/futex_ulock.c) on Linux. It reproduces the documented behaviour the backend
  * depends on:

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Regenerates the benchmark tables of the docs from `cordon bench --json`, so they cannot drift.
 
 Runs `cordon bench SUITE --json` RUNS times for every suite named by a marked region, then replaces

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Runs every test configuration, one after the other, and prints one closing line:
 #   "check: N passed, N failed, N skipped"
 # Configurations (CMakePresets.json): default (gcc), clang, asan (ASan+LSan+UBSan), tsan, valgrind,

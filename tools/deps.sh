@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Installs what cordon needs on Debian/Ubuntu, with apt-get (as root, or through sudo).
 #   tools/deps.sh build   compiler and CMake: enough to build the library and run the example
 #   tools/deps.sh test    build + everything the full test run uses (clang with sanitizer and libFuzzer

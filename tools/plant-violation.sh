@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # THE CORDON, compile-time proof: for each library source outside src/sys/, a scratch copy compiles with
 # the exact command the build used; the same copy with a planted OS call does not, and the compiler
 # names the poisoned call. Further plants (other calls, a forbidden include, errno, malloc) are tried on

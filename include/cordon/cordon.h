@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — umbrella header: includes the whole public API. */
 #ifndef CORDON_CORDON_H
 #define CORDON_CORDON_H

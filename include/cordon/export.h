@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — symbol export and C++ linkage helpers.
  *
  * Every public function is declared with CORDON_API; everything else in the library is compiled with

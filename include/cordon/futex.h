@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — futex: wait on a 32-bit word until another thread wakes you.
  *
  * The building block under every cordon lock, also offered to users who build their own. A word is any

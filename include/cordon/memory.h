@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — a bounds-checked WebAssembly linear memory.
  *
  * A linear memory is a byte array of `size` bytes, a whole number of 64 KiB pages, that can grow up to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — WebAssembly memory.atomic.wait32 / wait64 / notify on a shared linear memory (threads
  * proposal), provided by the synchronisation module.
  *

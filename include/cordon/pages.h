@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — page reservations with guard regions.
  *
  * A reservation is a range of address space taken with no access: no physical memory and no commit

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — the status model.
  *
  * Every fallible function in cordon returns a cordon_status. CORDON_OK is 0; every other value names

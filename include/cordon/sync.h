@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — locks and signals as value types: mutex, condition variable, once, semaphore, rwlock.
  *
  * Each is a small struct with a static initialiser, needs no allocation and no destroy call: a zeroed

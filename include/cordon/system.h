@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — what the library sees of the machine it runs on.
  *
  * Thread safety: every function here may be called from any thread at any time. */

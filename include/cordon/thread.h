@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — threads and a thread pool.
  *
  * Both are generation-checked handles: a value that names a library-owned object. Joining, detaching

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — version. The macros describe the headers compiled against; cordon_version_*() describe the
  * library loaded at run time. The two can differ when a program runs against a newer shared library. */
 #ifndef CORDON_VERSION_H

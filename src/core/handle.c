@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — generation-checked handle tables (see handle.h for the encoding and the contract). */
 #include "core/handle.h"
 

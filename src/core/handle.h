@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — generation-checked handles: how a destroyed object is detected instead of used.
  *
  * A public object (a reservation, a memory, a pool…) is named by a 64-bit handle, never by a pointer the

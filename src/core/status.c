@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — names and descriptions of statuses. */
 #include "cordon/status.h"
 

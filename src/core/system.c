@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — the public view of the machine, assembled from src/sys/ primitives. */
 #include "cordon/system.h"
 

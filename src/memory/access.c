@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — the access guard: destroying a memory or releasing a reservation while another thread is
  * inside a call on it (a load, a copy, a grow, a protect…) either lets that call finish on the live
  * object or makes it return CORDON_STALE; the destroyer never unmaps or frees under it.

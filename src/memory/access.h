@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — the access guard: a destroy (cordon_memory_destroy, cordon_pages_release) waits for the calls
  * still using the object it destroys, and a call that starts after the destroy began gets
  * CORDON_STALE, so no call ever touches an unmapped range or a freed object. See access.c for the

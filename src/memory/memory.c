@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — WebAssembly linear memory over a region (see include/cordon/memory.h).
  *
  * The size of the memory is the committed size of its region; growing commits exactly the new pages

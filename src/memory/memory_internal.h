@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — what the synchronisation module needs from linear memories (wait/notify on their words),
  * and what the tests need to see of reservations. Internal: not part of the public API. */
 #ifndef CORDON_MEMORY_INTERNAL_H

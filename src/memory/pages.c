@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — the public reservation API: a handle table over regions (see include/cordon/pages.h). */
 #include "cordon/pages.h"
 

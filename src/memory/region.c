@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — reservation state and its changes (see region.h for the invariants). */
 #include "memory/region.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — a reservation without its handle: the state and operations shared by cordon_pages (which
  * wraps one per handle) and cordon_memory (which embeds one as its backing store).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — byte moves on shared linear memories through relaxed atomics (see shared_bytes.h).
  *
  * The memory's bytes are accessed through _Atomic lvalues of the access width, as the atomic functions

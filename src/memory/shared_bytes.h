@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — byte moves on shared linear memories, defined under the C11 memory model.
  *
  * WebAssembly lets threads race plain accesses against atomics on the same bytes of a shared memory;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — the condition variable: a sequence counter to sleep on, and a count of parked waiters so
  * that a signal with nobody parked costs one atomic load and no system call.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — the public futex (include/cordon/futex.h) over the contract in src/sys/. */
 #include "cordon/futex.h"
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Synchronisation module: which futex backend src/sys/futex.c forwards to.
 #   auto        → linux-futex on Linux, macos-ulock on Apple, parking-lot elsewhere
 #   linux       → FUTEX_WAIT_BITSET / FUTEX_WAKE (src/sys/futex_linux.c)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — the mutex: three states in one futex word.
  *
  *   0 unlocked · 1 locked, nobody parked · 2 locked, a thread may be parked

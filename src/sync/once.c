@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — once: 0 not run · 1 running · 2 running, a thread parked · 3 done.
  * The first caller moves 0→1 and runs fn; others mark 1→2 and park while the state is 2. The runner
  * stores 3 (release) and wakes all only if the old state was 2. A latecomer that sees 3 (acquire) sees

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — deadlines and the futex calls every primitive makes. */
 #include "sync/sync_internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — the thread pool (handles with table tag 4).
  *
  * Dispatch: the caller writes the job, opens it (accepting = 1), bumps the generation word `gen`, and wakes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — reader-writer lock in one futex word:
  *
  *   bits 0..29 readers holding it · bit 30 PARKED: a thread is (or is about to be) parked · bit 31 WRITER

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — counting semaphore: a count to sleep on and a count of parked threads.
  *
  * wait: take one by CAS while count > 0; else waiters++, park while count == 0, waiters--, retry.

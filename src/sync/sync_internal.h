@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — shared by the files of src/sync/: atomics on plain uint32_t words, spinning, deadlines.
  *
  * The public value types hold plain uint32_t fields (the headers must compile as C++, where _Atomic

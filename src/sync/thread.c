@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — threads as generation-checked handles (table tag 3). */
 #include "cordon/thread.h"
 

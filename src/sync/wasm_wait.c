@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — memory.atomic.wait / notify: a parking-spot table keyed by the word's address.
  *
  * Each waiter queues a node on its own stack: the word it waits on and its own futex word `notified`

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — the process-wide memory barrier behind the access guard (src/memory/access.c): Linux
  * membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED), which makes every running thread of the process execute
  * a full memory barrier before it returns. With it, readers need only a compiler barrier on their fast

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — fault injection: the counters behind CORDON__FAULT.
  *
  * State per call: how many calls were seen, the window [first, first + count) of call numbers that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — fault injection for src/sys/ primitives (test builds only).
  *
  * In a build with CORDON_FAULT_INJECTION=1 every external call in src/sys/ passes through a fault point

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — files: a whole regular file mapped read-only, and a file written from start to end (the
  * compute module's model files). open, fstat, mmap, munmap, write, fsync, close.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — cordon__sys_futex_wait / _wake: argument checks, then the backend chosen at build time
  * (CORDON_FUTEX_BACKEND_ID, set by src/sync/module.cmake). */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — the futex backends behind cordon__sys_futex_wait / _wake (sys.h).
  *
  * Every backend is compiled on every platform where it can be (so SAFETY_AUDIT.md does not depend on

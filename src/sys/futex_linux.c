@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — futex backend for Linux: FUTEX_WAIT_BITSET / FUTEX_WAKE.
  *
  * The wait takes an ABSOLUTE CLOCK_MONOTONIC deadline (FUTEX_WAIT_BITSET without FUTEX_CLOCK_REALTIME),

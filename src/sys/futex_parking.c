@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — portable futex fallback: a parking lot keyed by address.
  *
  * A fixed table of buckets, chosen by hashing the word's address. Each bucket has a pthread mutex and a

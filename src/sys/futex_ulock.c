@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — futex backend for macOS: __ulock_wait2 / __ulock_wake (XNU, macOS 11 and later).
  *
  * NOT RUN ON macOS: no Apple machine was available. This logic is compiled on every platform and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — the heap, for every allocation the library makes. */
 #define _POSIX_C_SOURCE 200809L
 

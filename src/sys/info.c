@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — facts about the machine: page size, huge pages, CPUs, clock, OS identity. */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 

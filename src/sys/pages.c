@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — page reservations: mmap, mprotect, madvise, munmap, prctl (the memory module's OS calls).
  *
  * Every primitive checks its cheap preconditions (page alignment, nonzero length), passes a fault point,

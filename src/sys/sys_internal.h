@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — shared by the files of src/sys/ only (never included by a safe module).
  * Defines the feature-test macros every src/sys/ file is compiled with (set on the command line by
  * the build) and declares helpers private to the cordon. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — OS threads (POSIX threads). */
 #define _GNU_SOURCE
 

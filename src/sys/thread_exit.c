@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — a callback when a thread exits (a POSIX thread-specific key with a destructor), so that the
  * access guard (src/memory/access.c) can hand a dead thread's record to the next thread instead of
  * leaking one record per thread ever seen. */

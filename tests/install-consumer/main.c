@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A program built against an installed cordon, as a user would build it. */
 #include <stdio.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A WebAssembly host written from cordon's headers alone, built against an installed prefix: it
  * creates the linear memory a module imports, lets the "guest" fill it, serves a host call
  * sum(ptr, len) that validates the guest's (ptr, len) and sums the u32 words on the default pool, and

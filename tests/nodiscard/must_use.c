@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Results that must not be ignored: compiled with -Werror, each of these must be refused. */
 #include <cordon/cordon.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A producer/consumer written as a user writes it: lock, signal and unlock results ignored. */
 #include <stdio.h>
 

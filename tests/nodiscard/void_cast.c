@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* In C23 and C++17 a (void) cast silences [[nodiscard]]. */
 #include <cordon/cordon.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — a model of the mutex and condition-variable protocol of src/sync/mutex.c and cond.c, for
  * the SPIN model checker, with three threads: one producer, two consumers.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `cordon audit`: the SAFETY audit of src/sys/.
  *
  * The list of external symbols is taken from the compiled src/sys/ objects (nm -u), so nothing the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The `cordon` command-line tool: subcommands. */
 #ifndef CORDON_CLI_H
 #define CORDON_CLI_H

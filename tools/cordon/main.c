@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — command-line tool: `cordon info`, `cordon version`, `cordon bench`, and in the build tree's
  * developer build (CORDON_CLI_AUDIT) `cordon audit`. */
 #include <stdio.h>
