@@ -164,11 +164,14 @@ static void emit(const cordon_bench *b, const line_info *li, const contender *c,
         rate(li, base->med_us, &rb, &unit_b);
     }
     if (cordon_bench_json(b)) {
-        printf("{\"suite\":\"compute\",\"name\":\"%s/%s/t%u/%s\",\"op\":\"%s\",\"shape\":\"%s\",\"threads\":%u,"
-               "\"isa\":\"%s\",\"engine\":\"%s\",\"value\":%.6g,\"unit\":\"us\",\"min\":%.6g,\"max\":%.6g,"
-               "\"spread_pct\":%.3g,\"samples\":%d,\"rate\":%.6g,\"rate_unit\":\"%s\"",
-               li->op, li->shape, c->threads, li->engine, li->op, li->shape, c->threads, li->isa, li->engine, c->med_us,
-               c->min_us, c->max_us, c->spread_pct, sample_count(b), r, unit);
+        /* Names are unique per line (tools/bench-tables.py keys figures by name): op/shape/threads, the
+         * engine when there is a choice, and the baseline. */
+        printf("{\"suite\":\"compute\",\"name\":\"%s/%s/t%u%s%s/vs %s\",\"op\":\"%s\",\"shape\":\"%s\","
+               "\"threads\":%u,\"isa\":\"%s\",\"engine\":\"%s\",\"value\":%.6g,\"unit\":\"us\",\"min\":%.6g,"
+               "\"max\":%.6g,\"spread_pct\":%.3g,\"samples\":%d,\"rate\":%.6g,\"rate_unit\":\"%s\"",
+               li->op, li->shape, c->threads, li->engine[0] ? "/" : "", li->engine, has_base ? base->label : "none",
+               li->op, li->shape, c->threads, li->isa, li->engine, c->med_us, c->min_us, c->max_us, c->spread_pct,
+               sample_count(b), r, unit);
         if (has_base) {
             printf(",\"baseline\":\"%s\",\"baseline_threads\":%u,\"baseline_value\":%.6g,\"baseline_min\":%.6g,"
                    "\"baseline_max\":%.6g,\"baseline_rate\":%.6g,\"ratio\":%.4g",
@@ -743,7 +746,7 @@ static void thr_pool(void *arg) {
 }
 
 static void bench_threshold(cordon_bench *b, devices *dv) {
-    size_t max_rows = cordon_bench_quick(b) ? 256 : 1024;
+    size_t max_rows = 4096;
     float *x = host_random(max_rows * THR_N, 10), *w = host_random(THR_N, 11), *y = calloc(max_rows * THR_N, sizeof(float));
     cordon_pool pool;
     if (x == NULL || w == NULL || y == NULL || !must(cordon_pool_create(2, &pool), "pool_create")) {
@@ -758,8 +761,10 @@ static void bench_threshold(cordon_bench *b, devices *dv) {
         printf("  %8s %6s %9s | %12s %12s %7s | %12s %12s %7s\n", "elements", "rows", "units", "cordon t1 us",
                "cordon t2 us", "t1/t2", "C inline us", "C pool(2) us", "speedup");
     }
-    size_t first_win_pool = 0, first_win_dev = 0;
-    int pool_wins_in_row = 0, dev_wins_in_row = 0;
+    /* Speedups per size, to find where 2 threads win from then on. */
+    double pool_speedup_at[16] = {0}, dev_speedup_at[16] = {0};
+    size_t elements_at[16] = {0};
+    int sizes = 0;
     for (size_t rows = 1; rows <= max_rows; rows *= 2) {
         size_t total = rows * THR_N;
         uint64_t dims[2] = {rows, THR_N}, wdims[1] = {THR_N};
@@ -782,15 +787,11 @@ static void bench_threshold(cordon_bench *b, devices *dv) {
         };
         measure(b, cs, 4);
         double dev_speedup = cs[0].med_us / cs[1].med_us, pool_speedup = cs[2].med_us / cs[3].med_us;
-        /* "Starts to win": the first size from which 2 threads are at least 10% faster at this size and
-         * the next one. */
-        pool_wins_in_row = pool_speedup >= 1.1 ? pool_wins_in_row + 1 : 0;
-        dev_wins_in_row = dev_speedup >= 1.1 ? dev_wins_in_row + 1 : 0;
-        if (pool_wins_in_row == 2 && first_win_pool == 0) {
-            first_win_pool = total / 2;
-        }
-        if (dev_wins_in_row == 2 && first_win_dev == 0) {
-            first_win_dev = total / 2;
+        if (sizes < 16) {
+            pool_speedup_at[sizes] = pool_speedup;
+            dev_speedup_at[sizes] = dev_speedup;
+            elements_at[sizes] = total;
+            sizes++;
         }
         if (cordon_bench_json(b)) {
             printf("{\"suite\":\"compute\",\"name\":\"threshold/rms_norm/%zux%d\",\"elements\":%zu,\"work_units\":%zu,"
@@ -808,21 +809,30 @@ static void bench_threshold(cordon_bench *b, devices *dv) {
             must(cordon_tensor_destroy(tw[t]), "destroy");
         }
     }
+    /* "Starts to win": the smallest size from which every larger size measured is at least 10% faster on
+     * 2 threads. */
+    size_t first_win_pool = 0, first_win_dev = 0;
+    for (int i = sizes - 1; i >= 0 && pool_speedup_at[i] >= 1.1; i--) {
+        first_win_pool = elements_at[i];
+    }
+    for (int i = sizes - 1; i >= 0 && dev_speedup_at[i] >= 1.1; i--) {
+        first_win_dev = elements_at[i];
+    }
     char text[512];
     char pool_txt[64], dev_txt[64];
     if (first_win_pool != 0) {
         snprintf(pool_txt, sizeof pool_txt, "%zu elements (%zu work units)", first_win_pool, 3 * first_win_pool);
     } else {
-        snprintf(pool_txt, sizeof pool_txt, "no size measured");
+        snprintf(pool_txt, sizeof pool_txt, "at no size up to %zu elements", max_rows * THR_N);
     }
     if (first_win_dev != 0) {
         snprintf(dev_txt, sizeof dev_txt, "%zu elements (%zu work units)", first_win_dev, 3 * first_win_dev);
     } else {
-        snprintf(dev_txt, sizeof dev_txt, "no size measured");
+        snprintf(dev_txt, sizeof dev_txt, "at no size up to %zu elements", max_rows * THR_N);
     }
     snprintf(text, sizeof text,
-             "threshold: a 2-thread pool beats the caller alone (>= 10%%, two sizes running) from %s; cordon's "
-             "2-thread device from %s; INLINE_WORK = 32768 units",
+             "threshold: 2 threads beat 1 by >= 10%% at every size from: plain C on a 2-thread pool %s; cordon's "
+             "device %s; INLINE_WORK = 32768 units",
              pool_txt, dev_txt);
     cordon_bench_note(b, "%s", text);
     must(cordon_pool_destroy(pool), "pool_destroy");
@@ -841,16 +851,50 @@ static bool make_device(unsigned threads, cordon_matmul_engine engine, cordon_de
     return cordon_device_create(&o, out) == CORDON_OK;
 }
 
+/* The 1- and 2-thread devices with cordon's own kernels; false (nothing left behind) on failure. */
+static bool make_builtin_devices(devices *dv, cordon_device_info *info) {
+    if (!make_device(1, CORDON_MATMUL_BUILTIN, &dv->builtin[1])) {
+        return false;
+    }
+    if (!make_device(2, CORDON_MATMUL_BUILTIN, &dv->builtin[2])) {
+        must(cordon_device_destroy(dv->builtin[1]), "device_destroy");
+        return false;
+    }
+    if (!must(cordon_device_info_get(dv->builtin[1], info), "device_info")) {
+        must(cordon_device_destroy(dv->builtin[1]), "device_destroy");
+        must(cordon_device_destroy(dv->builtin[2]), "device_destroy");
+        return false;
+    }
+    dv->isa = info->isa_name;
+    return true;
+}
+
+/* The threshold alone (also part of "compute"), for tuning the CPU backend's INLINE_WORK. */
+CORDON_BENCH_SUITE(compute_threshold, "small-work threshold alone: RMSNorm on 1 thread vs 2 at growing sizes") {
+    failed = 0;
+    devices dv = {0};
+    cordon_device_info info;
+    if (!make_builtin_devices(&dv, &info)) {
+        cordon_bench_note(b, "cannot create the CPU devices: suite skipped");
+        return;
+    }
+    double load[1] = {0};
+    if (getloadavg(load, 1) == 1) {
+        cordon_bench_note(b, "cordon CPU device: %s; load average %.2f at the start", info.description, load[0]);
+    }
+    bench_threshold(b, &dv);
+    must(cordon_device_destroy(dv.builtin[1]), "device_destroy");
+    must(cordon_device_destroy(dv.builtin[2]), "device_destroy");
+}
+
 CORDON_BENCH_SUITE(compute, "tensor ops (matmul, softmax, norms, LoRA) vs OpenBLAS, oneDNN and plain C") {
     failed = 0;
     devices dv = {0};
     cordon_device_info info;
-    if (!make_device(1, CORDON_MATMUL_BUILTIN, &dv.builtin[1]) || !make_device(2, CORDON_MATMUL_BUILTIN, &dv.builtin[2]) ||
-        !must(cordon_device_info_get(dv.builtin[1], &info), "device_info")) {
+    if (!make_builtin_devices(&dv, &info)) {
         cordon_bench_note(b, "cannot create the CPU devices: suite skipped");
         return;
     }
-    dv.isa = info.isa_name;
     dv.have_blas = make_device(1, CORDON_MATMUL_BLAS, &dv.blas[1]);
     if (dv.have_blas && !make_device(2, CORDON_MATMUL_BLAS, &dv.blas[2])) {
         must(cordon_device_destroy(dv.blas[1]), "device_destroy");
