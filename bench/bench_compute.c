@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Suite "compute": cordon's CPU operations against the libraries users would otherwise call, timed in
  * the same run with samples interleaved: OpenBLAS cblas_sgemm / cblas_sgemv (when built with
  * libopenblas-dev), oneDNN softmax and LayerNorm (libdnnl-dev), and plain C loops. Each line gives the
