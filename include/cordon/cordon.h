@@ -13,6 +13,7 @@
 #include "cordon/sync.h"
 #include "cordon/thread.h"
 #include "cordon/memory_wait.h"
+#include "cordon/trap.h"
 #include "cordon/device.h"
 #include "cordon/tensor.h"
 #include "cordon/ops.h"

@@ -64,11 +64,14 @@ typedef enum cordon_status {
     /* A backend (BLAS, OpenCL device…) is not present on this machine. */
     CORDON_BACKEND_UNAVAILABLE = 17,
     /* Tensors or arguments with shapes that do not fit together. */
-    CORDON_SHAPE_MISMATCH = 18
+    CORDON_SHAPE_MISMATCH = 18,
+    /* The function run by cordon_trap_run faulted in a cordon memory or reservation (guard, or a part
+     * not accessible), or overflowed its stack; the cordon_trap filled in says where (see trap.h). */
+    CORDON_TRAPPED = 19
 } cordon_status;
 
 /* One past the largest status value; statuses are 0 .. CORDON_STATUS_COUNT - 1. */
-#define CORDON_STATUS_COUNT 19
+#define CORDON_STATUS_COUNT 20
 
 /* A short English description ("out of bounds"). Never NULL: an unknown value gives "unknown status".
  * The string is static. */

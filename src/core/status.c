@@ -28,6 +28,7 @@ static const status_text status_texts[] = {
     {"CORDON_TASK_FAILED", "a task reported failure"},
     {"CORDON_BACKEND_UNAVAILABLE", "backend not available on this machine"},
     {"CORDON_SHAPE_MISMATCH", "shapes do not match"},
+    {"CORDON_TRAPPED", "trapped: a fault in a guard or inaccessible page, or a stack overflow"},
 };
 
 _Static_assert(sizeof status_texts / sizeof status_texts[0] == CORDON_STATUS_COUNT,

@@ -11,6 +11,7 @@
 #include "memory/memory_internal.h"
 #include "memory/region.h"
 #include "memory/shared_bytes.h"
+#include "memory/trap_registry.h"
 #include "sys/sys.h"
 
 typedef struct memory_obj {
@@ -122,6 +123,7 @@ cordon_status cordon_memory_create(const cordon_memory_options *opt, cordon_memo
         cordon__sys_free(block);
         return st;
     }
+    cordon__trap_record_publish(o->region.trap, &o->region, CORDON__SYS_TRAP_MEMORY, h); /* trap hook */
     out->handle = h;
     return CORDON_OK;
 }

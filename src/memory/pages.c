@@ -6,6 +6,7 @@
 #include "memory/access.h"
 #include "memory/memory_internal.h"
 #include "memory/region.h"
+#include "memory/trap_registry.h"
 #include "sys/sys.h"
 
 static cordon__handle_table pages_table = CORDON__HANDLE_TABLE_INIT(1);
@@ -45,6 +46,7 @@ cordon_status cordon_pages_reserve(const cordon_pages_options *opt, cordon_pages
         cordon__sys_free(block);
         return st;
     }
+    cordon__trap_record_publish(r->trap, r, CORDON__SYS_TRAP_PAGES, h); /* trap hook */
     out->handle = h;
     return CORDON_OK;
 }

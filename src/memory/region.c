@@ -2,6 +2,7 @@
 /* cordon — reservation state and its changes (see region.h for the invariants). */
 #include "memory/region.h"
 
+#include "memory/trap_registry.h"
 #include "sys/sys.h"
 
 /* A reservation name as the OS shows it: "cordon" or "cordon:<user name>". */
@@ -280,6 +281,15 @@ cordon_status cordon__region_reserve(cordon__region *r, const cordon_pages_optio
             return st;
         }
     }
+    /* Trap hook: a record in the live-region registry (memory/trap_registry.h). */
+    cordon__trap_record *trap = NULL;
+    st = cordon__trap_record_take(&trap);
+    if (st != CORDON_OK) {
+        cordon_os_error first = cordon_last_os_error();
+        (void)cordon__sys_pages_release(map, (size_t)total);
+        keep_first_error(st, first);
+        return st;
+    }
     /* Best effort from here: a kernel without mapping names or huge pages still gives a working
      * reservation, and cordon_pages_info says what took. */
     _Static_assert(sizeof NAME_PREFIX + 1u + USER_NAME_MAX <= sizeof r->os_name, "os_name too small");
@@ -309,6 +319,7 @@ cordon_status cordon__region_reserve(cordon__region *r, const cordon_pages_optio
     r->huge = huge;
     atomic_store_explicit(&r->degraded, false, memory_order_relaxed);
     r->lock = (cordon_mutex)CORDON_MUTEX_INIT;
+    r->trap = trap;
     return CORDON_OK;
 }
 
@@ -471,12 +482,17 @@ cordon_status cordon__region_protect(cordon__region *r, uint64_t offset, uint64_
 }
 
 cordon_status cordon__region_release(cordon__region *r) {
+    cordon__trap_record_unpublish(r->trap); /* trap hook: no lookup matches an unmapped range */
     cordon_status st = cordon__sys_pages_release(r->map, (size_t)r->map_len);
     if (st == CORDON_OK) {
         cordon__sys_free(r->runs);
         r->runs = NULL;
         r->run_count = 0;
         r->run_capacity = 0;
+        cordon__trap_record_give(r->trap); /* trap hook */
+        r->trap = NULL;
+    } else {
+        cordon__trap_record_republish(r->trap); /* trap hook: still mapped, still live */
     }
     return st;
 }

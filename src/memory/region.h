@@ -57,6 +57,9 @@ typedef struct cordon__region {
     _Atomic bool degraded; /* set under lock, read lock-free by info queries */
     char os_name[80];      /* the name given to the OS at reserve (whether or not it took) */
     cordon_mutex lock; /* serialises the changes of committed size and access; parks, never spins long */
+    /* Trap hook: the region's record in the live-region registry (memory/trap_registry.h), taken at
+     * reserve, published by the owner once the handle exists, given back at release. */
+    struct cordon__trap_record *trap;
 } cordon__region;
 
 /* The OS page size, cached after the first successful query. */

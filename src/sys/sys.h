@@ -269,4 +269,61 @@ cordon_status cordon__sys_file_write_all(cordon__sys_file file, const void *buf,
  * finished after this call on every path. Returns the first failure ("fsync" or "close"). */
 cordon_status cordon__sys_file_finish(cordon__sys_file file, bool sync);
 
+/* ===================================================================================================
+ * Traps (signal.c): added by the memory module, for src/memory/trap.c (cordon_trap_run, trap.h).
+ *
+ * One process-wide handler for SIGSEGV and SIGBUS, installed on request only. On a fault (not a
+ * signal sent with kill) while the faulting thread is inside cordon__sys_trap_run, it asks the safe
+ * module's classifier whether the address lies in a live region, then whether it lies just below the
+ * thread's stack; when either holds it records what trapped and jumps back (siglongjmp) into the
+ * innermost run of that thread. Every other signal goes to the handler installed before (or the
+ * default action). The handler runs on an alternate signal stack (SA_ONSTACK), which each thread
+ * gets on its first run.
+ * =================================================================================================== */
+
+/* Trap kinds, as cordon_trap_kind. */
+#define CORDON__SYS_TRAP_NONE 0u
+#define CORDON__SYS_TRAP_MEMORY 1u
+#define CORDON__SYS_TRAP_PAGES 2u
+#define CORDON__SYS_TRAP_STACK 3u
+
+/* What trapped. The classifier fills kind, handle, offset and reserved; the handler the rest. */
+typedef struct cordon__sys_trap_info {
+    unsigned kind;     /* CORDON__SYS_TRAP_* */
+    unsigned access;   /* as cordon_trap_access: 0 unknown, 1 read, 2 write */
+    bool bus;          /* SIGBUS */
+    uintptr_t address; /* the faulting address */
+    uint64_t handle;   /* the region's handle (0 for the stack) */
+    int64_t offset;    /* address - the region's byte 0 (for the stack: - its lowest usable byte) */
+    uint64_t reserved; /* the region's usable size (for the stack: its size) */
+} cordon__sys_trap_info;
+
+/* Called from the signal handler with the faulting address: true, with kind/handle/offset/reserved
+ * written, when addr lies in a live region. Must be async-signal-safe: lock-free atomic loads of
+ * memory that is never freed, no call that takes a lock or allocates, no errno. */
+typedef bool (*cordon__sys_trap_classify_fn)(uintptr_t addr, cordon__sys_trap_info *out);
+
+/* Installs the handler for SIGSEGV and SIGBUS (sigaction, SA_SIGINFO | SA_ONSTACK), remembering the
+ * previous actions for chaining, with `classify` as the region test. Once per process: later calls
+ * return CORDON_OK (the first classifier stays); concurrent calls wait for the first. Failures
+ * (recorded as "sigaction"): nothing installed (a SIGSEGV action already changed is put back).
+ * CORDON_UNSUPPORTED when the action read back is not ours (a sanitizer's interceptor kept its own):
+ * the previous actions are put back. classify NULL → CORDON_INVALID_ARGUMENT. */
+cordon_status cordon__sys_trap_install(cordon__sys_trap_classify_fn classify);
+
+/* Has cordon__sys_trap_install succeeded? */
+bool cordon__sys_trap_installed(void);
+
+/* Calls fn(ctx) with trap recovery on the calling thread. CORDON_OK when fn returned; CORDON_TRAPPED
+ * with *out written when it trapped (a siglongjmp back here: fn's frames are abandoned, the signal
+ * mask is restored by sigsetjmp/siglongjmp). Without running fn: INVALID_ARGUMENT (NULL fn or out),
+ * WRONG_STATE (not installed), or the failure of preparing the thread on its first run, with nothing
+ * changed: "pthread_getattr_np" (stack bounds), "mmap"/"mprotect" (the alternate stack and its guard
+ * page), "sigaltstack", "pthread_key_create"/"pthread_setspecific" (its release at thread exit). */
+cordon_status cordon__sys_trap_run(void (*fn)(void *ctx), void *ctx, cordon__sys_trap_info *out);
+
+/* Alternate signal stacks mapped by cordon__sys_trap_run and not yet released (for tests: a thread
+ * that exits gives its stack back). */
+uint64_t cordon__sys_trap_altstacks_live(void);
+
 #endif /* CORDON_SYS_H */

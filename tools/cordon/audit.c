@@ -65,6 +65,8 @@ static const char *const aliases[][2] = {
     {"__cpu_indicator_init", "__builtin_cpu_init"},
     {"__cpu_model", "__builtin_cpu_supports"},
     {"__cpu_features2", "__builtin_cpu_supports"},
+    {"__sigsetjmp", "sigsetjmp"},
+    {"__longjmp_chk", "siglongjmp"},
 };
 
 typedef struct site {

@@ -1,0 +1,808 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Traps (include/cordon/trap.h): faults in guard pages and inaccessible parts of cordon regions become
+ * CORDON_TRAPPED inside cordon_trap_run; everything else keeps the behaviour it had without cordon. */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cordon/cordon.h"
+#include "harness.h"
+#include "sys/fault.h"
+#include "sys/sys.h"
+
+#define PAGE64K UINT64_C(65536)
+#define GIB4 (UINT64_C(1) << 32)
+
+/* Unaligned accesses of one instruction each, as compiled engine code makes them. */
+typedef uint8_t u8a;
+typedef uint16_t u16a __attribute__((aligned(1), may_alias));
+typedef uint32_t u32a __attribute__((aligned(1), may_alias));
+typedef uint64_t u64a __attribute__((aligned(1), may_alias));
+
+static bool under_valgrind(void) {
+    const char *p = getenv("LD_PRELOAD");
+    return p != NULL && strstr(p, "vgpreload") != NULL;
+}
+
+static cordon_memory make_memory(uint64_t pages, bool bcf) {
+    cordon_memory_options o = {0};
+    o.initial_pages = pages;
+    o.bounds_check_free = bcf;
+    cordon_memory m;
+    cordon_status st = cordon_memory_create(&o, &m);
+    if (st == CORDON_OUT_OF_MEMORY && bcf) {
+        SKIP("the OS refused the 8 GiB reservation of a bounds_check_free memory (address space limit)");
+    }
+    CHECK_OK(st);
+    return m;
+}
+
+static uint8_t *base_of(cordon_memory m) {
+    void *b = NULL;
+    CHECK_OK(cordon_memory_base(m, &b));
+    return (uint8_t *)b;
+}
+
+/* ---- an access to run inside cordon_trap_run ---------------------------------------------------- */
+
+typedef struct access_op {
+    volatile uint8_t *p;
+    unsigned width;
+    bool store;
+    uint64_t value;
+    uint64_t loaded;
+    int done;
+} access_op;
+
+static void do_access(void *ctx) {
+    access_op *a = (access_op *)ctx;
+    if (a->store) {
+        switch (a->width) {
+        case 1: *(volatile u8a *)a->p = (uint8_t)a->value; break;
+        case 2: *(volatile u16a *)a->p = (uint16_t)a->value; break;
+        case 4: *(volatile u32a *)a->p = (uint32_t)a->value; break;
+        default: *(volatile u64a *)a->p = a->value; break;
+        }
+    } else {
+        switch (a->width) {
+        case 1: a->loaded = *(volatile u8a *)a->p; break;
+        case 2: a->loaded = *(volatile u16a *)a->p; break;
+        case 4: a->loaded = *(volatile u32a *)a->p; break;
+        default: a->loaded = *(volatile u64a *)a->p; break;
+        }
+    }
+    a->done = 1;
+}
+
+static cordon_status run_access(void *p, unsigned width, bool store, uint64_t value, cordon_trap *t, uint64_t *loaded) {
+    access_op a = {.p = (volatile uint8_t *)p, .width = width, .store = store, .value = value};
+    memset(t, 0xa5, sizeof *t);
+    cordon_status st = cordon_trap_run(do_access, &a, t);
+    if (st == CORDON_OK) {
+        CHECK(a.done == 1);
+        if (loaded != NULL) {
+            *loaded = a.loaded;
+        }
+    } else if (st == CORDON_TRAPPED) {
+        CHECK(a.done == 0);
+    }
+    return st;
+}
+
+static void expected_access(const cordon_trap *t, bool store) {
+#if defined(__x86_64__) && defined(__linux__)
+    if (under_valgrind()) {
+        CHECK(t->access == CORDON_TRAP_ACCESS_UNKNOWN || t->access == CORDON_TRAP_ACCESS_READ ||
+              t->access == CORDON_TRAP_ACCESS_WRITE);
+        return;
+    }
+    CHECK(t->access == (store ? CORDON_TRAP_ACCESS_WRITE : CORDON_TRAP_ACCESS_READ));
+#else
+    (void)store;
+    CHECK(t->access == CORDON_TRAP_ACCESS_UNKNOWN);
+#endif
+}
+
+static void nothing(void *ctx) {
+    *(int *)ctx += 1;
+}
+
+/* ---- installation ------------------------------------------------------------------------------ */
+
+TEST(run_before_install_is_wrong_state_and_creating_a_memory_installs_nothing) {
+    cordon_memory m = make_memory(1, true);
+    CHECK(!cordon_trap_installed());
+    struct sigaction now;
+    CHECK(sigaction(SIGSEGV, NULL, &now) == 0);
+    CHECK((now.sa_flags & SA_SIGINFO) == 0 || now.sa_sigaction == NULL || cordon_trap_installed() == false);
+    int calls = 0;
+    cordon_trap t;
+    CHECK_STATUS(cordon_trap_run(nothing, &calls, &t), CORDON_WRONG_STATE);
+    CHECK(calls == 0);
+    CHECK_OK(cordon_memory_destroy(m));
+}
+
+TEST(run_checks_its_arguments) {
+    CHECK_OK(cordon_trap_install());
+    int calls = 0;
+    cordon_trap t;
+    CHECK_STATUS(cordon_trap_run(NULL, &calls, &t), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon_trap_run(nothing, &calls, NULL), CORDON_INVALID_ARGUMENT);
+    CHECK(calls == 0);
+    CHECK_STATUS(cordon_trap_lookup(&calls, NULL), CORDON_INVALID_ARGUMENT);
+}
+
+static void *install_thread(void *arg) {
+    (void)arg;
+    return (void *)(uintptr_t)cordon_trap_install();
+}
+
+TEST(install_is_idempotent_and_thread_safe) {
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        CHECK(pthread_create(&th[i], NULL, install_thread, NULL) == 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        void *r = NULL;
+        CHECK(pthread_join(th[i], &r) == 0);
+        CHECK_EQ_U64((uintptr_t)r, CORDON_OK);
+    }
+    CHECK(cordon_trap_installed());
+    struct sigaction first;
+    CHECK(sigaction(SIGSEGV, NULL, &first) == 0);
+    CHECK((first.sa_flags & SA_SIGINFO) != 0 && (first.sa_flags & SA_ONSTACK) != 0);
+    CHECK_OK(cordon_trap_install());
+    struct sigaction again;
+    CHECK(sigaction(SIGSEGV, NULL, &again) == 0);
+    CHECK(again.sa_sigaction == first.sa_sigaction);
+    struct sigaction bus;
+    CHECK(sigaction(SIGBUS, NULL, &bus) == 0);
+    CHECK(bus.sa_sigaction == first.sa_sigaction);
+}
+
+TEST(run_without_a_fault_runs_fn_once_and_returns_ok) {
+    CHECK_OK(cordon_trap_install());
+    int calls = 0;
+    cordon_trap t;
+    memset(&t, 0x5a, sizeof t);
+    cordon_trap before = t;
+    CHECK_OK(cordon_trap_run(nothing, &calls, &t));
+    CHECK(calls == 1);
+    CHECK(memcmp(&t, &before, sizeof t) == 0); /* written only on a trap */
+}
+
+/* ---- traps in memories and reservations -------------------------------------------------------- */
+
+TEST(guard_read_past_the_end_of_a_bounds_check_free_memory_traps_with_handle_offset_and_read) {
+    CHECK_OK(cordon_trap_install());
+    cordon_memory m = make_memory(1, true);
+    uint8_t *base = base_of(m);
+    cordon_trap t;
+    CHECK_STATUS(run_access(base + PAGE64K, 4, false, 0, &t, NULL), CORDON_TRAPPED);
+    CHECK(t.kind == CORDON_TRAP_MEMORY);
+    CHECK(t.region.kind == CORDON_TRAP_MEMORY);
+    CHECK_EQ_U64(t.region.memory.handle, m.handle);
+    CHECK_EQ_U64(t.region.pages.handle, 0);
+    CHECK_EQ_I64(t.region.offset, (int64_t)PAGE64K);
+    CHECK(t.address == base + PAGE64K);
+    CHECK_EQ_U64(t.region.reserved_bytes, GIB4);
+    CHECK(!t.region.in_guard); /* inside the 4 GiB reservation, past the size */
+    CHECK(!t.bus_error);
+    expected_access(&t, false);
+    /* The process goes on: the memory works, and so does the next run. */
+    CHECK_OK(cordon_memory_store_u32(m, 0, 0, 7));
+    uint64_t v = 0;
+    CHECK_OK(run_access(base, 4, false, 0, &t, &v));
+    CHECK_EQ_U64(v, 7);
+    CHECK_OK(cordon_memory_destroy(m));
+}
+
+TEST(guard_write_in_the_trailing_guard_traps_with_offset_and_write) {
+    CHECK_OK(cordon_trap_install());
+    cordon_memory m = make_memory(1, true);
+    uint8_t *base = base_of(m);
+    cordon_trap t;
+    uint64_t off = GIB4 + 12345;
+    CHECK_STATUS(run_access(base + off, 8, true, 99, &t, NULL), CORDON_TRAPPED);
+    CHECK(t.kind == CORDON_TRAP_MEMORY);
+    CHECK_EQ_U64(t.region.memory.handle, m.handle);
+    CHECK_EQ_I64(t.region.offset, (int64_t)off);
+    CHECK(t.region.in_guard);
+    expected_access(&t, true);
+    CHECK_OK(cordon_memory_destroy(m));
+}
+
+TEST(leading_guard_access_reports_a_negative_offset) {
+    CHECK_OK(cordon_trap_install());
+    cordon_memory m = make_memory(1, false);
+    uint8_t *base = base_of(m);
+    cordon_trap t;
+    CHECK_STATUS(run_access(base - 1, 1, true, 1, &t, NULL), CORDON_TRAPPED);
+    CHECK_EQ_U64(t.region.memory.handle, m.handle);
+    CHECK_EQ_I64(t.region.offset, -1);
+    CHECK(t.region.in_guard);
+    expected_access(&t, true);
+    CHECK_OK(cordon_memory_destroy(m));
+}
+
+TEST(uncommitted_part_of_a_reservation_traps_with_the_reservation_handle) {
+    CHECK_OK(cordon_trap_install());
+    cordon_pages_options o = {0};
+    o.reserve_bytes = 16 * PAGE64K;
+    o.commit_bytes = PAGE64K;
+    o.guard_before_bytes = PAGE64K;
+    o.guard_after_bytes = PAGE64K;
+    cordon_pages p;
+    CHECK_OK(cordon_pages_reserve(&o, &p));
+    void *b = NULL;
+    CHECK_OK(cordon_pages_base(p, &b));
+    uint8_t *base = (uint8_t *)b;
+    cordon_trap t;
+    CHECK_OK(run_access(base + PAGE64K - 8, 8, true, 5, &t, NULL));
+    CHECK_STATUS(run_access(base + 3 * PAGE64K + 4, 4, false, 0, &t, NULL), CORDON_TRAPPED);
+    CHECK(t.kind == CORDON_TRAP_PAGES);
+    CHECK_EQ_U64(t.region.pages.handle, p.handle);
+    CHECK_EQ_U64(t.region.memory.handle, 0);
+    CHECK_EQ_I64(t.region.offset, (int64_t)(3 * PAGE64K + 4));
+    CHECK(!t.region.in_guard);
+    expected_access(&t, false);
+    /* After a grow the same address is accessible. */
+    CHECK_OK(cordon_pages_commit(p, 4 * PAGE64K));
+    CHECK_OK(run_access(base + 3 * PAGE64K + 4, 4, false, 0, &t, NULL));
+    CHECK_OK(cordon_pages_release(p));
+}
+
+TEST(a_read_only_page_of_a_reservation_traps_on_write_only) {
+    CHECK_OK(cordon_trap_install());
+    cordon_pages_options o = {0};
+    o.reserve_bytes = 4 * PAGE64K;
+    o.commit_bytes = 4 * PAGE64K;
+    cordon_pages p;
+    CHECK_OK(cordon_pages_reserve(&o, &p));
+    void *b = NULL;
+    CHECK_OK(cordon_pages_base(p, &b));
+    CHECK_OK(cordon_pages_protect(p, PAGE64K, PAGE64K, CORDON_PAGES_READ));
+    cordon_trap t;
+    uint8_t *addr = (uint8_t *)b + PAGE64K + 16;
+    CHECK_OK(run_access(addr, 4, false, 0, &t, NULL));
+    CHECK_STATUS(run_access(addr, 4, true, 1, &t, NULL), CORDON_TRAPPED);
+    CHECK_EQ_U64(t.region.pages.handle, p.handle);
+    CHECK_EQ_I64(t.region.offset, (int64_t)(PAGE64K + 16));
+    expected_access(&t, true);
+    CHECK_OK(cordon_pages_release(p));
+}
+
+/* ---- nesting and threads ----------------------------------------------------------------------- */
+
+typedef struct nested {
+    uint8_t *bad;
+    cordon_status inner;
+    cordon_trap inner_trap;
+    int after_inner;
+} nested;
+
+static void outer_fn(void *ctx) {
+    nested *n = (nested *)ctx;
+    n->inner = run_access(n->bad, 4, false, 0, &n->inner_trap, NULL);
+    n->after_inner = 1; /* the outer run goes on after the inner one trapped */
+}
+
+TEST(nested_runs_the_inner_trap_returns_from_the_inner_run_and_the_outer_goes_on) {
+    CHECK_OK(cordon_trap_install());
+    cordon_memory m = make_memory(1, true);
+    uint8_t *base = base_of(m);
+    nested n = {.bad = base + 2 * PAGE64K};
+    cordon_trap outer;
+    CHECK_OK(cordon_trap_run(outer_fn, &n, &outer));
+    CHECK_STATUS(n.inner, CORDON_TRAPPED);
+    CHECK(n.after_inner == 1);
+    CHECK_EQ_I64(n.inner_trap.region.offset, (int64_t)(2 * PAGE64K));
+    /* And after the outer run returned, a trap goes to the next run, not to a stale frame. */
+    CHECK_STATUS(run_access(base + PAGE64K, 1, false, 0, &outer, NULL), CORDON_TRAPPED);
+    CHECK_OK(cordon_memory_destroy(m));
+}
+
+typedef struct thread_job {
+    cordon_memory m;
+    _Atomic int *go;
+    int traps;
+    int wrong;
+} thread_job;
+
+static void *trap_many(void *arg) {
+    thread_job *j = (thread_job *)arg;
+    void *b = NULL;
+    if (cordon_memory_base(j->m, &b) != CORDON_OK) {
+        j->wrong = -1;
+        return NULL;
+    }
+    while (atomic_load(j->go) == 0) {
+    }
+    for (int i = 0; i < 200; i++) {
+        access_op a = {.p = (uint8_t *)b + PAGE64K + (uint64_t)i * 8, .width = 8, .store = (i & 1) != 0};
+        cordon_trap t;
+        cordon_status st = cordon_trap_run(do_access, &a, &t);
+        if (st == CORDON_TRAPPED && t.region.memory.handle == j->m.handle &&
+            t.region.offset == (int64_t)(PAGE64K + (uint64_t)i * 8)) {
+            j->traps++;
+        } else {
+            j->wrong++;
+        }
+    }
+    return NULL;
+}
+
+TEST(two_threads_trapping_at_once_each_get_their_own_trap) {
+    CHECK_OK(cordon_trap_install());
+    _Atomic int go = 0;
+    thread_job j[2];
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++) {
+        j[i] = (thread_job){.m = make_memory(1, false), .go = &go};
+        CHECK(pthread_create(&th[i], NULL, trap_many, &j[i]) == 0);
+    }
+    atomic_store(&go, 1);
+    for (int i = 0; i < 2; i++) {
+        CHECK(pthread_join(th[i], NULL) == 0);
+    }
+    for (int i = 0; i < 2; i++) {
+        CHECK_EQ_I64(j[i].wrong, 0);
+        CHECK_EQ_I64(j[i].traps, 200);
+        CHECK_OK(cordon_memory_destroy(j[i].m));
+    }
+}
+
+static void *run_once(void *arg) {
+    int calls = 0;
+    cordon_trap t;
+    *(cordon_status *)arg = cordon_trap_run(nothing, &calls, &t);
+    return NULL;
+}
+
+TEST(a_thread_alternate_stack_is_released_when_the_thread_exits) {
+    CHECK_OK(cordon_trap_install());
+    uint64_t before = cordon__sys_trap_altstacks_live();
+    for (int i = 0; i < 3; i++) {
+        pthread_t th;
+        cordon_status st = CORDON_OS_ERROR;
+        CHECK(pthread_create(&th, NULL, run_once, &st) == 0);
+        CHECK(pthread_join(th, NULL) == 0);
+        CHECK_OK(st);
+        CHECK_EQ_U64(cordon__sys_trap_altstacks_live(), before);
+    }
+}
+
+/* ---- faults that are not traps ----------------------------------------------------------------- */
+
+static uint8_t *plain_page;
+static _Atomic int prev_calls;
+static void *prev_addr;
+
+static void prev_siginfo_handler(int sig, siginfo_t *info, void *uctx) {
+    (void)sig;
+    (void)uctx;
+    atomic_fetch_add(&prev_calls, 1);
+    prev_addr = info->si_addr;
+    /* Fix the fault and return: the instruction runs again. */
+    (void)mprotect(plain_page, (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE);
+}
+
+static void prev_plain_handler(int sig) {
+    (void)sig;
+    atomic_fetch_add(&prev_calls, 1);
+    (void)mprotect(plain_page, (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE);
+}
+
+static void map_plain_page(void) {
+    plain_page = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(plain_page != MAP_FAILED);
+}
+
+TEST(a_fault_outside_every_region_in_a_run_goes_to_the_previous_siginfo_handler) {
+    map_plain_page();
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = prev_siginfo_handler;
+    sa.sa_flags = SA_SIGINFO;
+    CHECK(sigaction(SIGSEGV, &sa, NULL) == 0);
+    CHECK_OK(cordon_trap_install());
+    cordon_trap t;
+    CHECK_OK(run_access(plain_page + 8, 4, true, 3, &t, NULL));
+    CHECK_EQ_I64(atomic_load(&prev_calls), 1);
+    CHECK(prev_addr == plain_page + 8);
+    CHECK(plain_page[8] == 3);
+}
+
+TEST(a_fault_outside_every_region_in_a_run_goes_to_the_previous_plain_handler) {
+    map_plain_page();
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = prev_plain_handler;
+    CHECK(sigaction(SIGSEGV, &sa, NULL) == 0);
+    CHECK_OK(cordon_trap_install());
+    cordon_trap t;
+    uint64_t v = 1;
+    CHECK_OK(run_access(plain_page, 8, false, 0, &t, &v));
+    CHECK_EQ_U64(v, 0);
+    CHECK_EQ_I64(atomic_load(&prev_calls), 1);
+}
+
+TEST(a_signal_sent_with_kill_inside_a_run_is_not_a_trap) {
+    map_plain_page();
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = prev_siginfo_handler;
+    sa.sa_flags = SA_SIGINFO;
+    CHECK(sigaction(SIGBUS, &sa, NULL) == 0);
+    CHECK_OK(cordon_trap_install());
+    int calls = 0;
+    cordon_trap t;
+    CHECK(raise(SIGBUS) == 0); /* outside a run */
+    CHECK_OK(cordon_trap_run(nothing, &calls, &t));
+    CHECK_EQ_I64(atomic_load(&prev_calls), 1);
+}
+
+/* Runs body in a child process with SIGSEGV's previous action `prev` and returns its wait status. */
+static int in_child(void (*body)(void), void (*prev)(int)) {
+    fflush(NULL);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        struct rlimit no_core = {0, 0};
+        (void)setrlimit(RLIMIT_CORE, &no_core);
+        signal(SIGSEGV, prev); /* the sanitizers install their own: start from a known action */
+        signal(SIGBUS, prev == SIG_IGN ? SIG_DFL : prev);
+        if (cordon_trap_install() != CORDON_OK) {
+            _exit(3);
+        }
+        body();
+        _exit(0);
+    }
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    return status;
+}
+
+static void fault_outside_regions_in_run(void) {
+    map_plain_page();
+    cordon_trap t;
+    (void)run_access(plain_page, 4, false, 0, &t, NULL);
+    _exit(4);
+}
+
+TEST(a_fault_outside_every_region_in_a_run_with_the_default_action_ends_the_process_by_sigsegv) {
+    int status = in_child(fault_outside_regions_in_run, SIG_DFL);
+    CHECK_MSG(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV, "child status %d", status);
+}
+
+static void fault_in_region_outside_run(void) {
+    cordon_memory m = make_memory(1, false);
+    volatile uint8_t *base = base_of(m);
+    (void)base[PAGE64K];
+    _exit(4);
+}
+
+TEST(a_fault_in_a_region_outside_any_run_ends_the_process_by_sigsegv) {
+    int status = in_child(fault_in_region_outside_run, SIG_DFL);
+    CHECK_MSG(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV, "child status %d", status);
+}
+
+static void sent_then_real_fault(void) {
+    if (raise(SIGSEGV) != 0) { /* ignored, as before installation */
+        _exit(5);
+    }
+    fault_outside_regions_in_run();
+}
+
+TEST(a_previous_sig_ign_ignores_a_sent_sigsegv_but_a_real_fault_still_ends_the_process) {
+    int status = in_child(sent_then_real_fault, SIG_IGN);
+    CHECK_MSG(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV, "child status %d", status);
+}
+
+/* ---- stack overflow ---------------------------------------------------------------------------- */
+
+/* Never reached: the stack ends first. Volatile, so the compiler cannot prove the recursion endless. */
+static volatile int depth_limit = 1 << 30;
+
+static int recurse(volatile uint8_t *up, int depth) {
+    volatile uint8_t frame[512];
+    if (depth >= depth_limit) {
+        return 0;
+    }
+    frame[0] = (uint8_t)depth;
+    frame[511] = up != NULL ? up[0] : 0;
+    return recurse(frame, depth + 1) + frame[3];
+}
+
+static void overflow(void *ctx) {
+    *(int *)ctx = recurse(NULL, 0);
+}
+
+static void *overflow_thread(void *arg) {
+    cordon_trap *t = (cordon_trap *)arg;
+    int r = 0;
+    cordon_status st = cordon_trap_run(overflow, &r, t);
+    /* The thread goes on: a second overflow is caught too. */
+    cordon_trap again;
+    cordon_status st2 = cordon_trap_run(overflow, &r, &again);
+    return (void *)(uintptr_t)(st == CORDON_TRAPPED && st2 == CORDON_TRAPPED ? 1 : 0);
+}
+
+TEST(stack_overflow_in_fn_is_a_stack_overflow_trap) {
+    if (under_valgrind()) {
+        SKIP("valgrind runs client stacks its own way (its own overflow report); checked in the other configurations");
+    }
+    CHECK_OK(cordon_trap_install());
+    pthread_attr_t attr;
+    CHECK(pthread_attr_init(&attr) == 0);
+    CHECK(pthread_attr_setstacksize(&attr, 512 * 1024) == 0);
+    pthread_t th;
+    cordon_trap t;
+    memset(&t, 0, sizeof t);
+    CHECK(pthread_create(&th, &attr, overflow_thread, &t) == 0);
+    void *ok = NULL;
+    CHECK(pthread_join(th, &ok) == 0);
+    CHECK(pthread_attr_destroy(&attr) == 0);
+    CHECK_EQ_U64((uintptr_t)ok, 1);
+    CHECK(t.kind == CORDON_TRAP_STACK_OVERFLOW);
+    CHECK(t.region.kind == CORDON_TRAP_NONE);
+    CHECK(t.region.offset < 0);
+    CHECK(t.region.reserved_bytes >= 256 * 1024);
+    expected_access(&t, true);
+}
+
+TEST(stack_overflow_on_the_main_thread_is_a_stack_overflow_trap) {
+    if (under_valgrind()) {
+        SKIP("valgrind runs client stacks its own way (its own overflow report); checked in the other configurations");
+    }
+    CHECK_OK(cordon_trap_install());
+    int r = 0;
+    cordon_trap t;
+    CHECK_STATUS(cordon_trap_run(overflow, &r, &t), CORDON_TRAPPED);
+    CHECK(t.kind == CORDON_TRAP_STACK_OVERFLOW);
+    CHECK(t.region.offset < 0);
+    /* And the thread goes on. */
+    int calls = 0;
+    CHECK_OK(cordon_trap_run(nothing, &calls, &t));
+    CHECK(calls == 1);
+}
+
+/* ---- the signal mask, cordon calls inside fn ---------------------------------------------------- */
+
+TEST(the_signal_mask_is_restored_after_a_trap) {
+    CHECK_OK(cordon_trap_install());
+    cordon_memory m = make_memory(1, false);
+    sigset_t before;
+    CHECK(pthread_sigmask(SIG_SETMASK, NULL, &before) == 0);
+    cordon_trap t;
+    CHECK_STATUS(run_access(base_of(m) + PAGE64K, 1, false, 0, &t, NULL), CORDON_TRAPPED);
+    sigset_t after;
+    CHECK(pthread_sigmask(SIG_SETMASK, NULL, &after) == 0);
+    CHECK(!sigismember(&after, SIGSEGV));
+    CHECK(sigismember(&after, SIGUSR1) == sigismember(&before, SIGUSR1));
+    CHECK_OK(cordon_memory_destroy(m));
+}
+
+typedef struct read_into {
+    cordon_memory src;
+    uint8_t *dst;
+} read_into;
+
+static void read_into_guard(void *ctx) {
+    read_into *r = (read_into *)ctx;
+    cordon_status st = cordon_memory_read(r->src, 0, r->dst, 64);
+    (void)st;
+}
+
+TEST(a_trap_inside_a_cordon_call_does_not_block_a_later_destroy) {
+    CHECK_OK(cordon_trap_install());
+    cordon_memory a = make_memory(1, false);
+    cordon_memory b = make_memory(1, false);
+    read_into r = {.src = a, .dst = base_of(b) + PAGE64K}; /* b's guard as the destination */
+    cordon_trap t;
+    CHECK_STATUS(cordon_trap_run(read_into_guard, &r, &t), CORDON_TRAPPED);
+    CHECK_EQ_U64(t.region.memory.handle, b.handle);
+    CHECK_OK(cordon_memory_destroy(a)); /* returns: no access of a is left in progress */
+    CHECK_OK(cordon_memory_destroy(b));
+}
+
+/* ---- lookup ------------------------------------------------------------------------------------ */
+
+TEST(lookup_finds_live_regions_and_forgets_destroyed_ones) {
+    cordon_memory m = make_memory(2, false);
+    uint8_t *base = base_of(m);
+    cordon_trap_region r;
+    CHECK_OK(cordon_trap_lookup(base + 100, &r));
+    CHECK(r.kind == CORDON_TRAP_MEMORY);
+    CHECK_EQ_U64(r.memory.handle, m.handle);
+    CHECK_EQ_I64(r.offset, 100);
+    CHECK(!r.in_guard);
+    CHECK_OK(cordon_trap_lookup(base - PAGE64K, &r));
+    CHECK_EQ_I64(r.offset, -(int64_t)PAGE64K);
+    CHECK(r.in_guard);
+    CHECK_STATUS(cordon_trap_lookup(base - PAGE64K - 1, &r), CORDON_OUT_OF_BOUNDS);
+    int local = 0;
+    CHECK_STATUS(cordon_trap_lookup(&local, &r), CORDON_OUT_OF_BOUNDS);
+    CHECK_OK(cordon_memory_destroy(m));
+    CHECK_STATUS(cordon_trap_lookup(base + 100, &r), CORDON_OUT_OF_BOUNDS);
+    /* A new region reuses the record and is found under its own handle. */
+    cordon_pages_options o = {.reserve_bytes = PAGE64K};
+    cordon_pages p;
+    CHECK_OK(cordon_pages_reserve(&o, &p));
+    void *pb = NULL;
+    CHECK_OK(cordon_pages_base(p, &pb));
+    CHECK_OK(cordon_trap_lookup(pb, &r));
+    CHECK(r.kind == CORDON_TRAP_PAGES);
+    CHECK_EQ_U64(r.pages.handle, p.handle);
+    CHECK_OK(cordon_pages_release(p));
+}
+
+static sigjmp_buf host_jump;
+static cordon_trap_region host_seen;
+static cordon_status host_status;
+
+static void host_handler(int sig, siginfo_t *info, void *uctx) {
+    (void)sig;
+    (void)uctx;
+    host_status = cordon_trap_lookup(info->si_addr, &host_seen);
+    siglongjmp(host_jump, 1);
+}
+
+TEST(a_host_that_owns_its_handler_classifies_faults_with_lookup) {
+    cordon_memory m = make_memory(1, true);
+    volatile uint8_t *base = base_of(m);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = host_handler;
+    sa.sa_flags = SA_SIGINFO;
+    CHECK(sigaction(SIGSEGV, &sa, NULL) == 0);
+    if (sigsetjmp(host_jump, 1) == 0) {
+        base[3 * PAGE64K] = 1;
+        CHECK_MSG(false, "the store did not fault");
+    }
+    CHECK(!cordon_trap_installed());
+    CHECK_OK(host_status);
+    CHECK_EQ_U64(host_seen.memory.handle, m.handle);
+    CHECK_EQ_I64(host_seen.offset, (int64_t)(3 * PAGE64K));
+    CHECK_OK(cordon_memory_destroy(m));
+}
+
+/* ---- fault injection --------------------------------------------------------------------------- */
+
+static void same_action(int sig, const struct sigaction *want) {
+    struct sigaction now;
+    CHECK(sigaction(sig, NULL, &now) == 0);
+    CHECK(now.sa_sigaction == want->sa_sigaction);
+    CHECK(now.sa_flags == want->sa_flags);
+}
+
+TEST(install_failures_change_nothing) {
+    if (!cordon__fault_available()) {
+        SKIP("fault injection is not compiled into this build");
+    }
+    map_plain_page();
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = prev_siginfo_handler;
+    sa.sa_flags = SA_SIGINFO;
+    CHECK(sigaction(SIGSEGV, &sa, NULL) == 0);
+    CHECK(sigaction(SIGBUS, &sa, NULL) == 0);
+    struct sigaction segv_before;
+    struct sigaction bus_before;
+    CHECK(sigaction(SIGSEGV, NULL, &segv_before) == 0);
+    CHECK(sigaction(SIGBUS, NULL, &bus_before) == 0);
+    /* Calls: read SIGSEGV, read SIGBUS, set SIGSEGV, set SIGBUS, read back. */
+    for (uint64_t nth = 1; nth <= 5; nth++) {
+        cordon__fault_reset();
+        CHECK_OK(cordon__fault_arm(CORDON__CALL_SIGACTION, nth, 1, EINVAL));
+        CHECK_STATUS(cordon_trap_install(), CORDON_OS_ERROR);
+        cordon__fault_stop();
+        CHECK(strcmp(cordon_last_os_error().call, "sigaction") == 0);
+        CHECK(!cordon_trap_installed());
+        same_action(SIGSEGV, &segv_before);
+        same_action(SIGBUS, &bus_before);
+        int calls = 0;
+        cordon_trap t;
+        CHECK_STATUS(cordon_trap_run(nothing, &calls, &t), CORDON_WRONG_STATE);
+    }
+    CHECK_OK(cordon_trap_install());
+    CHECK(cordon_trap_installed());
+}
+
+static bool altstack_disabled(void) {
+    stack_t cur;
+    CHECK(sigaltstack(NULL, &cur) == 0);
+    return (cur.ss_flags & SS_DISABLE) != 0;
+}
+
+typedef struct prep_case {
+    cordon__sys_call call;
+    uint64_t nth;
+    int err;
+    cordon_status expected;
+    const char *name;
+} prep_case;
+
+static void *prep_failures(void *arg) {
+    (void)arg;
+    /* A fresh thread: no alternate stack (unless a sanitizer gave it one). */
+    bool had_none = altstack_disabled();
+    const prep_case cases[] = {
+        {CORDON__CALL_PTHREAD_GETATTR_NP, 1, ENOMEM, CORDON_OUT_OF_MEMORY, "pthread_getattr_np"},
+        {CORDON__CALL_SIGALTSTACK, 1, EFAULT, CORDON_OS_ERROR, "sigaltstack"},
+        {CORDON__CALL_MMAP, 1, ENOMEM, CORDON_OUT_OF_MEMORY, "mmap"},
+        {CORDON__CALL_MPROTECT, 1, ENOMEM, CORDON_OUT_OF_MEMORY, "mprotect"},
+        {CORDON__CALL_PTHREAD_SETSPECIFIC, 1, ENOMEM, CORDON_OUT_OF_MEMORY, "pthread_setspecific"},
+        {CORDON__CALL_SIGALTSTACK, 2, ENOMEM, CORDON_OUT_OF_MEMORY, "sigaltstack"},
+    };
+    uint64_t live = cordon__sys_trap_altstacks_live();
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (!had_none && cases[i].call != CORDON__CALL_PTHREAD_GETATTR_NP &&
+            !(cases[i].call == CORDON__CALL_SIGALTSTACK && cases[i].nth == 1)) {
+            continue; /* the thread keeps its own alternate stack: those steps do not happen */
+        }
+        cordon__fault_reset();
+        if (cordon__fault_arm(cases[i].call, cases[i].nth, 1, cases[i].err) != CORDON_OK) {
+            return (void *)(uintptr_t)(100 + i);
+        }
+        int calls = 0;
+        cordon_trap t;
+        cordon_status st = cordon_trap_run(nothing, &calls, &t);
+        cordon__fault_stop();
+        if (st != cases[i].expected || calls != 0 || strcmp(cordon_last_os_error().call, cases[i].name) != 0 ||
+            altstack_disabled() != had_none || cordon__sys_trap_altstacks_live() != live) {
+            return (void *)(uintptr_t)(200 + i);
+        }
+    }
+    int calls = 0;
+    cordon_trap t;
+    if (cordon_trap_run(nothing, &calls, &t) != CORDON_OK || calls != 1) {
+        return (void *)(uintptr_t)300;
+    }
+    if (had_none && altstack_disabled()) {
+        return (void *)(uintptr_t)301;
+    }
+    return NULL;
+}
+
+TEST(thread_preparation_failures_change_nothing_and_a_later_run_succeeds) {
+    if (!cordon__fault_available()) {
+        SKIP("fault injection is not compiled into this build");
+    }
+    CHECK_OK(cordon_trap_install());
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, prep_failures, NULL) == 0);
+    void *r = (void *)1;
+    CHECK(pthread_join(th, &r) == 0);
+    CHECK_EQ_U64((uintptr_t)r, 0);
+}
+
+TEST(the_exit_hook_key_failure_changes_nothing) {
+    if (!cordon__fault_available()) {
+        SKIP("fault injection is not compiled into this build");
+    }
+    if (!altstack_disabled()) {
+        SKIP("this thread already has an alternate stack (a sanitizer's): cordon keeps it and makes no key");
+    }
+    CHECK_OK(cordon_trap_install());
+    cordon__fault_reset();
+    CHECK_OK(cordon__fault_arm(CORDON__CALL_PTHREAD_KEY_CREATE, 1, 1, EAGAIN));
+    int calls = 0;
+    cordon_trap t;
+    CHECK_STATUS(cordon_trap_run(nothing, &calls, &t), CORDON_OUT_OF_RESOURCES);
+    cordon__fault_stop();
+    CHECK(calls == 0);
+    CHECK(altstack_disabled());
+    CHECK_OK(cordon_trap_run(nothing, &calls, &t));
+    CHECK(calls == 1);
+    CHECK(!altstack_disabled());
+}
