@@ -48,4 +48,6 @@ else()
   message(STATUS "cordon BLAS: not used (CORDON_BLAS=${CORDON_BLAS})")
   set(CORDON_COMPUTE_BACKENDS "cpu")
 endif()
+# The OpenCL device kind (src/compute/opencl/module.cmake) adds itself to the list.
+include("${CMAKE_CURRENT_LIST_DIR}/opencl/module.cmake")
 list(APPEND CORDON_SYS_DEFINITIONS "CORDON_COMPUTE_BACKENDS=\"${CORDON_COMPUTE_BACKENDS}\"")

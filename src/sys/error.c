@@ -96,6 +96,12 @@ size_t cordon_format_os_error(char *buf, size_t len) {
         int n = snprintf(buf, len, "no OS error recorded");
         return n > 0 ? (size_t)n : 0;
     }
+    if (strncmp(last_error.call, "cl", 2) == 0 || strncmp(last_error.call, "CLBlast", 7) == 0) {
+        /* An OpenCL or CLBlast call records its own error code (opencl.c), not an errno. */
+        int n = snprintf(buf, len, "%s: %s (CL error %d)", last_error.call, cordon__sys_cl_error_name(last_error.code),
+                         last_error.code);
+        return n > 0 ? (size_t)n : 0;
+    }
     /* SAFETY: strerror_r -- describe the recorded errno value in words.
      * Relies on: desc is a local array and its size is passed; the XSI variant (selected by
      * _POSIX_C_SOURCE=200809L without _GNU_SOURCE) writes into desc and returns an int, so no static

@@ -326,4 +326,155 @@ cordon_status cordon__sys_trap_run(void (*fn)(void *ctx), void *ctx, cordon__sys
  * that exits gives its stack back). */
 uint64_t cordon__sys_trap_altstacks_live(void);
 
+/* ===================================================================================================
+ * OpenCL and CLBlast (opencl.c): added by the OpenCL device kind (src/compute/opencl/).
+ *
+ * Present when the build found the OpenCL ICD loader and CLBlast (CORDON_HAVE_OPENCL); otherwise
+ * cordon__sys_cl_available() is false and every call below is CORDON_BACKEND_UNAVAILABLE.
+ *
+ * Objects are opaque handles (no cl_* type crosses this contract). Each one owns exactly one OpenCL
+ * object: one acquire (a clCreate* call) and one release (the matching *_release / close), counted per
+ * type (cordon__sys_cl_counts) so that tests can prove the balance. A queue is one context on one
+ * device with one in-order command queue; buffers, programs and kernels belong to the queue that made
+ * them and must be released before it is closed.
+ *
+ * Threads: a queue may be used from several threads (OpenCL command queues are thread-safe), but a
+ * kernel object holds its arguments, so cordon__sys_cl_kernel_run on one kernel must not run on two
+ * threads at once (the caller serialises). Enqueued work runs in submission order; nothing here waits
+ * for it except finish, buffer_read, buffer_write and close.
+ *
+ * Errors: an OpenCL or CLBlast error code is recorded as the error code with the call's name
+ * (cordon_last_os_error(): call "clCreateBuffer", code -4; cordon_format_os_error names it
+ * CL_MEM_OBJECT_ALLOCATION_FAILURE) and mapped to a status: CL_OUT_OF_HOST_MEMORY → OUT_OF_MEMORY,
+ * CL_MEM_OBJECT_ALLOCATION_FAILURE / CL_OUT_OF_RESOURCES → OUT_OF_RESOURCES, CL_DEVICE_NOT_FOUND /
+ * no platform → BACKEND_UNAVAILABLE, anything else → OS_ERROR. Injected faults (fault.h) take a CL code
+ * as their error value.
+ * =================================================================================================== */
+
+typedef struct cordon__sys_cl_queue cordon__sys_cl_queue;
+typedef struct cordon__sys_cl_buffer cordon__sys_cl_buffer;
+typedef struct cordon__sys_cl_program cordon__sys_cl_program;
+typedef struct cordon__sys_cl_kernel cordon__sys_cl_kernel;
+
+/* The object types counted by cordon__sys_cl_counts. */
+typedef enum cordon__sys_cl_object {
+    CORDON__CL_CONTEXT = 0,
+    CORDON__CL_QUEUE = 1,
+    CORDON__CL_BUFFER = 2,
+    CORDON__CL_PROGRAM = 3,
+    CORDON__CL_KERNEL = 4,
+    CORDON__CL_OBJECT_TYPES = 5
+} cordon__sys_cl_object;
+
+typedef struct cordon__sys_cl_counters {
+    uint64_t acquired[CORDON__CL_OBJECT_TYPES];
+    uint64_t released[CORDON__CL_OBJECT_TYPES];
+    /* Contexts whose reference count was above 1 when cordon released its reference (someone else,
+     * such as a library cache, still held it): 0 when every object of every context was released. */
+    uint64_t contexts_still_referenced;
+    /* Release calls the implementation refused (never expected: the objects are valid). */
+    uint64_t release_failures;
+} cordon__sys_cl_counters;
+
+/* Is OpenCL built in? */
+bool cordon__sys_cl_available(void);
+
+/* The name of an OpenCL or CLBlast error code ("CL_OUT_OF_RESOURCES"), or "CL_UNKNOWN_ERROR". Static. */
+const char *cordon__sys_cl_error_name(int code);
+
+/* Every counter since the process started (process-wide, atomic reads). */
+void cordon__sys_cl_counts(cordon__sys_cl_counters *out);
+
+/* One OpenCL device as enumerated: platform index p, device index d within it. */
+typedef struct cordon__sys_cl_device_desc {
+    unsigned platform, device;
+    char platform_name[64];
+    char name[96];
+    char version[64];       /* CL_DEVICE_VERSION */
+    bool gpu;               /* CL_DEVICE_TYPE_GPU */
+    bool fp64;              /* cl_khr_fp64 among the extensions */
+    uint64_t global_mem_bytes;
+    uint64_t max_alloc_bytes;
+    size_t max_work_group;  /* CL_DEVICE_MAX_WORK_GROUP_SIZE */
+    unsigned compute_units;
+} cordon__sys_cl_device_desc;
+
+/* Enumerates up to cap devices over every platform (at most 16 platforms and 16 devices each) into
+ * list, in platform then device order, and the number found into *count_out (which may exceed cap).
+ * No platform installed is CORDON_OK with 0 devices. list may be NULL when cap is 0. */
+cordon_status cordon__sys_cl_devices(cordon__sys_cl_device_desc *list, size_t cap, size_t *count_out);
+
+/* Opens device d of platform p: a context and one in-order command queue. On success *out owns both
+ * until cordon__sys_cl_close. CORDON_INVALID_ARGUMENT for indices that name no device. */
+cordon_status cordon__sys_cl_open(unsigned platform, unsigned device, cordon__sys_cl_queue **out);
+
+/* Releases the queue and the context, after dropping CLBlast's cached programs (which hold references
+ * to the context). The caller waited for the queue's work (cordon__sys_cl_finish), and every buffer,
+ * program and kernel made on it was released. The objects are released on every path (a failure to
+ * clear CLBlast's cache is returned, recorded as "CLBlastClearCache"): after this call the handle is
+ * gone. */
+cordon_status cordon__sys_cl_close(cordon__sys_cl_queue *q);
+
+/* Submits the queued work to the device without waiting (clFlush). */
+cordon_status cordon__sys_cl_flush(cordon__sys_cl_queue *q);
+/* Waits until every command queued on q has completed (clFinish). */
+cordon_status cordon__sys_cl_finish(cordon__sys_cl_queue *q);
+
+/* A device buffer of bytes (> 0) bytes, read-write, contents unspecified. Owned by the caller until
+ * cordon__sys_cl_buffer_release. */
+cordon_status cordon__sys_cl_buffer_create(cordon__sys_cl_queue *q, size_t bytes, cordon__sys_cl_buffer **out);
+/* Releases the buffer. Commands already queued that use it still complete (OpenCL keeps the memory
+ * until they do); NULL is ignored. */
+void cordon__sys_cl_buffer_release(cordon__sys_cl_buffer *b);
+/* Its size in bytes. */
+size_t cordon__sys_cl_buffer_size(const cordon__sys_cl_buffer *b);
+/* Blocking transfers of [offset, offset + bytes) (inside the buffer: checked, INVALID_ARGUMENT), after
+ * every command queued before them. */
+cordon_status cordon__sys_cl_buffer_write(cordon__sys_cl_queue *q, cordon__sys_cl_buffer *b, size_t offset,
+                                          size_t bytes, const void *src);
+cordon_status cordon__sys_cl_buffer_read(cordon__sys_cl_queue *q, cordon__sys_cl_buffer *b, size_t offset,
+                                         size_t bytes, void *dst);
+/* Queues zeroing of [offset, offset + bytes) (multiples of 4, inside the buffer). */
+cordon_status cordon__sys_cl_buffer_zero(cordon__sys_cl_queue *q, cordon__sys_cl_buffer *b, size_t offset,
+                                         size_t bytes);
+
+/* Builds a program from the concatenation of count (>= 1, <= 64) NUL-terminated source strings with the
+ * build options (NUL-terminated) for q's device. On a
+ * compiler error the first log_len - 1 bytes of the build log go to log (when log_len > 0) and the status
+ * is CORDON_OS_ERROR ("clBuildProgram", CL_BUILD_PROGRAM_FAILURE). Owned until _program_release. */
+cordon_status cordon__sys_cl_program_build(cordon__sys_cl_queue *q, const char *const *sources, unsigned count,
+                                           const char *options, char *log, size_t log_len, cordon__sys_cl_program **out);
+void cordon__sys_cl_program_release(cordon__sys_cl_program *p);
+
+/* A kernel of a built program, with the largest work-group size it can run with on the device. */
+cordon_status cordon__sys_cl_kernel_create(cordon__sys_cl_program *p, const char *name, cordon__sys_cl_kernel **out,
+                                           size_t *max_work_group_out);
+void cordon__sys_cl_kernel_release(cordon__sys_cl_kernel *k);
+
+/* One kernel argument: a buffer (buffer non-NULL), a value of size bytes copied at the call (value
+ * non-NULL), or local memory of size bytes (both NULL). */
+typedef struct cordon__sys_cl_arg {
+    const cordon__sys_cl_buffer *buffer;
+    const void *value;
+    size_t size;
+} cordon__sys_cl_arg;
+
+/* Sets the kernel's arguments and queues it over a 1-D range of `groups` work-groups of `local`
+ * work-items (both > 0). Returns once queued. The kernel must not be run on two threads at once. */
+cordon_status cordon__sys_cl_kernel_run(cordon__sys_cl_queue *q, cordon__sys_cl_kernel *k,
+                                        const cordon__sys_cl_arg *args, unsigned nargs, size_t groups, size_t local);
+
+/* CLBlast, queued on q. Row-major; offsets and leading dimensions in elements. C (m × n) = alpha·op(A)·
+ * op(B) + beta·C; A is m × k (k × m stored when trans_a), B is k × n (n × k stored when trans_b). Every
+ * element addressed must lie inside its buffer (checked: INVALID_ARGUMENT, no call made). */
+cordon_status cordon__sys_cl_sgemm(cordon__sys_cl_queue *q, bool trans_a, bool trans_b, size_t m, size_t n, size_t k,
+                                   float alpha, const cordon__sys_cl_buffer *a, size_t a_off, size_t lda,
+                                   const cordon__sys_cl_buffer *b, size_t b_off, size_t ldb, float beta,
+                                   cordon__sys_cl_buffer *c, size_t c_off, size_t ldc);
+/* y = alpha·op(A)·x + beta·y; A rows × cols (lda); x and y with element increments incx, incy (>= 1). */
+cordon_status cordon__sys_cl_sgemv(cordon__sys_cl_queue *q, bool trans, size_t rows, size_t cols, float alpha,
+                                   const cordon__sys_cl_buffer *a, size_t a_off, size_t lda,
+                                   const cordon__sys_cl_buffer *x, size_t x_off, size_t incx, float beta,
+                                   cordon__sys_cl_buffer *y, size_t y_off, size_t incy);
+
 #endif /* CORDON_SYS_H */
