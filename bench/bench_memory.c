@@ -11,6 +11,7 @@
 
 #include "bench.h"
 #include "cordon/cordon.h"
+#include "cordon/memory_inline.h"
 
 #define KIB (UINT64_C(1) << 10)
 #define MIB (UINT64_C(1) << 20)
@@ -273,6 +274,7 @@ static void bench_bulk(cordon_bench *b, uint64_t len) {
 typedef struct typed_ctx {
     cordon_memory m;
     uint8_t *base;
+    const cordon_memory_definition *def;
 } typed_ctx;
 
 static void load_cordon(void *arg, uint64_t iters) {
@@ -297,6 +299,30 @@ static void load_raw(void *arg, uint64_t iters) {
         a = NEXT_ADDR(a ^ v);
     }
     cordon_bench_consume(&sum);
+}
+
+/* The same loops through the inline helpers of cordon/memory_inline.h: the definition's length loaded
+ * (acquire) and checked at every access, no call. */
+static void load_inline(void *arg, uint64_t iters) {
+    typed_ctx *c = arg;
+    uint32_t a = 0, sum = 0;
+    for (uint64_t i = 0; i < iters; i++) {
+        uint32_t v = 0;
+        must(cordon_memory_inline_load_u32(c->def, a, 0, &v), "inline load");
+        sum += v;
+        a = NEXT_ADDR(a ^ v);
+    }
+    cordon_bench_consume(&sum);
+}
+
+static void store_inline(void *arg, uint64_t iters) {
+    typed_ctx *c = arg;
+    uint32_t a = 0;
+    for (uint64_t i = 0; i < iters; i++) {
+        must(cordon_memory_inline_store_u32(c->def, a, 0, 0), "inline store");
+        cordon_bench_consume(c->base);
+        a = NEXT_ADDR(a);
+    }
 }
 
 static void store_cordon(void *arg, uint64_t iters) {
@@ -330,12 +356,25 @@ static void bench_typed(cordon_bench *b) {
         return;
     }
     c.base = base;
+    must(cordon_memory_definition_get(c.m, &c.def), "definition");
     memset(c.base, 0, MIB); /* zeros: the address sequence does not depend on loaded values */
     cordon_bench_compare(b, &(cordon_bench_case){.name = "load_u32_ns_per_access", .fn = load_cordon, .arg = &c,
                                                  .baseline_name = "raw_pointer_load", .baseline_fn = load_raw,
                                                  .baseline_arg = &c});
     cordon_bench_compare(b, &(cordon_bench_case){.name = "store_u32_ns_per_access", .fn = store_cordon, .arg = &c,
                                                  .baseline_name = "raw_pointer_store", .baseline_fn = store_raw,
+                                                 .baseline_arg = &c});
+    cordon_bench_compare(b, &(cordon_bench_case){.name = "inline_load_u32_ns_per_access", .fn = load_inline,
+                                                 .arg = &c, .baseline_name = "raw_pointer_load",
+                                                 .baseline_fn = load_raw, .baseline_arg = &c});
+    cordon_bench_compare(b, &(cordon_bench_case){.name = "inline_store_u32_ns_per_access", .fn = store_inline,
+                                                 .arg = &c, .baseline_name = "raw_pointer_store",
+                                                 .baseline_fn = store_raw, .baseline_arg = &c});
+    cordon_bench_compare(b, &(cordon_bench_case){.name = "call_vs_inline_load_u32", .fn = load_cordon, .arg = &c,
+                                                 .baseline_name = "inline_load", .baseline_fn = load_inline,
+                                                 .baseline_arg = &c});
+    cordon_bench_compare(b, &(cordon_bench_case){.name = "call_vs_inline_store_u32", .fn = store_cordon, .arg = &c,
+                                                 .baseline_name = "inline_store", .baseline_fn = store_inline,
                                                  .baseline_arg = &c});
     must(cordon_memory_destroy(c.m), "destroy");
 }
@@ -404,6 +443,8 @@ static void bench_shared_typed(cordon_bench *b) {
     }
     s.base = bs;
     u.base = bu;
+    must(cordon_memory_definition_get(s.m, &s.def), "definition");
+    must(cordon_memory_definition_get(u.m, &u.def), "definition");
     memset(s.base, 0, MIB);
     memset(u.base, 0, MIB);
     cordon_bench_compare(b, &(cordon_bench_case){.name = "shared_load_u32_ns_per_access", .fn = load_cordon,
@@ -412,6 +453,12 @@ static void bench_shared_typed(cordon_bench *b) {
     cordon_bench_compare(b, &(cordon_bench_case){.name = "shared_store_u32_ns_per_access", .fn = store_cordon,
                                                  .arg = &s, .baseline_name = "unshared", .baseline_fn = store_cordon,
                                                  .baseline_arg = &u});
+    cordon_bench_compare(b, &(cordon_bench_case){.name = "shared_inline_load_u32_ns_per_access", .fn = load_inline,
+                                                 .arg = &s, .baseline_name = "raw_pointer_load",
+                                                 .baseline_fn = load_raw, .baseline_arg = &u});
+    cordon_bench_compare(b, &(cordon_bench_case){.name = "shared_inline_store_u32_ns_per_access",
+                                                 .fn = store_inline, .arg = &s, .baseline_name = "raw_pointer_store",
+                                                 .baseline_fn = store_raw, .baseline_arg = &u});
     must(cordon_memory_destroy(s.m), "destroy");
     must(cordon_memory_destroy(u.m), "destroy");
 }

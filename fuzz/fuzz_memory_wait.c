@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz harness: Wasm memory.atomic.wait32 / wait64 / notify with addresses, expected values and counts
- * taken from the input, as untrusted Wasm code would pass them. Every wait uses timeout 0, so nothing
+ * taken from the input, as untrusted Wasm code would pass them, each address a memarg (addr, offset)
+ * whose sum may overflow. Every wait uses timeout 0, so nothing
  * blocks. Each result is checked against the rules of the threads proposal, computed independently:
  * shared-ness, alignment, bounds, then the value comparison. */
 #include <stdbool.h>
@@ -30,16 +31,19 @@ static void require(bool ok) {
     }
 }
 
-/* The status memory_wait.h documents for an access of `width` bytes at addr, in its order: a wait on an
- * unshared memory, then alignment, then bounds. */
-static cordon_status expected_status(bool shared, bool is_wait, uint64_t addr, unsigned width, uint64_t size) {
+/* The status memory_wait.h documents for an access of `width` bytes at the memarg (addr, offset), in
+ * its order: a wait on an unshared memory, then the alignment of the true sum (the wrapped sum has the
+ * same remainder), then a sum past 2^64 - 1, then bounds. */
+static cordon_status expected_status(bool shared, bool is_wait, uint64_t addr, uint64_t offset, unsigned width,
+                                     uint64_t size) {
     if (is_wait && !shared) {
         return CORDON_WRONG_STATE;
     }
-    if (addr % width != 0) {
+    uint64_t ea = addr + offset;
+    if (ea % width != 0) {
         return CORDON_MISALIGNED;
     }
-    if (addr > size || size - addr < width) {
+    if (ea < addr || ea > size || size - ea < width) {
         return CORDON_OUT_OF_BOUNDS;
     }
     return CORDON_OK;
@@ -76,22 +80,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         case 2: addr = raw % (bytes + 64); break;
         default: addr = raw; break;
         }
+        /* The offset: none, small, near 2^64 (the sum overflows), or the rest of an address split. */
+        uint64_t offset = 0;
+        uint8_t k = (uint8_t)take(&p, &n, 1);
+        switch (k % 4) {
+        case 0: break;
+        case 1: offset = k >> 2; break;
+        case 2: offset = UINT64_MAX - (k >> 2); break;
+        default: offset = addr / 2; addr -= offset; break;
+        }
+        uint64_t ea = addr + offset;
         switch (op % 4) {
         case 0: { /* store, to make the comparison of later waits interesting */
             uint32_t v = (uint32_t)take(&p, &n, 4);
-            cordon_status st = cordon_memory_store_u32(m, addr, 0, v);
+            cordon_status st = cordon_memory_store_u32(m, addr, offset, v);
             require(st == CORDON_OK || st == CORDON_OUT_OF_BOUNDS);
             break;
         }
         case 1: {
             uint32_t expected = (uint32_t)take(&p, &n, 4);
             uint32_t result = 99;
-            cordon_status want = expected_status(shared, true, addr, 4, bytes);
-            cordon_status st = cordon_memory_atomic_wait32(m, addr, expected, 0, &result);
+            cordon_status want = expected_status(shared, true, addr, offset, 4, bytes);
+            cordon_status st = cordon_memory_atomic_wait32(m, addr, offset, expected, 0, &result);
             require(st == want);
             if (st == CORDON_OK) {
                 uint32_t cur = 0;
-                require(cordon_memory_load_u32(m, addr, 0, &cur) == CORDON_OK);
+                require(cordon_memory_load_u32(m, ea, 0, &cur) == CORDON_OK);
                 require(result == (cur == expected ? CORDON_WAIT_TIMED_OUT : CORDON_WAIT_NOT_EQUAL));
             } else {
                 require(result == 99); /* nothing written on a failed call */
@@ -101,12 +115,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         case 2: {
             uint64_t expected = take(&p, &n, 8);
             uint32_t result = 99;
-            cordon_status want = expected_status(shared, true, addr, 8, bytes);
-            cordon_status st = cordon_memory_atomic_wait64(m, addr, expected, 0, &result);
+            cordon_status want = expected_status(shared, true, addr, offset, 8, bytes);
+            cordon_status st = cordon_memory_atomic_wait64(m, addr, offset, expected, 0, &result);
             require(st == want);
             if (st == CORDON_OK) {
                 uint64_t cur = 0;
-                require(cordon_memory_load_u64(m, addr, 0, &cur) == CORDON_OK);
+                require(cordon_memory_load_u64(m, ea, 0, &cur) == CORDON_OK);
                 require(result == (cur == expected ? CORDON_WAIT_TIMED_OUT : CORDON_WAIT_NOT_EQUAL));
             } else {
                 require(result == 99);
@@ -116,8 +130,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         default: {
             uint32_t count = (uint32_t)take(&p, &n, 4);
             uint32_t woken = 99;
-            cordon_status want = expected_status(shared, false, addr, 4, bytes);
-            cordon_status st = cordon_memory_atomic_notify(m, addr, count, &woken);
+            cordon_status want = expected_status(shared, false, addr, offset, 4, bytes);
+            cordon_status st = cordon_memory_atomic_notify(m, addr, offset, count, &woken);
             require(st == want);
             require(st == CORDON_OK ? woken == 0 : woken == 99); /* nobody waits in this harness */
             break;

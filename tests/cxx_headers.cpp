@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 // The whole public API included from C++: every declaration must have C linkage.
 #include "cordon/cordon.h"
+#include "cordon/memory_inline.h"
 
 #include <cstdio>
 #include <cstring>

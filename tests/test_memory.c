@@ -88,8 +88,20 @@ TEST(create_rejects_invalid_limits) {
     CHECK_STATUS(cordon_memory_create(&o, &m), CORDON_INVALID_ARGUMENT);
     o = (cordon_memory_options){.memory64 = true, .maximum_pages = CORDON_MEMORY64_MAX_PAGES + 1, .has_maximum = true};
     CHECK_STATUS(cordon_memory_create(&o, &m), CORDON_INVALID_ARGUMENT);
-    o = (cordon_memory_options){.memory64 = true, .maximum_pages = CORDON_MEMORY64_MAX_PAGES, .has_maximum = true};
-    CHECK_STATUS(cordon_memory_create(&o, &m), CORDON_OVERFLOW);
+    o = (cordon_memory_options){.page_size = 2};
+    CHECK_STATUS(cordon_memory_create(&o, &m), CORDON_INVALID_ARGUMENT);
+    o = (cordon_memory_options){.page_size = 4096};
+    CHECK_STATUS(cordon_memory_create(&o, &m), CORDON_INVALID_ARGUMENT);
+    o = (cordon_memory_options){.page_size = 1, .maximum_pages = UINT64_C(1) << 32, .has_maximum = true};
+    CHECK_STATUS(cordon_memory_create(&o, &m), CORDON_INVALID_ARGUMENT);
+    o = (cordon_memory_options){.page_size = 1, .bounds_check_free = true};
+    CHECK_STATUS(cordon_memory_create(&o, &m), CORDON_INVALID_ARGUMENT);
+    o = (cordon_memory_options){.bounds_check_free = true, .reserve_bytes = 4 * GIB};
+    CHECK_STATUS(cordon_memory_create(&o, &m), CORDON_INVALID_ARGUMENT);
+    o = (cordon_memory_options){.initial_pages = 2, .reserve_bytes = PAGE};
+    CHECK_STATUS(cordon_memory_create(&o, &m), CORDON_INVALID_ARGUMENT);
+    o = (cordon_memory_options){.prefix_bytes = UINT64_C(1) << 30};
+    CHECK_STATUS(cordon_memory_create(&o, &m), CORDON_INVALID_ARGUMENT);
     o = (cordon_memory_options){.name = "a]b"};
     CHECK_STATUS(cordon_memory_create(&o, &m), CORDON_INVALID_ARGUMENT);
     CHECK_EQ_U64(m.handle, 0);
@@ -167,32 +179,63 @@ TEST(memory_of_65536_pages_grows_to_4_gib_and_no_further) {
     CHECK_OK(cordon_memory_destroy(m));
 }
 
-TEST(memory64_without_maximum_reserves_the_default_cap) {
-    if (under_valgrind()) {
-        SKIP("valgrind refuses a 64 GiB mapping with EINVAL before the kernel sees it");
-    }
+TEST(memory64_without_maximum_has_the_cap_as_maximum_and_grows_to_its_reservation) {
     cordon_memory_options o = {.memory64 = true, .initial_pages = 1};
     cordon_memory m = {0};
     CHECK_OK(cordon_memory_create(&o, &m));
-    uint64_t max = 0;
+    uint64_t max = 0, reserved = 0;
     CHECK_OK(cordon_memory_maximum_pages(m, &max));
-    CHECK_EQ_U64(max, CORDON_MEMORY64_DEFAULT_MAX_PAGES);
-    CHECK_OK(cordon_memory_grow(m, CORDON_MEMORY64_DEFAULT_MAX_PAGES - 1, NULL));
-    CHECK_OK(cordon_memory_store_u8(m, CORDON_MEMORY64_DEFAULT_MAX_PAGES * PAGE - 1, 0, 1));
-    CHECK_STATUS(cordon_memory_grow(m, 1, NULL), CORDON_LIMIT_EXCEEDED);
+    CHECK_EQ_U64(max, CORDON_MEMORY64_MAX_PAGES);
+    CHECK_OK(cordon_memory_reserved_bytes(m, &reserved));
+    /* the default cap, or (a limited address space: valgrind) a fallback no smaller than 4 GiB */
+    CHECK(reserved <= CORDON_MEMORY_DEFAULT_RESERVE_BYTES && reserved >= CORDON_MEMORY_MIN_DEFAULT_RESERVE_BYTES);
+    CHECK(under_valgrind() || reserved == CORDON_MEMORY_DEFAULT_RESERVE_BYTES);
+    CHECK_OK(cordon_memory_grow(m, reserved / PAGE - 1, NULL));
+    CHECK_OK(cordon_memory_store_u8(m, reserved - 1, 0, 1));
+    uint64_t old = 5;
+    CHECK_STATUS(cordon_memory_grow(m, 1, &old), CORDON_OUT_OF_MEMORY); /* within the maximum, past the reservation */
+    CHECK_EQ_U64(old, 5);
+    CHECK_EQ_U64(size_bytes(m), reserved);
     CHECK_OK(cordon_memory_destroy(m));
 }
 
-TEST(memory64_maximum_above_ptrdiff_max_is_overflow_and_beyond_the_address_space_out_of_memory) {
+TEST(memory64_declared_with_the_largest_maximum_instantiates) {
+    /* memory64.wast: (memory i64 0 0x1_0000_0000_0000) — 2^48 pages, 2^64 bytes: a limit, not a mapping */
+    cordon_memory_options o = {.memory64 = true, .maximum_pages = CORDON_MEMORY64_MAX_PAGES, .has_maximum = true};
+    cordon_memory m = {0};
+    CHECK_OK(cordon_memory_create(&o, &m));
+    cordon_memory_type t;
+    CHECK_OK(cordon_memory_type_get(m, &t));
+    CHECK(t.has_maximum && t.memory64 && !t.shared);
+    CHECK_EQ_U64(t.maximum_pages, CORDON_MEMORY64_MAX_PAGES);
+    CHECK_EQ_U64(t.minimum_pages, 0);
+    CHECK_OK(cordon_memory_grow(m, 2, NULL));
+    CHECK_OK(cordon_memory_store_u64(m, 2 * PAGE - 8, 0, 42));
+    /* grow past the maximum, and a delta that would wrap the page count */
+    CHECK_STATUS(cordon_memory_grow(m, CORDON_MEMORY64_MAX_PAGES - 1, NULL), CORDON_LIMIT_EXCEEDED);
+    CHECK_STATUS(cordon_memory_grow(m, UINT64_MAX, NULL), CORDON_LIMIT_EXCEEDED);
+    /* within it but past the reservation: fails as memory.grow may, nothing changes */
+    CHECK_STATUS(cordon_memory_grow(m, CORDON_MEMORY64_MAX_PAGES - 2, NULL), CORDON_OUT_OF_MEMORY);
+    CHECK_EQ_U64(size_pages(m), 2);
+    uint64_t v = 0;
+    CHECK_OK(cordon_memory_load_u64(m, 2 * PAGE - 8, 0, &v));
+    CHECK_EQ_U64(v, 42);
+    CHECK_OK(cordon_memory_destroy(m));
+}
+
+TEST(explicit_reservation_above_ptrdiff_max_is_overflow_and_beyond_the_address_space_out_of_memory) {
     cordon_memory m = {0};
     bool counting = cordon__fault_available();
     if (counting) {
         cordon__fault_reset();
     }
-    /* 2^47 pages = 2^63 bytes: not an object size, refused before any system call */
-    cordon_memory_options o = {.memory64 = true, .maximum_pages = UINT64_C(1) << 47, .has_maximum = true};
+    /* 2^63 bytes: not an object size, refused before any system call */
+    cordon_memory_options o = {.memory64 = true, .reserve_bytes = UINT64_C(1) << 63};
     CHECK_STATUS(cordon_memory_create(&o, &m), CORDON_OVERFLOW);
-    o.maximum_pages = (UINT64_C(1) << 47) - 2; /* 2^63 bytes with the two 64 KiB guards */
+    o.reserve_bytes = (UINT64_C(1) << 63) - 2 * PAGE; /* 2^63 bytes with the two 64 KiB guards */
+    CHECK_STATUS(cordon_memory_create(&o, &m), CORDON_OVERFLOW);
+    /* an initial size that large needs that reservation too */
+    o = (cordon_memory_options){.memory64 = true, .initial_pages = UINT64_C(1) << 47};
     CHECK_STATUS(cordon_memory_create(&o, &m), CORDON_OVERFLOW);
     if (counting) {
         CHECK_EQ_U64(cordon__fault_calls(CORDON__CALL_MMAP), 0);
@@ -202,8 +245,8 @@ TEST(memory64_maximum_above_ptrdiff_max_is_overflow_and_beyond_the_address_space
     if (under_valgrind()) {
         SKIP("valgrind refuses huge mappings with EINVAL before the kernel sees them");
     }
-    /* 2^46 pages = 2^62 bytes: representable, beyond any x86-64 or arm64 address space */
-    o.maximum_pages = UINT64_C(1) << 46;
+    /* 2^62 bytes: representable, beyond any x86-64 or arm64 address space; explicit: no fallback */
+    o = (cordon_memory_options){.memory64 = true, .reserve_bytes = UINT64_C(1) << 62};
     CHECK_STATUS(cordon_memory_create(&o, &m), CORDON_OUT_OF_MEMORY);
     CHECK_EQ_U64(m.handle, 0);
 }
@@ -302,19 +345,19 @@ TEST(errors_combine_in_the_documented_order) {
     cordon_memory m = create(1, 1, true);
     uint64_t v = 0;
     uint8_t buf[4] = {0};
-    CHECK_STATUS(cordon_memory_atomic_load(m, PAGE, 4, NULL), CORDON_INVALID_ARGUMENT);
-    CHECK_STATUS(cordon_memory_atomic_load(m, PAGE + 2, 4, NULL), CORDON_INVALID_ARGUMENT);
-    CHECK_STATUS(cordon_memory_atomic_load(m, PAGE + 1, 3, &v), CORDON_INVALID_ARGUMENT);
-    CHECK_STATUS(cordon_memory_atomic_load(m, PAGE + 2, 4, &v), CORDON_MISALIGNED);
-    CHECK_STATUS(cordon_memory_atomic_load(m, UINT64_MAX, 8, &v), CORDON_MISALIGNED);
-    CHECK_STATUS(cordon_memory_atomic_store(m, PAGE + 1, 16, 0), CORDON_INVALID_ARGUMENT);
-    CHECK_STATUS(cordon_memory_atomic_store(m, PAGE + 1, 2, 0), CORDON_MISALIGNED);
-    CHECK_STATUS(cordon_memory_atomic_rmw(m, 1, 4, (cordon_memory_rmw_op)99, 1, &v), CORDON_INVALID_ARGUMENT);
-    CHECK_STATUS(cordon_memory_atomic_rmw(m, PAGE + 1, 4, (cordon_memory_rmw_op)99, 1, &v),
+    CHECK_STATUS(cordon_memory_atomic_load(m, PAGE, 0, 4, NULL), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon_memory_atomic_load(m, PAGE + 2, 0, 4, NULL), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon_memory_atomic_load(m, PAGE + 1, 0, 3, &v), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon_memory_atomic_load(m, PAGE + 2, 0, 4, &v), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon_memory_atomic_load(m, UINT64_MAX, 0, 8, &v), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon_memory_atomic_store(m, PAGE + 1, 0, 16, 0), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon_memory_atomic_store(m, PAGE + 1, 0, 2, 0), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon_memory_atomic_rmw(m, 1, 0, 4, (cordon_memory_rmw_op)99, 1, &v), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon_memory_atomic_rmw(m, PAGE + 1, 0, 4, (cordon_memory_rmw_op)99, 1, &v),
                  CORDON_INVALID_ARGUMENT);
-    CHECK_STATUS(cordon_memory_atomic_rmw(m, PAGE + 1, 4, CORDON_MEMORY_RMW_ADD, 1, &v), CORDON_MISALIGNED);
-    CHECK_STATUS(cordon_memory_atomic_cmpxchg(m, PAGE + 1, 5, 0, 0, &v), CORDON_INVALID_ARGUMENT);
-    CHECK_STATUS(cordon_memory_atomic_cmpxchg(m, PAGE + 1, 2, 0, 0, &v), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon_memory_atomic_rmw(m, PAGE + 1, 0, 4, CORDON_MEMORY_RMW_ADD, 1, &v), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon_memory_atomic_cmpxchg(m, PAGE + 1, 0, 5, 0, 0, &v), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon_memory_atomic_cmpxchg(m, PAGE + 1, 0, 2, 0, 0, &v), CORDON_MISALIGNED);
     CHECK_STATUS(cordon_memory_load_u32(m, PAGE, 0, NULL), CORDON_INVALID_ARGUMENT);
     CHECK_STATUS(cordon_memory_load_u64(m, UINT64_MAX, 1, NULL), CORDON_INVALID_ARGUMENT);
     CHECK_STATUS(cordon_memory_load_f64(m, PAGE, 0, NULL), CORDON_INVALID_ARGUMENT);
@@ -325,8 +368,8 @@ TEST(errors_combine_in_the_documented_order) {
     CHECK_STATUS(cordon_memory_read(m, PAGE, buf, 4), CORDON_OUT_OF_BOUNDS);
     CHECK_OK(cordon_memory_destroy(m));
     /* a stale handle wins over everything */
-    CHECK_STATUS(cordon_memory_atomic_load(m, PAGE + 2, 3, NULL), CORDON_STALE);
-    CHECK_STATUS(cordon_memory_atomic_rmw(m, 1, 4, (cordon_memory_rmw_op)99, 1, NULL), CORDON_STALE);
+    CHECK_STATUS(cordon_memory_atomic_load(m, PAGE + 2, 0, 3, NULL), CORDON_STALE);
+    CHECK_STATUS(cordon_memory_atomic_rmw(m, 1, 0, 4, (cordon_memory_rmw_op)99, 1, NULL), CORDON_STALE);
     CHECK_STATUS(cordon_memory_load_u32(m, PAGE, 0, NULL), CORDON_STALE);
     CHECK_STATUS(cordon_memory_read(m, PAGE, NULL, 4), CORDON_STALE);
 }
@@ -420,46 +463,46 @@ TEST(float_and_double_round_trip_bit_exactly) {
 TEST(atomics_require_natural_alignment_and_a_valid_width) {
     cordon_memory m = create(1, 1, true);
     uint64_t v = 0;
-    CHECK_STATUS(cordon_memory_atomic_load(m, 2, 4, &v), CORDON_MISALIGNED);
-    CHECK_STATUS(cordon_memory_atomic_store(m, 4, 8, 1), CORDON_MISALIGNED);
-    CHECK_STATUS(cordon_memory_atomic_rmw(m, 1, 2, CORDON_MEMORY_RMW_ADD, 1, &v), CORDON_MISALIGNED);
-    CHECK_STATUS(cordon_memory_atomic_cmpxchg(m, 7, 8, 0, 1, &v), CORDON_MISALIGNED);
-    CHECK_STATUS(cordon_memory_atomic_load(m, 0, 3, &v), CORDON_INVALID_ARGUMENT);
-    CHECK_STATUS(cordon_memory_atomic_load(m, 0, 16, &v), CORDON_INVALID_ARGUMENT);
-    CHECK_STATUS(cordon_memory_atomic_rmw(m, 0, 4, (cordon_memory_rmw_op)9, 1, &v), CORDON_INVALID_ARGUMENT);
-    CHECK_STATUS(cordon_memory_atomic_load(m, PAGE, 4, &v), CORDON_OUT_OF_BOUNDS);
-    CHECK_STATUS(cordon_memory_atomic_load(m, UINT64_MAX - 7, 8, &v), CORDON_OUT_OF_BOUNDS);
-    CHECK_OK(cordon_memory_atomic_load(m, PAGE - 8, 8, &v));
-    CHECK_OK(cordon_memory_atomic_load(m, PAGE - 1, 1, &v));
+    CHECK_STATUS(cordon_memory_atomic_load(m, 2, 0, 4, &v), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon_memory_atomic_store(m, 4, 0, 8, 1), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon_memory_atomic_rmw(m, 1, 0, 2, CORDON_MEMORY_RMW_ADD, 1, &v), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon_memory_atomic_cmpxchg(m, 7, 0, 8, 0, 1, &v), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon_memory_atomic_load(m, 0, 0, 3, &v), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon_memory_atomic_load(m, 0, 0, 16, &v), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon_memory_atomic_rmw(m, 0, 0, 4, (cordon_memory_rmw_op)9, 1, &v), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon_memory_atomic_load(m, PAGE, 0, 4, &v), CORDON_OUT_OF_BOUNDS);
+    CHECK_STATUS(cordon_memory_atomic_load(m, UINT64_MAX - 7, 0, 8, &v), CORDON_OUT_OF_BOUNDS);
+    CHECK_OK(cordon_memory_atomic_load(m, PAGE - 8, 0, 8, &v));
+    CHECK_OK(cordon_memory_atomic_load(m, PAGE - 1, 0, 1, &v));
     CHECK_OK(cordon_memory_destroy(m));
 }
 
 TEST(atomic_rmw_ops_return_the_old_value_and_wrap_at_the_width) {
     cordon_memory m = create(1, 1, true);
     uint64_t old = 0, v = 0;
-    CHECK_OK(cordon_memory_atomic_store(m, 8, 4, 0x1FFFFFFFFull)); /* truncated to 32 bits */
-    CHECK_OK(cordon_memory_atomic_load(m, 8, 4, &v));
+    CHECK_OK(cordon_memory_atomic_store(m, 8, 0, 4, 0x1FFFFFFFFull)); /* truncated to 32 bits */
+    CHECK_OK(cordon_memory_atomic_load(m, 8, 0, 4, &v));
     CHECK_EQ_U64(v, 0xFFFFFFFFu);
-    CHECK_OK(cordon_memory_atomic_rmw(m, 8, 4, CORDON_MEMORY_RMW_ADD, 2, &old));
+    CHECK_OK(cordon_memory_atomic_rmw(m, 8, 0, 4, CORDON_MEMORY_RMW_ADD, 2, &old));
     CHECK_EQ_U64(old, 0xFFFFFFFFu);
-    CHECK_OK(cordon_memory_atomic_load(m, 8, 4, &v));
+    CHECK_OK(cordon_memory_atomic_load(m, 8, 0, 4, &v));
     CHECK_EQ_U64(v, 1);
-    CHECK_OK(cordon_memory_atomic_rmw(m, 8, 4, CORDON_MEMORY_RMW_SUB, 3, &old));
-    CHECK_OK(cordon_memory_atomic_load(m, 8, 4, &v));
+    CHECK_OK(cordon_memory_atomic_rmw(m, 8, 0, 4, CORDON_MEMORY_RMW_SUB, 3, &old));
+    CHECK_OK(cordon_memory_atomic_load(m, 8, 0, 4, &v));
     CHECK_EQ_U64(v, 0xFFFFFFFEu);
-    CHECK_OK(cordon_memory_atomic_rmw(m, 8, 4, CORDON_MEMORY_RMW_AND, 0xF0F0, &old));
-    CHECK_OK(cordon_memory_atomic_rmw(m, 8, 4, CORDON_MEMORY_RMW_OR, 0x1, &old));
-    CHECK_OK(cordon_memory_atomic_rmw(m, 8, 4, CORDON_MEMORY_RMW_XOR, 0xFF, &old));
+    CHECK_OK(cordon_memory_atomic_rmw(m, 8, 0, 4, CORDON_MEMORY_RMW_AND, 0xF0F0, &old));
+    CHECK_OK(cordon_memory_atomic_rmw(m, 8, 0, 4, CORDON_MEMORY_RMW_OR, 0x1, &old));
+    CHECK_OK(cordon_memory_atomic_rmw(m, 8, 0, 4, CORDON_MEMORY_RMW_XOR, 0xFF, &old));
     CHECK_EQ_U64(old, 0xF0F1);
-    CHECK_OK(cordon_memory_atomic_rmw(m, 8, 4, CORDON_MEMORY_RMW_XCHG, 7, &old));
+    CHECK_OK(cordon_memory_atomic_rmw(m, 8, 0, 4, CORDON_MEMORY_RMW_XCHG, 7, &old));
     CHECK_EQ_U64(old, 0xF00E);
-    CHECK_OK(cordon_memory_atomic_rmw(m, 1, 1, CORDON_MEMORY_RMW_ADD, 0x1FF, &old));
-    CHECK_OK(cordon_memory_atomic_load(m, 1, 1, &v));
+    CHECK_OK(cordon_memory_atomic_rmw(m, 1, 0, 1, CORDON_MEMORY_RMW_ADD, 0x1FF, &old));
+    CHECK_OK(cordon_memory_atomic_load(m, 1, 0, 1, &v));
     CHECK_EQ_U64(v, 0xFF);
-    CHECK_OK(cordon_memory_atomic_rmw(m, 16, 8, CORDON_MEMORY_RMW_SUB, 1, &old));
-    CHECK_OK(cordon_memory_atomic_load(m, 16, 8, &v));
+    CHECK_OK(cordon_memory_atomic_rmw(m, 16, 0, 8, CORDON_MEMORY_RMW_SUB, 1, &old));
+    CHECK_OK(cordon_memory_atomic_load(m, 16, 0, 8, &v));
     CHECK_EQ_U64(v, UINT64_MAX);
-    CHECK_OK(cordon_memory_atomic_rmw(m, 2, 2, CORDON_MEMORY_RMW_XCHG, 0xBEEF, NULL));
+    CHECK_OK(cordon_memory_atomic_rmw(m, 2, 0, 2, CORDON_MEMORY_RMW_XCHG, 0xBEEF, NULL));
     uint16_t v16 = 0;
     CHECK_OK(cordon_memory_load_u16(m, 2, 0, &v16));
     CHECK_EQ_U64(v16, 0xBEEF);
@@ -469,22 +512,59 @@ TEST(atomic_rmw_ops_return_the_old_value_and_wrap_at_the_width) {
 TEST(atomic_cmpxchg_stores_only_on_match) {
     cordon_memory m = create(1, 1, true);
     uint64_t old = 0, v = 0;
-    CHECK_OK(cordon_memory_atomic_store(m, 0, 8, 5));
-    CHECK_OK(cordon_memory_atomic_cmpxchg(m, 0, 8, 4, 9, &old));
+    CHECK_OK(cordon_memory_atomic_store(m, 0, 0, 8, 5));
+    CHECK_OK(cordon_memory_atomic_cmpxchg(m, 0, 0, 8, 4, 9, &old));
     CHECK_EQ_U64(old, 5);
-    CHECK_OK(cordon_memory_atomic_load(m, 0, 8, &v));
+    CHECK_OK(cordon_memory_atomic_load(m, 0, 0, 8, &v));
     CHECK_EQ_U64(v, 5);
-    CHECK_OK(cordon_memory_atomic_cmpxchg(m, 0, 8, 5, 9, &old));
+    CHECK_OK(cordon_memory_atomic_cmpxchg(m, 0, 0, 8, 5, 9, &old));
     CHECK_EQ_U64(old, 5);
-    CHECK_OK(cordon_memory_atomic_load(m, 0, 8, &v));
+    CHECK_OK(cordon_memory_atomic_load(m, 0, 0, 8, &v));
     CHECK_EQ_U64(v, 9);
     /* Narrow: expected is truncated to the width before comparing. */
-    CHECK_OK(cordon_memory_atomic_store(m, 12, 2, 0x1234));
-    CHECK_OK(cordon_memory_atomic_cmpxchg(m, 12, 2, 0xFF1234, 0x5678, &old));
+    CHECK_OK(cordon_memory_atomic_store(m, 12, 0, 2, 0x1234));
+    CHECK_OK(cordon_memory_atomic_cmpxchg(m, 12, 0, 2, 0xFF1234, 0x5678, &old));
     CHECK_EQ_U64(old, 0x1234);
-    CHECK_OK(cordon_memory_atomic_load(m, 12, 2, &v));
+    CHECK_OK(cordon_memory_atomic_load(m, 12, 0, 2, &v));
     CHECK_EQ_U64(v, 0x5678);
     CHECK_OK(cordon_memory_destroy(m));
+}
+
+TEST(atomics_take_a_memarg_offset_and_trap_when_it_overflows) {
+    cordon_memory m = create(1, 1, true);
+    uint64_t v = 0, old = 0;
+    CHECK_OK(cordon_memory_atomic_store(m, 8, 8, 8, 0x1122334455667788ull)); /* the word at 16 */
+    CHECK_OK(cordon_memory_atomic_load(m, 16, 0, 8, &v));
+    CHECK_EQ_U64(v, 0x1122334455667788ull);
+    CHECK_OK(cordon_memory_atomic_load(m, 0, 16, 8, &v));
+    CHECK_EQ_U64(v, 0x1122334455667788ull);
+    CHECK_OK(cordon_memory_atomic_rmw(m, 1, 15, 8, CORDON_MEMORY_RMW_ADD, 1, &old)); /* 1 + 15: aligned */
+    CHECK_EQ_U64(old, 0x1122334455667788ull);
+    CHECK_OK(cordon_memory_atomic_cmpxchg(m, 12, 4, 8, 0x1122334455667789ull, 7, &old));
+    CHECK_OK(cordon_memory_atomic_load(m, 16, 0, 8, &v));
+    CHECK_EQ_U64(v, 7);
+    /* the alignment is that of the effective address */
+    CHECK_STATUS(cordon_memory_atomic_load(m, 16, 2, 4, &v), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon_memory_atomic_store(m, 3, 0, 4, 1), CORDON_MISALIGNED);
+    CHECK_OK(cordon_memory_atomic_store(m, 3, 1, 4, 1));
+    /* the end of the memory through the offset */
+    CHECK_OK(cordon_memory_atomic_load(m, 0, PAGE - 8, 8, &v));
+    CHECK_STATUS(cordon_memory_atomic_load(m, 8, PAGE - 8, 8, &v), CORDON_OUT_OF_BOUNDS);
+    /* addr + offset past 2^64 - 1: out of bounds, even when the wrapped sum lands in the memory */
+    CHECK_STATUS(cordon_memory_atomic_load(m, 16, UINT64_MAX - 7, 8, &v), CORDON_OUT_OF_BOUNDS);
+    CHECK_STATUS(cordon_memory_atomic_store(m, UINT64_MAX - 7, 16, 8, 9), CORDON_OUT_OF_BOUNDS);
+    CHECK_STATUS(cordon_memory_atomic_rmw(m, 8, UINT64_MAX - 3, 4, CORDON_MEMORY_RMW_XCHG, 9, &old),
+                 CORDON_OUT_OF_BOUNDS);
+    CHECK_STATUS(cordon_memory_atomic_cmpxchg(m, UINT64_MAX, 1, 1, 0, 9, &old), CORDON_OUT_OF_BOUNDS);
+    /* the true sum 2^64 + 1 is odd: misaligned comes before bounds, as for any atomic */
+    CHECK_STATUS(cordon_memory_atomic_load(m, 2, UINT64_MAX, 4, &v), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon_memory_atomic_load(m, 2, UINT64_MAX, 3, &v), CORDON_INVALID_ARGUMENT);
+    CHECK_OK(cordon_memory_atomic_load(m, 0, 0, 8, &v));
+    CHECK_EQ_U64(v, 0x100000000ull); /* the store at 3 + 1 above; nothing else was written */
+    CHECK_OK(cordon_memory_atomic_load(m, 8, 0, 8, &v));
+    CHECK_EQ_U64(v, 0);
+    CHECK_OK(cordon_memory_destroy(m));
+    CHECK_STATUS(cordon_memory_atomic_load(m, 2, UINT64_MAX, 3, NULL), CORDON_STALE);
 }
 
 TEST(atomic_word_for_wait_needs_a_shared_memory) {
@@ -496,16 +576,16 @@ TEST(atomic_word_for_wait_needs_a_shared_memory) {
     CHECK_OK(cordon_memory_is_shared(shared, &is_shared));
     CHECK(is_shared);
     void *w = NULL;
-    CHECK_STATUS(cordon__memory_atomic_word(plain, 0, 4, true, &w), CORDON_WRONG_STATE);
-    CHECK_STATUS(cordon__memory_atomic_word(shared, 2, 4, true, &w), CORDON_MISALIGNED);
-    CHECK_STATUS(cordon__memory_atomic_word(shared, 4, 8, true, &w), CORDON_MISALIGNED);
-    CHECK_STATUS(cordon__memory_atomic_word(shared, PAGE, 4, true, &w), CORDON_OUT_OF_BOUNDS);
-    CHECK_STATUS(cordon__memory_atomic_word(shared, 0, 2, true, &w), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon__memory_atomic_word(plain, 0, 0, 4, true, &w), CORDON_WRONG_STATE);
+    CHECK_STATUS(cordon__memory_atomic_word(shared, 2, 0, 4, true, &w), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon__memory_atomic_word(shared, 4, 0, 8, true, &w), CORDON_MISALIGNED);
+    CHECK_STATUS(cordon__memory_atomic_word(shared, PAGE, 0, 4, true, &w), CORDON_OUT_OF_BOUNDS);
+    CHECK_STATUS(cordon__memory_atomic_word(shared, 0, 0, 2, true, &w), CORDON_INVALID_ARGUMENT);
     CHECK(w == NULL);
-    CHECK_OK(cordon__memory_atomic_word(shared, PAGE - 8, 8, true, &w));
+    CHECK_OK(cordon__memory_atomic_word(shared, PAGE - 8, 0, 8, true, &w));
     CHECK(w == base_of(shared) + PAGE - 8);
     CHECK_OK(cordon_memory_destroy(shared));
-    CHECK_STATUS(cordon__memory_atomic_word(shared, 0, 4, true, &w), CORDON_STALE);
+    CHECK_STATUS(cordon__memory_atomic_word(shared, 0, 0, 4, true, &w), CORDON_STALE);
     CHECK_OK(cordon_memory_destroy(plain));
 }
 
@@ -566,10 +646,10 @@ TEST(double_destroy_and_use_after_destroy_are_stale) {
     CHECK_STATUS(cordon_memory_load_u32(m, 0, 0, &v32), CORDON_STALE);
     CHECK_STATUS(cordon_memory_load_f32(m, 0, 0, &f), CORDON_STALE);
     CHECK_STATUS(cordon_memory_store_u64(m, 0, 0, 1), CORDON_STALE);
-    CHECK_STATUS(cordon_memory_atomic_load(m, 0, 4, &v), CORDON_STALE);
-    CHECK_STATUS(cordon_memory_atomic_store(m, 0, 4, 1), CORDON_STALE);
-    CHECK_STATUS(cordon_memory_atomic_rmw(m, 0, 4, CORDON_MEMORY_RMW_ADD, 1, &v), CORDON_STALE);
-    CHECK_STATUS(cordon_memory_atomic_cmpxchg(m, 0, 4, 0, 1, &v), CORDON_STALE);
+    CHECK_STATUS(cordon_memory_atomic_load(m, 0, 0, 4, &v), CORDON_STALE);
+    CHECK_STATUS(cordon_memory_atomic_store(m, 0, 0, 4, 1), CORDON_STALE);
+    CHECK_STATUS(cordon_memory_atomic_rmw(m, 0, 0, 4, CORDON_MEMORY_RMW_ADD, 1, &v), CORDON_STALE);
+    CHECK_STATUS(cordon_memory_atomic_cmpxchg(m, 0, 0, 4, 0, 1, &v), CORDON_STALE);
     CHECK(b == NULL && v == 0);
     CHECK_STATUS(cordon_memory_destroy((cordon_memory){0}), CORDON_STALE);
 }
@@ -628,10 +708,10 @@ static void *reader(void *arg) {
         }
         /* Any address below a size once observed stays accessible: the memory never moves or shrinks. */
         uint64_t v = 0;
-        if (cordon_memory_atomic_load(c->m, size - 8, 8, &v) != CORDON_OK || v != 0) {
+        if (cordon_memory_atomic_load(c->m, size - 8, 0, 8, &v) != CORDON_OK || v != 0) {
             c->bad++;
         }
-        if (cordon_memory_atomic_rmw(c->m, 0, 8, CORDON_MEMORY_RMW_ADD, 1, NULL) != CORDON_OK) {
+        if (cordon_memory_atomic_rmw(c->m, 0, 0, 8, CORDON_MEMORY_RMW_ADD, 1, NULL) != CORDON_OK) {
             c->bad++;
         }
     }
@@ -640,13 +720,13 @@ static void *reader(void *arg) {
 
 TEST(grow_concurrent_with_access_is_safe) {
     race_ctx c = {.m = create(1, 256, true)};
-    CHECK_OK(cordon_memory_atomic_store(c.m, 0, 8, 0));
+    CHECK_OK(cordon_memory_atomic_store(c.m, 0, 0, 8, 0));
     pthread_t th;
     CHECK(pthread_create(&th, NULL, reader, &c) == 0);
     /* Start growing only once the reader runs, so the two overlap. */
     uint64_t seen = 0;
     while (seen == 0) {
-        CHECK_OK(cordon_memory_atomic_load(c.m, 0, 8, &seen));
+        CHECK_OK(cordon_memory_atomic_load(c.m, 0, 0, 8, &seen));
     }
     /* The reader checks the last word of the size it observed, which stays 0 as pages are added. */
     for (int i = 0; i < 255; i++) {
@@ -657,7 +737,7 @@ TEST(grow_concurrent_with_access_is_safe) {
     CHECK_EQ_U64(c.bad, 0);
     CHECK_EQ_U64(size_pages(c.m), 256);
     uint64_t count = 0;
-    CHECK_OK(cordon_memory_atomic_load(c.m, 0, 8, &count));
+    CHECK_OK(cordon_memory_atomic_load(c.m, 0, 0, 8, &count));
     CHECK(count > 0);
     CHECK_OK(cordon_memory_destroy(c.m));
 }
@@ -720,6 +800,72 @@ TEST(create_fails_cleanly_when_any_os_call_fails) {
         cordon__fault_stop();
         CHECK_OK(cordon_memory_destroy(m));
     }
+}
+
+TEST(a_refused_default_reservation_falls_back_to_smaller_ones) {
+    require_fault_injection();
+    /* memory64 without a maximum: 64 GiB by default; the OS refusing it once gives 32 GiB */
+    cordon_memory_options o = {.memory64 = true, .initial_pages = 1};
+    cordon_memory m = {0};
+    cordon__fault_reset();
+    CHECK_OK(cordon__fault_arm(CORDON__CALL_MMAP, 1, 1, ENOMEM));
+    CHECK_OK(cordon_memory_create(&o, &m));
+    cordon__fault_stop();
+    uint64_t reserved = 0;
+    CHECK_OK(cordon_memory_reserved_bytes(m, &reserved));
+    CHECK_EQ_U64(reserved, CORDON_MEMORY_DEFAULT_RESERVE_BYTES / 2);
+    CHECK_OK(cordon_memory_destroy(m));
+    /* refused every time: 64, 32, 16, 8, 4 GiB tried, then the failure; nothing stays mapped */
+    uint64_t vm = vm_size_kib();
+    cordon__fault_reset();
+    CHECK_OK(cordon__fault_arm(CORDON__CALL_MMAP, 1, 100, ENOMEM));
+    m = (cordon_memory){0};
+    CHECK_STATUS(cordon_memory_create(&o, &m), CORDON_OUT_OF_MEMORY);
+    CHECK_EQ_U64(cordon__fault_fired(CORDON__CALL_MMAP), 5);
+    cordon__fault_stop();
+    CHECK_EQ_U64(m.handle, 0);
+    CHECK(vm_size_kib() < vm + 1024 * 1024);
+    /* an explicit reservation is taken or the create fails: no fallback */
+    o.reserve_bytes = 8 * GIB;
+    cordon__fault_reset();
+    CHECK_OK(cordon__fault_arm(CORDON__CALL_MMAP, 1, 1, ENOMEM));
+    CHECK_STATUS(cordon_memory_create(&o, &m), CORDON_OUT_OF_MEMORY);
+    CHECK_EQ_U64(cordon__fault_calls(CORDON__CALL_MMAP), 1);
+    cordon__fault_stop();
+    CHECK_EQ_U64(m.handle, 0);
+}
+
+TEST(grow_past_the_reservation_fails_unchanged_and_the_memory_never_moves) {
+    cordon_memory_options o = {.initial_pages = 1, .maximum_pages = 10, .has_maximum = true, .reserve_bytes = 3 * PAGE};
+    cordon_memory m = {0};
+    CHECK_OK(cordon_memory_create(&o, &m));
+    uint8_t *b = base_of(m);
+    uint64_t reserved = 0, max = 0, old = 0;
+    CHECK_OK(cordon_memory_reserved_bytes(m, &reserved));
+    CHECK_OK(cordon_memory_maximum_pages(m, &max));
+    CHECK_EQ_U64(reserved, 3 * PAGE);
+    CHECK_EQ_U64(max, 10);
+    CHECK_OK(cordon_memory_store_u32(m, 0, 0, 0xABCDu));
+    CHECK_OK(cordon_memory_grow(m, 2, &old));
+    old = 77;
+    CHECK_STATUS(cordon_memory_grow(m, 1, &old), CORDON_OUT_OF_MEMORY);
+    CHECK_STATUS(cordon_memory_grow(m, 7, &old), CORDON_OUT_OF_MEMORY);
+    CHECK_STATUS(cordon_memory_grow(m, 8, &old), CORDON_LIMIT_EXCEEDED); /* past the maximum first */
+    CHECK_EQ_U64(old, 77);
+    CHECK_EQ_U64(size_pages(m), 3);
+    CHECK(base_of(m) == b);
+    uint32_t v = 0;
+    CHECK_OK(cordon_memory_load_u32(m, 0, 0, &v));
+    CHECK_EQ_U64(v, 0xABCDu);
+    CHECK_EQ_I64(probe_write(b + 3 * PAGE), PROBE_SEGV); /* the trailing guard */
+    /* a reservation above the maximum is lowered to it; one below a page is rounded up to the OS page */
+    cordon_memory n = {0};
+    o = (cordon_memory_options){.maximum_pages = 2, .has_maximum = true, .reserve_bytes = 100 * PAGE};
+    CHECK_OK(cordon_memory_create(&o, &n));
+    CHECK_OK(cordon_memory_reserved_bytes(n, &reserved));
+    CHECK_EQ_U64(reserved, 2 * PAGE);
+    CHECK_OK(cordon_memory_destroy(n));
+    CHECK_OK(cordon_memory_destroy(m));
 }
 
 TEST(grow_failure_leaves_size_and_contents_unchanged) {

@@ -58,20 +58,20 @@ static cordon_status one_call(race_ctx *c, uint64_t op, uint8_t *buf) {
     case 7:
         return cordon_memory_copy_between(m, 0, c->other, 0, PAGE);
     case 8:
-        return cordon_memory_atomic_rmw(m, 64, 4, CORDON_MEMORY_RMW_ADD, 1, &v64);
+        return cordon_memory_atomic_rmw(m, 64, 0, 4, CORDON_MEMORY_RMW_ADD, 1, &v64);
     case 9:
-        return cordon_memory_atomic_cmpxchg(m, 128, 8, 0, 1, &v64);
+        return cordon_memory_atomic_cmpxchg(m, 128, 0, 8, 0, 1, &v64);
     case 10:
         return cordon_memory_size_bytes(m, &v64);
     case 11:
         return cordon_memory_grow(m, 0, &v64);
     case 12: {
         uint32_t r = 0;
-        cordon_status st = cordon_memory_atomic_wait32(m, 256, 1, 0, &r); /* word is 0: not-equal */
+        cordon_status st = cordon_memory_atomic_wait32(m, 256, 0, 1, 0, &r); /* word is 0: not-equal */
         return st == CORDON_WRONG_STATE ? CORDON_OK : st;                  /* unshared memory */
     }
     default:
-        return cordon_memory_atomic_notify(m, 256, 1, NULL);
+        return cordon_memory_atomic_notify(m, 256, 0, 1, NULL);
     }
 }
 

@@ -204,7 +204,7 @@ static void *rmw_adder(void *arg) {
     for (uint64_t k = 0; k < RACE_ITERS; k++) {
         uint64_t w = k % WORDS;
         uint64_t old = 0;
-        note(r, cordon_memory_atomic_rmw(r->m, 8 * w, 8, CORDON_MEMORY_RMW_ADD, 1, &old));
+        note(r, cordon_memory_atomic_rmw(r->m, 8 * w, 0, 8, CORDON_MEMORY_RMW_ADD, 1, &old));
         if ((old >> 32) < last_high[w]) {
             r->incoherent = true;
         }
@@ -258,7 +258,7 @@ TEST(plain_accesses_racing_atomic_rmw_on_the_same_words_are_defined_and_coherent
     for (uint64_t i = 0; i < WORDS; i++) {
         uint64_t plain = 1, atom = 2;
         CHECK_OK(cordon_memory_load_u64(r.m, 8 * i, 0, &plain));
-        CHECK_OK(cordon_memory_atomic_load(r.m, 8 * i, 8, &atom));
+        CHECK_OK(cordon_memory_atomic_load(r.m, 8 * i, 0, 8, &atom));
         CHECK_EQ_U64(plain, atom);
     }
     CHECK_OK(cordon_memory_destroy(r.m));

@@ -2,8 +2,12 @@
 /* cordon — WebAssembly memory.atomic.wait32 / wait64 / notify on a shared linear memory (threads
  * proposal), provided by the synchronisation module.
  *
+ * Addresses are memargs, as for every access of memory.h: the word is at the effective address
+ * addr + offset, computed without wrapping (a sum past 2^64 - 1 is CORDON_OUT_OF_BOUNDS, the trap the
+ * spec defines); its alignment is that of the effective address.
+ *
  * Semantics as the proposal defines them:
- *   wait:   reads the real word at addr (atomically, the same word Wasm code stores to); if it differs
+ *   wait:   reads the real word at the effective address (atomically, the same word Wasm code stores to); if it differs
  *           from expected the result is 1 "not-equal" at once; otherwise the thread sleeps until a
  *           notify on the same address wakes it (result 0 "ok") or the timeout passes (result 2
  *           "timed-out"). The timeout is relative, in nanoseconds; negative waits forever. A result of
@@ -13,8 +17,9 @@
  * Traps become statuses (nothing else happens), checked in this order: a destroyed memory or a handle
  * never issued (0 included) → CORDON_STALE; a NULL result_out (wait) → CORDON_INVALID_ARGUMENT; a
  * memory that is not shared → CORDON_WRONG_STATE for wait (a notify on it is valid and wakes 0, after
- * the alignment and bounds checks); an address not a multiple of the width → CORDON_MISALIGNED; a word
- * not inside the memory → CORDON_OUT_OF_BOUNDS.
+ * the alignment and bounds checks); an effective address not a multiple of the width →
+ * CORDON_MISALIGNED; a word not inside the memory, or addr + offset past 2^64 - 1 →
+ * CORDON_OUT_OF_BOUNDS.
  *
  * Thread safety: any number of threads may wait and notify on any addresses concurrently, and destroy
  * may race them: the read of the word and the queueing are guarded like every memory call (they end
@@ -37,16 +42,18 @@ CORDON_BEGIN_DECLS
 #define CORDON_WAIT_NOT_EQUAL 1u
 #define CORDON_WAIT_TIMED_OUT 2u
 
-/* memory.atomic.wait32: *result_out receives 0, 1 or 2 when the status is CORDON_OK. */
-CORDON_API CORDON_NODISCARD cordon_status cordon_memory_atomic_wait32(cordon_memory m, uint64_t addr, uint32_t expected,
-                                                                      int64_t timeout_ns, uint32_t *result_out);
+/* memory.atomic.wait32 at addr + offset: *result_out receives 0, 1 or 2 when the status is CORDON_OK. */
+CORDON_API CORDON_NODISCARD cordon_status cordon_memory_atomic_wait32(cordon_memory m, uint64_t addr, uint64_t offset,
+                                                                      uint32_t expected, int64_t timeout_ns,
+                                                                      uint32_t *result_out);
 /* memory.atomic.wait64: the same on an 8-byte word. */
-CORDON_API CORDON_NODISCARD cordon_status cordon_memory_atomic_wait64(cordon_memory m, uint64_t addr, uint64_t expected,
-                                                                      int64_t timeout_ns, uint32_t *result_out);
-/* memory.atomic.notify: wakes up to count waiters on the word at addr (4-byte aligned), oldest first;
- * *woken_out (may be NULL) receives how many were woken. */
-CORDON_API CORDON_NODISCARD cordon_status cordon_memory_atomic_notify(cordon_memory m, uint64_t addr, uint32_t count,
-                                                                      uint32_t *woken_out);
+CORDON_API CORDON_NODISCARD cordon_status cordon_memory_atomic_wait64(cordon_memory m, uint64_t addr, uint64_t offset,
+                                                                      uint64_t expected, int64_t timeout_ns,
+                                                                      uint32_t *result_out);
+/* memory.atomic.notify: wakes up to count waiters on the word at addr + offset (4-byte aligned),
+ * oldest first; *woken_out (may be NULL) receives how many were woken. */
+CORDON_API CORDON_NODISCARD cordon_status cordon_memory_atomic_notify(cordon_memory m, uint64_t addr, uint64_t offset,
+                                                                      uint32_t count, uint32_t *woken_out);
 
 CORDON_END_DECLS
 

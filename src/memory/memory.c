@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — WebAssembly linear memory over a region (see include/cordon/memory.h).
  *
- * The size of the memory is the committed size of its region; growing commits exactly the new pages
- * and publishes the size with release order after they are accessible, so the access path needs one
- * handle lookup and one acquire load, and never a lock. */
+ * The memory's size in bytes is the `length` of its definition, a whole number of its pages (64 KiB
+ * or 1 byte). The region under it commits whole OS pages: committed = length rounded up to the OS
+ * page (equal for 64 KiB pages). Grow, under the memory's grow lock, commits the OS pages the new
+ * length needs, zeroes the bytes of already committed pages it takes into the memory, and only then
+ * stores the new length with release order; every reader loads it with acquire order. So the access
+ * path needs one handle lookup and one acquire load, and never a lock, and a length seen is a length
+ * that may be accessed. The reservation (region.reserved) bounds every grow; the declared maximum
+ * (maximum_pages) is only a limit: it need not be mapped. */
 #include "cordon/memory.h"
 
 #include "core/handle.h"
@@ -15,10 +20,21 @@
 #include "sys/sys.h"
 
 typedef struct memory_obj {
+    cordon_memory_definition def; /* length: release-stored by grow (grow_lock held), acquire-loaded */
     cordon__region region;
-    uint64_t maximum_pages;
-    bool shared;
+    uint64_t maximum_pages; /* declared, or the cap */
+    unsigned page_shift;    /* log2 of the page size: 16 or 0 */
+    bool has_maximum;
+    bool memory64;
+    uint64_t prefix_bytes;
+    cordon_mutex grow_lock; /* serialises grows: length and committed size change together */
 } memory_obj;
+
+/* The length is a plain uint64_t in the public struct and is accessed through an _Atomic lvalue of
+ * the same size and alignment (as memory_inline.h does): lock-free, same representation. */
+_Static_assert(sizeof(_Atomic uint64_t) == sizeof(uint64_t) && _Alignof(_Atomic uint64_t) == _Alignof(uint64_t),
+               "the definition's length must be accessible as an _Atomic uint64_t");
+#define LENGTH(o) ((_Atomic uint64_t *)(void *)&(o)->def.length)
 
 static cordon__handle_table memory_table = CORDON__HANDLE_TABLE_INIT(2);
 
@@ -47,7 +63,7 @@ static inline bool in_bounds(uint64_t addr, uint64_t len, uint64_t size) {
 }
 
 static inline uint64_t size_of(memory_obj *o) {
-    return atomic_load_explicit(&o->region.committed, memory_order_acquire);
+    return atomic_load_explicit(LENGTH(o), memory_order_acquire);
 }
 
 /* Looks m up and bounds-checks [addr, addr + len); on success *ptr_out is the first byte. args_ok is
@@ -66,8 +82,102 @@ static inline cordon_status range_of(cordon_memory m, uint64_t addr, uint64_t le
     if (!in_bounds(addr, len, size_of(o))) {
         return CORDON_OUT_OF_BOUNDS;
     }
-    *ptr_out = o->region.base + addr;
-    *shared_out = o->shared;
+    *ptr_out = o->def.base + addr;
+    *shared_out = o->def.shared;
+    return CORDON_OK;
+}
+
+static void lock_grow(memory_obj *o) {
+    cordon_status st = cordon_mutex_lock(&o->grow_lock); /* no deadline: returns only once taken */
+    (void)st;
+}
+
+static void unlock_grow(memory_obj *o) {
+    cordon_status st = cordon_mutex_unlock(&o->grow_lock); /* called by the holder only */
+    (void)st;
+}
+
+uint64_t cordon_memory_max_pages_for(bool memory64, uint64_t page_size) {
+    if (page_size == 0 || page_size == CORDON_MEMORY_PAGE_SIZE) {
+        return memory64 ? CORDON_MEMORY64_MAX_PAGES : CORDON_MEMORY32_MAX_PAGES;
+    }
+    if (page_size == CORDON_MEMORY_BYTE_PAGE_SIZE) {
+        return memory64 ? UINT64_MAX : (UINT64_C(1) << 32) - 1u;
+    }
+    return 0;
+}
+
+/* x rounded up to a multiple of the power of two `page`, saturating at the largest multiple. */
+static uint64_t round_up_sat(uint64_t x, uint64_t page) {
+    if (x > UINT64_MAX - (page - 1u)) {
+        return UINT64_MAX & ~(page - 1u);
+    }
+    return (x + page - 1u) & ~(page - 1u);
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b) {
+    return a < b ? a : b;
+}
+
+/* The reservation and the region options for opt, validated; *fallback_floor_out is the smallest
+ * reservation a refused default may fall back to (0: no fallback). */
+static cordon_status plan_memory(const cordon_memory_options *opt, uint64_t os_page, cordon_pages_options *po,
+                                 uint64_t *maximum_out, unsigned *shift_out, uint64_t *initial_bytes_out,
+                                 uint64_t *fallback_floor_out) {
+    uint64_t page_size = opt->page_size == 0 ? CORDON_MEMORY_PAGE_SIZE : opt->page_size;
+    uint64_t cap = cordon_memory_max_pages_for(opt->memory64, page_size);
+    if (cap == 0) {
+        return CORDON_INVALID_ARGUMENT;
+    }
+    uint64_t maximum = opt->has_maximum ? opt->maximum_pages : cap;
+    if (maximum > cap || opt->initial_pages > maximum || (opt->shared && !opt->has_maximum) ||
+        (opt->bounds_check_free &&
+         (opt->memory64 || page_size != CORDON_MEMORY_PAGE_SIZE || opt->reserve_bytes != 0)) ||
+        opt->prefix_bytes > os_page) {
+        return CORDON_INVALID_ARGUMENT;
+    }
+    unsigned shift = page_size == 1 ? 0u : 16u;
+    if (opt->initial_pages > (UINT64_MAX >> shift)) {
+        return CORDON_OVERFLOW; /* 2^48 pages of 64 KiB: 2^64 bytes */
+    }
+    uint64_t initial_bytes = opt->initial_pages << shift;
+    if (initial_bytes > UINT64_MAX - (os_page - 1u)) {
+        return CORDON_OVERFLOW;
+    }
+    uint64_t commit = round_up_sat(initial_bytes, os_page);
+    uint64_t max_bytes = maximum > (UINT64_MAX >> shift) ? UINT64_MAX : maximum << shift;
+    uint64_t max_reserve = round_up_sat(max_bytes, os_page);
+    uint64_t reserve = 0;
+    uint64_t floor = 0;
+    if (opt->bounds_check_free) {
+        po->bounds_check_free_32 = true;
+        reserve = CORDON_PAGES_4GIB;
+    } else if (opt->reserve_bytes != 0) {
+        if (opt->reserve_bytes < initial_bytes) {
+            return CORDON_INVALID_ARGUMENT;
+        }
+        reserve = min_u64(round_up_sat(opt->reserve_bytes, os_page), max_reserve);
+    } else {
+        reserve = min_u64(max_reserve, CORDON_MEMORY_DEFAULT_RESERVE_BYTES);
+        if (reserve < commit) {
+            reserve = commit; /* a memory64 created larger than the default cap */
+        }
+        floor = CORDON_MEMORY_MIN_DEFAULT_RESERVE_BYTES > commit ? CORDON_MEMORY_MIN_DEFAULT_RESERVE_BYTES : commit;
+    }
+    if (reserve == 0) {
+        reserve = os_page; /* maximum 0: one never accessible page, so the mapping is not empty */
+    }
+    po->page_size = CORDON_MEMORY_PAGE_SIZE;
+    po->reserve_bytes = reserve;
+    po->commit_bytes = commit;
+    po->name = opt->name;
+    po->huge_pages = opt->huge_pages;
+    po->guard_before_bytes = SMALL_GUARD;
+    po->guard_after_bytes = opt->bounds_check_free ? 0 : SMALL_GUARD;
+    *maximum_out = maximum;
+    *shift_out = shift;
+    *initial_bytes_out = initial_bytes;
+    *fallback_floor_out = floor;
     return CORDON_OK;
 }
 
@@ -75,44 +185,51 @@ cordon_status cordon_memory_create(const cordon_memory_options *opt, cordon_memo
     if (opt == NULL || out == NULL) {
         return CORDON_INVALID_ARGUMENT;
     }
-    uint64_t cap = opt->memory64 ? CORDON_MEMORY64_MAX_PAGES : CORDON_MEMORY32_MAX_PAGES;
-    uint64_t maximum = opt->has_maximum ? opt->maximum_pages
-                                        : (opt->memory64 ? CORDON_MEMORY64_DEFAULT_MAX_PAGES : cap);
-    if (maximum > cap || opt->initial_pages > maximum || (opt->shared && !opt->has_maximum) ||
-        (opt->bounds_check_free && opt->memory64)) {
-        return CORDON_INVALID_ARGUMENT;
-    }
-    /* maximum <= 2^48 pages, so the byte counts below fit 64 bits except at the very cap. */
-    if (maximum > UINT64_MAX / CORDON_MEMORY_PAGE_SIZE) {
-        return CORDON_OVERFLOW;
+    uint64_t os_page = 0;
+    cordon_status st = cordon__os_page_size(&os_page);
+    if (st != CORDON_OK) {
+        return st;
     }
     cordon_pages_options po = {0};
-    po.page_size = CORDON_MEMORY_PAGE_SIZE;
-    po.commit_bytes = opt->initial_pages * CORDON_MEMORY_PAGE_SIZE;
-    po.name = opt->name;
-    po.huge_pages = opt->huge_pages;
-    po.guard_before_bytes = SMALL_GUARD;
-    if (opt->bounds_check_free) {
-        po.bounds_check_free_32 = true;
-        po.reserve_bytes = CORDON_PAGES_4GIB;
-    } else {
-        /* A memory with maximum 0 still has a (never accessible) page, so the mapping is not empty. */
-        po.reserve_bytes = maximum != 0 ? maximum * CORDON_MEMORY_PAGE_SIZE : CORDON_MEMORY_PAGE_SIZE;
-        po.guard_after_bytes = SMALL_GUARD;
+    uint64_t maximum = 0;
+    uint64_t initial_bytes = 0;
+    uint64_t floor = 0;
+    unsigned shift = 0;
+    st = plan_memory(opt, os_page, &po, &maximum, &shift, &initial_bytes, &floor);
+    if (st != CORDON_OK) {
+        return st;
     }
     void *block = NULL;
-    cordon_status st = cordon__sys_alloc(sizeof(memory_obj), &block);
+    st = cordon__sys_alloc(sizeof(memory_obj), &block);
     if (st != CORDON_OK) {
         return st;
     }
     memory_obj *o = (memory_obj *)block;
-    st = cordon__region_reserve(&o->region, &po);
+    uint64_t prefix_page = opt->prefix_bytes != 0 ? os_page : 0;
+    for (;;) {
+        st = cordon__region_reserve_prefixed(&o->region, &po, prefix_page);
+        /* A default reservation the OS refused (a limited address space) is halved, down to the
+         * floor; argument errors and explicit reservations are final. */
+        if (st == CORDON_OK || floor == 0 || st == CORDON_INVALID_ARGUMENT || st == CORDON_OVERFLOW ||
+            po.reserve_bytes <= floor) {
+            break;
+        }
+        uint64_t half = round_up_sat(po.reserve_bytes / 2u, os_page);
+        po.reserve_bytes = half > floor ? half : floor;
+    }
     if (st != CORDON_OK) {
         cordon__sys_free(block);
         return st;
     }
+    o->def.base = o->region.base;
+    atomic_init(LENGTH(o), initial_bytes);
+    o->def.shared = opt->shared;
     o->maximum_pages = maximum;
-    o->shared = opt->shared;
+    o->page_shift = shift;
+    o->has_maximum = opt->has_maximum;
+    o->memory64 = opt->memory64;
+    o->prefix_bytes = opt->prefix_bytes;
+    o->grow_lock = (cordon_mutex)CORDON_MUTEX_INIT;
     cordon__access_init(); /* before the first handle is published: see memory/access.c */
     uint64_t h = 0;
     st = cordon__handle_insert(&memory_table, o, &h);
@@ -151,88 +268,180 @@ cordon_status cordon_memory_destroy(cordon_memory m) {
     return CORDON_OK;
 }
 
+/* Grow with the grow lock held: the checks, the commit of the OS pages the new length needs, the
+ * zeroing of bytes taken from pages committed before (with 1-byte pages the last OS page of the
+ * memory is committed past its length; nothing of this API writes there, but the base pointer
+ * could), then the release store of the length. */
+static cordon_status grow_locked(memory_obj *o, uint64_t delta_pages, uint64_t *old_pages_out) {
+    if (cordon__region_degraded(&o->region)) {
+        return CORDON_WRONG_STATE;
+    }
+    uint64_t length = atomic_load_explicit(LENGTH(o), memory_order_relaxed); /* only grow writes it */
+    uint64_t old_pages = length >> o->page_shift;
+    if (delta_pages > o->maximum_pages - old_pages) {
+        return CORDON_LIMIT_EXCEEDED;
+    }
+    uint64_t new_pages = old_pages + delta_pages;
+    if (new_pages > (o->region.reserved >> o->page_shift)) {
+        return CORDON_OUT_OF_MEMORY; /* past the reservation: the memory would have to move */
+    }
+    if (delta_pages != 0) {
+        uint64_t new_length = new_pages << o->page_shift; /* <= reserved: fits */
+        uint64_t committed = atomic_load_explicit(&o->region.committed, memory_order_relaxed);
+        uint64_t target = round_up_sat(new_length, o->region.os_page); /* reserved is a multiple */
+        if (target > committed) {
+            cordon_status st = cordon__region_grow_to(&o->region, target);
+            if (st != CORDON_OK) {
+                return st;
+            }
+        }
+        if (committed > length) {
+            memset(o->def.base + length, 0, (size_t)(min_u64(new_length, committed) - length));
+        }
+        atomic_store_explicit(LENGTH(o), new_length, memory_order_release);
+    }
+    *old_pages_out = old_pages;
+    return CORDON_OK;
+}
+
 static inline cordon_status grow_in(cordon_memory m, uint64_t delta_pages, uint64_t *old_pages_out) {
     memory_obj *o = NULL;
     cordon_status st = memory_of(m, &o);
     if (st != CORDON_OK) {
         return st;
     }
-    /* The limit in bytes fits: maximum_pages * page size was checked at create. Any delta larger than
-     * the maximum exceeds it whatever the size, so the multiplication below cannot overflow. */
-    if (delta_pages > o->maximum_pages) {
-        return CORDON_LIMIT_EXCEEDED;
-    }
     uint64_t old = 0;
-    st = cordon__region_grow_by(&o->region, delta_pages * CORDON_MEMORY_PAGE_SIZE,
-                                o->maximum_pages * CORDON_MEMORY_PAGE_SIZE, &old);
+    lock_grow(o);
+    st = grow_locked(o, delta_pages, &old);
+    unlock_grow(o);
     if (st == CORDON_OK && old_pages_out != NULL) {
-        *old_pages_out = old / CORDON_MEMORY_PAGE_SIZE;
+        *old_pages_out = old;
     }
     return st;
 }
 
-static inline cordon_status size_pages_in(cordon_memory m, uint64_t *pages_out) {
-    memory_obj *o = NULL;
-    cordon_status st = memory_of(m, &o);
+/* Looks m up and checks that `out` is not NULL: the common head of the queries. */
+static inline cordon_status query_of(cordon_memory m, const void *out, memory_obj **o) {
+    cordon_status st = memory_of(m, o);
     if (st != CORDON_OK) {
         return st;
     }
-    if (pages_out == NULL) {
-        return CORDON_INVALID_ARGUMENT;
+    return out == NULL ? CORDON_INVALID_ARGUMENT : CORDON_OK;
+}
+
+static inline cordon_status size_pages_in(cordon_memory m, uint64_t *pages_out) {
+    memory_obj *o = NULL;
+    cordon_status st = query_of(m, pages_out, &o);
+    if (st == CORDON_OK) {
+        *pages_out = size_of(o) >> o->page_shift;
     }
-    *pages_out = size_of(o) / CORDON_MEMORY_PAGE_SIZE;
-    return CORDON_OK;
+    return st;
 }
 
 static inline cordon_status size_bytes_in(cordon_memory m, uint64_t *bytes_out) {
     memory_obj *o = NULL;
-    cordon_status st = memory_of(m, &o);
-    if (st != CORDON_OK) {
-        return st;
+    cordon_status st = query_of(m, bytes_out, &o);
+    if (st == CORDON_OK) {
+        *bytes_out = size_of(o);
     }
-    if (bytes_out == NULL) {
-        return CORDON_INVALID_ARGUMENT;
-    }
-    *bytes_out = size_of(o);
-    return CORDON_OK;
+    return st;
 }
 
 static inline cordon_status maximum_pages_in(cordon_memory m, uint64_t *pages_out) {
     memory_obj *o = NULL;
-    cordon_status st = memory_of(m, &o);
-    if (st != CORDON_OK) {
-        return st;
+    cordon_status st = query_of(m, pages_out, &o);
+    if (st == CORDON_OK) {
+        *pages_out = o->maximum_pages;
     }
-    if (pages_out == NULL) {
-        return CORDON_INVALID_ARGUMENT;
-    }
-    *pages_out = o->maximum_pages;
-    return CORDON_OK;
+    return st;
 }
 
 static inline cordon_status is_shared_in(cordon_memory m, bool *shared_out) {
     memory_obj *o = NULL;
-    cordon_status st = memory_of(m, &o);
-    if (st != CORDON_OK) {
-        return st;
+    cordon_status st = query_of(m, shared_out, &o);
+    if (st == CORDON_OK) {
+        *shared_out = o->def.shared;
     }
-    if (shared_out == NULL) {
-        return CORDON_INVALID_ARGUMENT;
+    return st;
+}
+
+static inline cordon_status reserved_bytes_in(cordon_memory m, uint64_t *bytes_out) {
+    memory_obj *o = NULL;
+    cordon_status st = query_of(m, bytes_out, &o);
+    if (st == CORDON_OK) {
+        *bytes_out = o->region.reserved;
     }
-    *shared_out = o->shared;
-    return CORDON_OK;
+    return st;
+}
+
+static inline cordon_status type_get_in(cordon_memory m, cordon_memory_type *out) {
+    memory_obj *o = NULL;
+    cordon_status st = query_of(m, out, &o);
+    if (st == CORDON_OK) {
+        cordon_memory_type t;
+        t.minimum_pages = size_of(o) >> o->page_shift;
+        t.maximum_pages = o->maximum_pages;
+        t.page_size = UINT64_C(1) << o->page_shift;
+        t.has_maximum = o->has_maximum;
+        t.memory64 = o->memory64;
+        t.shared = o->def.shared;
+        *out = t;
+    }
+    return st;
 }
 
 static inline cordon_status base_in(cordon_memory m, void **base_out) {
+    memory_obj *o = NULL;
+    cordon_status st = query_of(m, base_out, &o);
+    if (st == CORDON_OK) {
+        *base_out = o->def.base;
+    }
+    return st;
+}
+
+static inline cordon_status definition_get_in(cordon_memory m, const cordon_memory_definition **def_out) {
+    memory_obj *o = NULL;
+    cordon_status st = query_of(m, def_out, &o);
+    if (st == CORDON_OK) {
+        *def_out = &o->def;
+    }
+    return st;
+}
+
+static inline cordon_status prefix_in(cordon_memory m, void **prefix_out, uint64_t *bytes_out) {
     memory_obj *o = NULL;
     cordon_status st = memory_of(m, &o);
     if (st != CORDON_OK) {
         return st;
     }
-    if (base_out == NULL) {
+    if (prefix_out == NULL && bytes_out == NULL) {
         return CORDON_INVALID_ARGUMENT;
     }
-    *base_out = o->region.base;
+    if (prefix_out != NULL) {
+        *prefix_out = o->prefix_bytes != 0 ? (void *)(o->def.base - o->prefix_bytes) : NULL;
+    }
+    if (bytes_out != NULL) {
+        *bytes_out = o->prefix_bytes;
+    }
+    return CORDON_OK;
+}
+
+static inline cordon_status pointer_in(cordon_memory m, uint64_t addr, uint64_t len, uint64_t align, void **ptr_out) {
+    memory_obj *o = NULL;
+    cordon_status st = memory_of(m, &o);
+    if (st != CORDON_OK) {
+        return st;
+    }
+    if (ptr_out == NULL || (align & (align - 1u)) != 0) {
+        return CORDON_INVALID_ARGUMENT;
+    }
+    if (align > 1u && (addr & (align - 1u)) != 0) {
+        return CORDON_MISALIGNED;
+    }
+    if (!in_bounds(addr, len, size_of(o))) {
+        return CORDON_OUT_OF_BOUNDS;
+    }
+    *ptr_out = o->def.base + addr;
     return CORDON_OK;
 }
 
@@ -290,10 +499,10 @@ static inline cordon_status copy_in(cordon_memory m, uint64_t dst, uint64_t src,
     if (!in_bounds(dst, len, size) || !in_bounds(src, len, size)) {
         return CORDON_OUT_OF_BOUNDS;
     }
-    if (len != 0 && o->shared) {
-        cordon__shared_move(o->region.base + dst, true, o->region.base + src, true, (size_t)len);
+    if (len != 0 && o->def.shared) {
+        cordon__shared_move(o->def.base + dst, true, o->def.base + src, true, (size_t)len);
     } else if (len != 0) {
-        memmove(o->region.base + dst, o->region.base + src, (size_t)len);
+        memmove(o->def.base + dst, o->def.base + src, (size_t)len);
     }
     return CORDON_OK;
 }
@@ -313,10 +522,10 @@ static inline cordon_status copy_between_in(cordon_memory dst, uint64_t dst_addr
         return CORDON_OUT_OF_BOUNDS;
     }
     /* memmove semantics either way: dst and src may be the same memory with overlapping ranges. */
-    if (len != 0 && (d->shared || s->shared)) {
-        cordon__shared_move(d->region.base + dst_addr, d->shared, s->region.base + src_addr, s->shared, (size_t)len);
+    if (len != 0 && (d->def.shared || s->def.shared)) {
+        cordon__shared_move(d->def.base + dst_addr, d->def.shared, s->def.base + src_addr, s->def.shared, (size_t)len);
     } else if (len != 0) {
-        memmove(d->region.base + dst_addr, s->region.base + src_addr, (size_t)len);
+        memmove(d->def.base + dst_addr, s->def.base + src_addr, (size_t)len);
     }
     return CORDON_OK;
 }
@@ -337,8 +546,8 @@ static inline cordon_status typed_range(cordon_memory m, uint64_t addr, uint64_t
     if (offset > UINT64_MAX - addr || !in_bounds(addr + offset, width, size_of(o))) {
         return CORDON_OUT_OF_BOUNDS;
     }
-    *ptr_out = o->region.base + addr + offset;
-    *shared_out = o->shared;
+    *ptr_out = o->def.base + addr + offset;
+    *shared_out = o->def.shared;
     return CORDON_OK;
 }
 
@@ -417,25 +626,30 @@ DEFINE_LOAD_STORE(f64, double, 64, le64)
 
 /* ---- atomics ------------------------------------------------------------------------------------ */
 
-/* The aligned, in-bounds word for an atomic access. The memory's base is page-aligned, so an address
- * that is a multiple of width gives a naturally aligned pointer. */
-static inline cordon_status atomic_range(memory_obj *o, uint64_t addr, unsigned width, uint8_t **ptr_out) {
+/* The aligned, in-bounds word for an atomic access at the memarg addr + offset. The memory's base is
+ * page-aligned, so an effective address that is a multiple of width gives a naturally aligned
+ * pointer. The alignment of the wrapped sum is that of the true sum (width divides 2^64), so it is
+ * checked first, as memory.h orders MISALIGNED before bounds. */
+static inline cordon_status atomic_range(memory_obj *o, uint64_t addr, uint64_t offset, unsigned width,
+                                         uint8_t **ptr_out) {
     if (width != 1 && width != 2 && width != 4 && width != 8) {
         return CORDON_INVALID_ARGUMENT;
     }
-    if ((addr & (uint64_t)(width - 1u)) != 0) {
+    uint64_t ea = addr + offset;
+    if ((ea & (uint64_t)(width - 1u)) != 0) {
         return CORDON_MISALIGNED;
     }
-    if (!in_bounds(addr, width, size_of(o))) {
+    if (offset > UINT64_MAX - addr || !in_bounds(ea, width, size_of(o))) {
         return CORDON_OUT_OF_BOUNDS;
     }
-    *ptr_out = o->region.base + addr;
+    *ptr_out = o->def.base + ea;
     return CORDON_OK;
 }
 
 /* args_ok: the caller's other arguments (output pointer, operation) are valid; checked with the width,
  * after the handle and before alignment and bounds (the order memory.h documents). */
-static cordon_status atomic_prepare(cordon_memory m, uint64_t addr, unsigned width, bool args_ok, uint8_t **ptr_out) {
+static cordon_status atomic_prepare(cordon_memory m, uint64_t addr, uint64_t offset, unsigned width, bool args_ok,
+                                    uint8_t **ptr_out) {
     memory_obj *o = NULL;
     cordon_status st = memory_of(m, &o);
     if (st != CORDON_OK) {
@@ -447,11 +661,11 @@ static cordon_status atomic_prepare(cordon_memory m, uint64_t addr, unsigned wid
     if (HOST_BIG_ENDIAN) {
         return CORDON_UNSUPPORTED;
     }
-    return atomic_range(o, addr, width, ptr_out);
+    return atomic_range(o, addr, offset, width, ptr_out);
 }
 
-cordon_status cordon__memory_atomic_word(cordon_memory m, uint64_t addr, unsigned width, bool args_ok,
-                                         void **word_out) {
+cordon_status cordon__memory_atomic_word(cordon_memory m, uint64_t addr, uint64_t offset, unsigned width,
+                                         bool args_ok, void **word_out) {
     memory_obj *o = NULL;
     cordon_status st = memory_of(m, &o);
     if (st != CORDON_OK) {
@@ -460,11 +674,11 @@ cordon_status cordon__memory_atomic_word(cordon_memory m, uint64_t addr, unsigne
     if ((width != 4 && width != 8) || word_out == NULL || !args_ok) {
         return CORDON_INVALID_ARGUMENT;
     }
-    if (!o->shared) {
+    if (!o->def.shared) {
         return CORDON_WRONG_STATE;
     }
     uint8_t *p = NULL;
-    st = atomic_range(o, addr, width, &p);
+    st = atomic_range(o, addr, offset, width, &p);
     if (st == CORDON_OK) {
         *word_out = p;
     }
@@ -479,9 +693,10 @@ cordon_status cordon__memory_atomic_word(cordon_memory m, uint64_t addr, unsigne
 #define A32(p) ((_Atomic uint32_t *)(void *)(p))
 #define A64(p) ((_Atomic uint64_t *)(void *)(p))
 
-static inline cordon_status atomic_load_in(cordon_memory m, uint64_t addr, unsigned width, uint64_t *out) {
+static inline cordon_status atomic_load_in(cordon_memory m, uint64_t addr, uint64_t offset, unsigned width,
+                                           uint64_t *out) {
     uint8_t *p = NULL;
-    cordon_status st = atomic_prepare(m, addr, width, out != NULL, &p);
+    cordon_status st = atomic_prepare(m, addr, offset, width, out != NULL, &p);
     if (st != CORDON_OK) {
         return st;
     }
@@ -502,9 +717,10 @@ static inline cordon_status atomic_load_in(cordon_memory m, uint64_t addr, unsig
     return CORDON_OK;
 }
 
-static inline cordon_status atomic_store_in(cordon_memory m, uint64_t addr, unsigned width, uint64_t value) {
+static inline cordon_status atomic_store_in(cordon_memory m, uint64_t addr, uint64_t offset, unsigned width,
+                                            uint64_t value) {
     uint8_t *p = NULL;
-    cordon_status st = atomic_prepare(m, addr, width, true, &p);
+    cordon_status st = atomic_prepare(m, addr, offset, width, true, &p);
     if (st != CORDON_OK) {
         return st;
     }
@@ -547,10 +763,11 @@ static inline cordon_status atomic_store_in(cordon_memory m, uint64_t addr, unsi
         break;                                                                                              \
     }
 
-static inline cordon_status atomic_rmw_in(cordon_memory m, uint64_t addr, unsigned width, cordon_memory_rmw_op op,
-                                       uint64_t operand, uint64_t *old_out) {
+static inline cordon_status atomic_rmw_in(cordon_memory m, uint64_t addr, uint64_t offset, unsigned width,
+                                          cordon_memory_rmw_op op, uint64_t operand, uint64_t *old_out) {
     uint8_t *p = NULL;
-    cordon_status st = atomic_prepare(m, addr, width, (unsigned)op <= (unsigned)CORDON_MEMORY_RMW_XCHG, &p);
+    cordon_status st =
+        atomic_prepare(m, addr, offset, width, (unsigned)op <= (unsigned)CORDON_MEMORY_RMW_XCHG, &p);
     if (st != CORDON_OK) {
         return st;
     }
@@ -575,10 +792,10 @@ static inline cordon_status atomic_rmw_in(cordon_memory m, uint64_t addr, unsign
     return CORDON_OK;
 }
 
-static inline cordon_status atomic_cmpxchg_in(cordon_memory m, uint64_t addr, unsigned width, uint64_t expected,
-                                           uint64_t replacement, uint64_t *old_out) {
+static inline cordon_status atomic_cmpxchg_in(cordon_memory m, uint64_t addr, uint64_t offset, unsigned width,
+                                              uint64_t expected, uint64_t replacement, uint64_t *old_out) {
     uint8_t *p = NULL;
-    cordon_status st = atomic_prepare(m, addr, width, true, &p);
+    cordon_status st = atomic_prepare(m, addr, offset, width, true, &p);
     if (st != CORDON_OK) {
         return st;
     }
@@ -646,19 +863,30 @@ CORDON__ACCESS_GUARDED(cordon_memory_copy, m.handle, 0,
                        (cordon_memory m, uint64_t dst, uint64_t src, uint64_t len),
                        copy_in, (m, dst, src, len))
 CORDON__ACCESS_GUARDED(cordon_memory_atomic_load, m.handle, 0,
-                       (cordon_memory m, uint64_t addr, unsigned width, uint64_t *out),
-                       atomic_load_in, (m, addr, width, out))
+                       (cordon_memory m, uint64_t addr, uint64_t offset, unsigned width, uint64_t *out),
+                       atomic_load_in, (m, addr, offset, width, out))
 CORDON__ACCESS_GUARDED(cordon_memory_atomic_store, m.handle, 0,
-                       (cordon_memory m, uint64_t addr, unsigned width, uint64_t value),
-                       atomic_store_in, (m, addr, width, value))
+                       (cordon_memory m, uint64_t addr, uint64_t offset, unsigned width, uint64_t value),
+                       atomic_store_in, (m, addr, offset, width, value))
 CORDON__ACCESS_GUARDED(cordon_memory_atomic_rmw, m.handle, 0,
-                       (cordon_memory m, uint64_t addr, unsigned width, cordon_memory_rmw_op op, uint64_t operand,
-                        uint64_t *old_out),
-                       atomic_rmw_in, (m, addr, width, op, operand, old_out))
+                       (cordon_memory m, uint64_t addr, uint64_t offset, unsigned width, cordon_memory_rmw_op op,
+                        uint64_t operand, uint64_t *old_out),
+                       atomic_rmw_in, (m, addr, offset, width, op, operand, old_out))
 CORDON__ACCESS_GUARDED(cordon_memory_atomic_cmpxchg, m.handle, 0,
-                       (cordon_memory m, uint64_t addr, unsigned width, uint64_t expected, uint64_t replacement,
-                        uint64_t *old_out),
-                       atomic_cmpxchg_in, (m, addr, width, expected, replacement, old_out))
+                       (cordon_memory m, uint64_t addr, uint64_t offset, unsigned width, uint64_t expected,
+                        uint64_t replacement, uint64_t *old_out),
+                       atomic_cmpxchg_in, (m, addr, offset, width, expected, replacement, old_out))
+CORDON__ACCESS_GUARDED(cordon_memory_reserved_bytes, m.handle, 0, (cordon_memory m, uint64_t *bytes_out),
+                       reserved_bytes_in, (m, bytes_out))
+CORDON__ACCESS_GUARDED(cordon_memory_type_get, m.handle, 0, (cordon_memory m, cordon_memory_type *out),
+                       type_get_in, (m, out))
+CORDON__ACCESS_GUARDED(cordon_memory_definition_get, m.handle, 0,
+                       (cordon_memory m, const cordon_memory_definition **def_out), definition_get_in, (m, def_out))
+CORDON__ACCESS_GUARDED(cordon_memory_prefix, m.handle, 0, (cordon_memory m, void **prefix_out, uint64_t *bytes_out),
+                       prefix_in, (m, prefix_out, bytes_out))
+CORDON__ACCESS_GUARDED(cordon_memory_pointer, m.handle, 0,
+                       (cordon_memory m, uint64_t addr, uint64_t len, uint64_t align, void **ptr_out), pointer_in,
+                       (m, addr, len, align, ptr_out))
 CORDON__ACCESS_GUARDED(cordon_memory_copy_between, dst.handle, src.handle,
                        (cordon_memory dst, uint64_t dst_addr, cordon_memory src, uint64_t src_addr, uint64_t len),
                        copy_between_in, (dst, dst_addr, src, src_addr, len))

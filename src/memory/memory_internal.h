@@ -11,12 +11,13 @@
 #include "cordon/pages.h"
 #include "cordon/status.h"
 
-/* The address of the width-byte word (width 4 or 8) at addr of the shared memory m, for futex-style
- * waiting. Checks, in order: the handle (CORDON_STALE), width, word_out and the caller's own
- * arguments (args_ok false: CORDON_INVALID_ARGUMENT), that m is shared (CORDON_WRONG_STATE), natural
- * alignment (CORDON_MISALIGNED), bounds (CORDON_OUT_OF_BOUNDS). The word stays valid until m is
- * destroyed: the memory never moves and never shrinks. */
-cordon_status cordon__memory_atomic_word(cordon_memory m, uint64_t addr, unsigned width, bool args_ok,
+/* The address of the width-byte word (width 4 or 8) at the memarg addr + offset of the shared memory
+ * m, for futex-style waiting. Checks, in order: the handle (CORDON_STALE), width, word_out and the
+ * caller's own arguments (args_ok false: CORDON_INVALID_ARGUMENT), that m is shared
+ * (CORDON_WRONG_STATE), natural alignment of the effective address (CORDON_MISALIGNED), bounds and
+ * the overflow of addr + offset (CORDON_OUT_OF_BOUNDS). The word stays valid until m is destroyed:
+ * the memory never moves and never shrinks. */
+cordon_status cordon__memory_atomic_word(cordon_memory m, uint64_t addr, uint64_t offset, unsigned width, bool args_ok,
                                          void **word_out);
 
 /* The name the reservation p gave the OS at reserve ("cordon" or "cordon:<name>"), whether or not

@@ -218,6 +218,10 @@ static bool valid_user_name(const char *name) {
 }
 
 cordon_status cordon__region_reserve(cordon__region *r, const cordon_pages_options *opt) {
+    return cordon__region_reserve_prefixed(r, opt, 0);
+}
+
+cordon_status cordon__region_reserve_prefixed(cordon__region *r, const cordon_pages_options *opt, uint64_t prefix) {
     if (r == NULL || opt == NULL) {
         return CORDON_INVALID_ARGUMENT;
     }
@@ -245,13 +249,16 @@ cordon_status cordon__region_reserve(cordon__region *r, const cordon_pages_optio
     }
     if (reserved == 0 || !aligned(reserved, os_page) || !aligned(opt->commit_bytes, os_page) ||
         !aligned(opt->guard_before_bytes, os_page) || !aligned(guard_after, os_page) ||
-        opt->commit_bytes > reserved) {
+        opt->commit_bytes > reserved || !aligned(prefix, os_page) || prefix > os_page) {
         return CORDON_INVALID_ARGUMENT;
     }
     if (opt->name != NULL && !valid_user_name(opt->name)) {
         return CORDON_INVALID_ARGUMENT;
     }
-    uint64_t total = opt->guard_before_bytes;
+    if (prefix > UINT64_MAX - opt->guard_before_bytes) {
+        return CORDON_OVERFLOW;
+    }
+    uint64_t total = opt->guard_before_bytes + prefix;
     if (reserved > UINT64_MAX - total) {
         return CORDON_OVERFLOW;
     }
@@ -269,9 +276,11 @@ cordon_status cordon__region_reserve(cordon__region *r, const cordon_pages_optio
     if (st != CORDON_OK) {
         return st;
     }
-    uint8_t *base = (uint8_t *)map + opt->guard_before_bytes;
-    if (opt->commit_bytes != 0) {
-        st = cordon__sys_pages_protect(base, (size_t)opt->commit_bytes, CORDON__SYS_PROT_READ_WRITE);
+    uint8_t *base = (uint8_t *)map + opt->guard_before_bytes + prefix;
+    if (opt->commit_bytes + prefix != 0) {
+        /* The prefix page and the initial commit are adjacent: one call makes both read-write. */
+        st = cordon__sys_pages_protect(base - prefix, (size_t)(opt->commit_bytes + prefix),
+                                       CORDON__SYS_PROT_READ_WRITE);
         if (st != CORDON_OK) {
             cordon_os_error first = cordon_last_os_error();
             /* Nothing else holds the mapping yet; if even this fails the address space (not memory:
@@ -309,6 +318,7 @@ cordon_status cordon__region_reserve(cordon__region *r, const cordon_pages_optio
     r->reserved = reserved;
     atomic_store_explicit(&r->committed, opt->commit_bytes, memory_order_release);
     r->guard_before = opt->guard_before_bytes;
+    r->prefix = prefix;
     r->guard_after = guard_after;
     r->page_size = page_size;
     r->os_page = os_page;

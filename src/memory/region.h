@@ -4,11 +4,13 @@
  *
  * Invariants, held whenever the lock is free:
  *   - [map, map + map_len) is one mapping owned by this region (until release);
- *   - base = map + guard_before; [base, base + reserved) is the usable range;
- *   - [map, base) and [base + reserved, map + map_len) are PROT_NONE for the region's whole life;
+ *   - base = map + guard_before + prefix; [base, base + reserved) is the usable range;
+ *   - [map, map + guard_before) and [base + reserved, map + map_len) are PROT_NONE for the region's
+ *     whole life; [base - prefix, base) (prefix 0 or one OS page: a linear memory's embedder prefix)
+ *     is read-write for its whole life and is no part of the committed size;
  *   - [base, base + committed) has been committed; [base + committed, base + reserved) is PROT_NONE;
- *   - every size is a multiple of os_page, and guard_before + reserved + guard_after = map_len with no
- *     overflow (checked at reserve);
+ *   - every size is a multiple of os_page, and guard_before + prefix + reserved + guard_after = map_len
+ *     with no overflow (checked at reserve);
  *   - runs[0 .. run_count) lists the committed pages whose access is restricted (NONE or READ), as
  *     maximal runs of equal access in OS pages: sorted, disjoint, each inside [0, committed / os_page),
  *     and two runs that touch have different access. Every other page is READ_WRITE (what committing
@@ -46,6 +48,7 @@ typedef struct cordon__region {
     uint64_t reserved;
     _Atomic uint64_t committed;
     uint64_t guard_before;
+    uint64_t prefix; /* read-write bytes right before base: 0 or os_page */
     uint64_t guard_after;
     uint64_t page_size;
     uint64_t os_page;
@@ -68,6 +71,10 @@ cordon_status cordon__os_page_size(uint64_t *out);
 /* Validates opt (see cordon_pages_options) and maps the region into *r, which the caller provides
  * (zeroed). On failure nothing stays mapped. */
 cordon_status cordon__region_reserve(cordon__region *r, const cordon_pages_options *opt);
+
+/* The same with `prefix` (0 or the OS page size) read-write bytes between the leading guard and
+ * base, committed at reserve with the initial commit (one system call) and never changed. */
+cordon_status cordon__region_reserve_prefixed(cordon__region *r, const cordon_pages_options *opt, uint64_t prefix);
 
 /* Commits [committed, new_committed); no effect when new_committed <= committed. LIMIT_EXCEEDED past
  * the reservation. */

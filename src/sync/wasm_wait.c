@@ -81,15 +81,15 @@ static bool word_equals(const void *word, unsigned width, uint64_t expected) {
     return __atomic_load_n((const uint64_t *)word, __ATOMIC_SEQ_CST) == expected;
 }
 
-static cordon_status atomic_wait(cordon_memory m, uint64_t addr, unsigned width, uint64_t expected, int64_t timeout_ns,
-                                 uint32_t *result_out) {
+static cordon_status atomic_wait(cordon_memory m, uint64_t addr, uint64_t offset, unsigned width, uint64_t expected,
+                                 int64_t timeout_ns, uint32_t *result_out) {
     void *word = NULL;
     /* The lookup, the read of the word and the queueing are one access of m (memory/access.h): a
      * destroy racing them waits for them, or they see STALE. The sleep that follows reads only the
      * waiter's own node, never the memory, so it is outside the access. */
     cordon__access_record *acc = cordon__access_begin(m.handle);
     /* A NULL result_out is INVALID_ARGUMENT after the handle check (a stale handle is STALE first). */
-    cordon_status st = cordon__memory_atomic_word(m, addr, width, result_out != NULL, &word);
+    cordon_status st = cordon__memory_atomic_word(m, addr, offset, width, result_out != NULL, &word);
     uint64_t deadline = 0;
     if (st == CORDON_OK) {
         st = cordon__deadline_after(timeout_ns, &deadline);
@@ -139,27 +139,28 @@ static cordon_status atomic_wait(cordon_memory m, uint64_t addr, unsigned width,
     return CORDON_OK;
 }
 
-cordon_status cordon_memory_atomic_wait32(cordon_memory m, uint64_t addr, uint32_t expected, int64_t timeout_ns,
-                                          uint32_t *result_out) {
-    return atomic_wait(m, addr, 4, expected, timeout_ns, result_out);
+cordon_status cordon_memory_atomic_wait32(cordon_memory m, uint64_t addr, uint64_t offset, uint32_t expected,
+                                          int64_t timeout_ns, uint32_t *result_out) {
+    return atomic_wait(m, addr, offset, 4, expected, timeout_ns, result_out);
 }
 
-cordon_status cordon_memory_atomic_wait64(cordon_memory m, uint64_t addr, uint64_t expected, int64_t timeout_ns,
-                                          uint32_t *result_out) {
-    return atomic_wait(m, addr, 8, expected, timeout_ns, result_out);
+cordon_status cordon_memory_atomic_wait64(cordon_memory m, uint64_t addr, uint64_t offset, uint64_t expected,
+                                          int64_t timeout_ns, uint32_t *result_out) {
+    return atomic_wait(m, addr, offset, 8, expected, timeout_ns, result_out);
 }
 
-cordon_status cordon_memory_atomic_notify(cordon_memory m, uint64_t addr, uint32_t count, uint32_t *woken_out) {
+cordon_status cordon_memory_atomic_notify(cordon_memory m, uint64_t addr, uint64_t offset, uint32_t count,
+                                          uint32_t *woken_out) {
     void *word = NULL;
     /* Only the lookup touches m: the queue compares word addresses and never reads the memory. */
     cordon__access_record *acc = cordon__access_begin(m.handle);
-    cordon_status st = cordon__memory_atomic_word(m, addr, 4, true, &word);
+    cordon_status st = cordon__memory_atomic_word(m, addr, offset, 4, true, &word);
     cordon__access_end(acc);
     if (st == CORDON_WRONG_STATE) {
         /* Not shared: nobody can wait on it, so notify wakes 0 — after the same alignment and bounds
          * checks a shared memory gets (an atomic load performs exactly those). */
         uint64_t ignored = 0;
-        st = cordon_memory_atomic_load(m, addr, 4, &ignored);
+        st = cordon_memory_atomic_load(m, addr, offset, 4, &ignored);
         if (st != CORDON_OK) {
             return st;
         }

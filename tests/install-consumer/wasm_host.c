@@ -2,12 +2,9 @@
 /* A WebAssembly host written from cordon's headers alone, built against an installed prefix: it
  * creates the linear memory a module imports, lets the "guest" fill it, serves a host call
  * sum(ptr, len) that validates the guest's (ptr, len) and sums the u32 words on the default pool, and
- * does memory.atomic.wait32 with a memarg offset.
- *
- * Written with the calls that exist today. When memory.h gains them (issue 8, items 8 and 11), switch:
- *  - guest_range(): the range check + cordon_memory_base arithmetic → the call that checks
- *    (ptr, len) and returns a native pointer into the memory;
- *  - wait_at(): the addr + offset computation and its overflow trap → wait32 taking (addr, offset). */
+ * does memory.atomic.wait32 with a memarg offset: guest_range() is cordon_memory_pointer (the range
+ * and its alignment checked, a native pointer valid until destroy), and the wait passes the memarg
+ * (addr, offset) straight to cordon_memory_atomic_wait32, which traps on an overflowing sum. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,26 +14,14 @@
 #define GUEST_PTR 1024u
 #define GUEST_WORDS 10000u
 
-/* Validates the guest's (ptr, len) and gives a native pointer to it, or NULL: a trap. */
+/* Validates the guest's (ptr, len) — in bounds, 4-byte aligned — and gives a native pointer to it, or
+ * NULL: a trap. */
 static const uint32_t *guest_range(cordon_memory m, uint64_t ptr, uint64_t len_words) {
-    uint64_t size = 0;
-    void *base = NULL;
-    if (cordon_memory_size_bytes(m, &size) != CORDON_OK || cordon_memory_base(m, &base) != CORDON_OK) {
+    void *p = NULL;
+    if (len_words > UINT64_MAX / 4 || cordon_memory_pointer(m, ptr, len_words * 4, 4, &p) != CORDON_OK) {
         return NULL;
     }
-    if (ptr % 4 != 0 || len_words > UINT64_MAX / 4 || ptr > size || len_words * 4 > size - ptr) {
-        return NULL;
-    }
-    return (const uint32_t *)((const unsigned char *)base + ptr);
-}
-
-/* memory.atomic.wait32 at addr + offset (the memarg), trapping on overflow. */
-static cordon_status wait_at(cordon_memory m, uint64_t addr, uint64_t offset, uint32_t expected, int64_t timeout_ns,
-                             uint32_t *result) {
-    if (offset > UINT64_MAX - addr) {
-        return CORDON_OUT_OF_BOUNDS;
-    }
-    return cordon_memory_atomic_wait32(m, addr + offset, expected, timeout_ns, result);
+    return (const uint32_t *)p;
 }
 
 static int32_t sum_chunk(void *ctx, size_t begin, size_t end, void *slot) {
@@ -85,7 +70,8 @@ int main(void) {
     if (words == NULL) {
         return fail("a valid guest range was refused", CORDON_OUT_OF_BOUNDS);
     }
-    if (guest_range(mem, 2 * 65536 - 4, 2) != NULL || guest_range(mem, UINT64_MAX - 3, 1) != NULL) {
+    if (guest_range(mem, 2 * 65536 - 4, 2) != NULL || guest_range(mem, UINT64_MAX - 3, 1) != NULL ||
+        guest_range(mem, GUEST_PTR + 2, 1) != NULL) {
         return fail("an out-of-bounds guest range was accepted", CORDON_OK);
     }
     cordon_pool pool;
@@ -104,13 +90,15 @@ int main(void) {
     }
     /* memory.atomic.wait32 with offset 8 on the word holding 3: not-equal at once, then a timed-out wait. */
     uint32_t result = 0;
-    if ((st = wait_at(mem, GUEST_PTR, 8, 7, -1, &result)) != CORDON_OK || result != CORDON_WAIT_NOT_EQUAL) {
+    if ((st = cordon_memory_atomic_wait32(mem, GUEST_PTR, 8, 7, -1, &result)) != CORDON_OK ||
+        result != CORDON_WAIT_NOT_EQUAL) {
         return fail("wait32 (not-equal)", st);
     }
-    if ((st = wait_at(mem, GUEST_PTR, 8, 3, 1000000, &result)) != CORDON_OK || result != CORDON_WAIT_TIMED_OUT) {
+    if ((st = cordon_memory_atomic_wait32(mem, GUEST_PTR, 8, 3, 1000000, &result)) != CORDON_OK ||
+        result != CORDON_WAIT_TIMED_OUT) {
         return fail("wait32 (timed-out)", st);
     }
-    if (wait_at(mem, UINT64_MAX - 3, 8, 0, 0, &result) != CORDON_OUT_OF_BOUNDS) {
+    if (cordon_memory_atomic_wait32(mem, UINT64_MAX - 3, 8, 0, 0, &result) != CORDON_OUT_OF_BOUNDS) {
         return fail("wait32 past the address space did not trap", CORDON_OK);
     }
     if ((st = cordon_memory_destroy(mem)) != CORDON_OK) {
