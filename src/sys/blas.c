@@ -4,8 +4,9 @@
  * Threads: cordon's CPU device splits a product into panels on its own pool and calls BLAS for each
  * panel on the pool's threads, so BLAS must not start threads of its own (two pools on the same cores
  * is the oversubscription users of OpenBLAS report most). cordon__sys_blas_set_single_threaded sets
- * OpenBLAS's thread count to 1 for the process, once, before the first BLAS call of a device; this is a
- * process-wide setting (documented in docs/compute.md). */
+ * OpenBLAS's thread count to 1 for the process before the first BLAS call of a device; this is a
+ * process-wide setting (documented in docs/compute.md), checked again before every product a device hands
+ * to BLAS, so a host that raised it in between cannot make BLAS start threads inside cordon's tasks. */
 #include "sys/sys_internal.h"
 
 #if defined(CORDON_HAVE_OPENBLAS) && CORDON_HAVE_OPENBLAS
@@ -21,6 +22,12 @@ const char *cordon__sys_blas_name(void) {
 }
 
 void cordon__sys_blas_set_single_threaded(void) {
+    /* SAFETY: openblas_get_num_threads -- read OpenBLAS's current thread count.
+     * Relies on: nothing; it reads a process-wide integer.
+     * On failure: cannot fail. */
+    if (openblas_get_num_threads() == 1) {
+        return; /* the common case: nothing to change, no lock taken inside OpenBLAS */
+    }
     /* SAFETY: openblas_set_num_threads -- make OpenBLAS compute on the calling thread only.
      * Relies on: 1 is a valid count; OpenBLAS applies it to later calls from any thread (it is
      * process-wide); cordon calls it before the device's first BLAS call, never during one.

@@ -223,7 +223,7 @@ cordon_status cordon__sys_env_get(const char *name, char *buf, size_t len, bool 
 bool cordon__sys_blas_available(void);
 /* "openblas" or "none". Static. */
 const char *cordon__sys_blas_name(void);
-/* Makes BLAS compute on the calling thread only (process-wide); idempotent. */
+/* Makes BLAS compute on the calling thread only (process-wide); idempotent, and cheap when already so. */
 void cordon__sys_blas_set_single_threaded(void);
 /* C (m × n, ldc) = alpha·op(A)·op(B) + beta·C; A is m × k (k × m stored when trans_a), B is k × n (n × k
  * stored when trans_b). Sizes >= 1 and <= INT_MAX, leading dimensions at least the stored row length:

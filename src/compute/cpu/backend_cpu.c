@@ -402,6 +402,10 @@ cordon_status cordon__cpu_matmul(cordon__device *dev, const cordon__matmul_desc 
         size_t nc = ((size_t)d->n + want - 1) / want;
         job.nc = nc < 64 ? 64 : nc;
     }
+    if (job.blas) {
+        /* Kept at 1 for every product (docs/compute.md, "BLAS"): the host may have raised it. */
+        cordon__sys_blas_set_single_threaded();
+    }
     job.mblocks = ((size_t)d->m + job.mc - 1) / job.mc;
     job.nblocks = ((size_t)d->n + job.nc - 1) / job.nc;
     job.items = (size_t)batches * job.mblocks * job.nblocks;
