@@ -14,7 +14,7 @@
  * Every weight is random from a fixed seed (--seed), so a run is repeatable; with --deterministic (the
  * default) the device gives bit-identical results for any --threads as well.
  *
- *   transformer [--device cpu] [--threads N] [--isa auto|scalar|avx2|avx512|neon] [--dim 256] [--heads 8]
+ *   transformer [--device cpu|opencl|opencl:P:D|opencl:NAME] [--threads N] [--isa auto|scalar|avx2|avx512|neon] [--dim 256] [--heads 8]
  *               [--kv-heads 2] [--seq 64] [--rank 8] [--steps 200] [--lr 0.01] [--seed 42]
  *               [--deterministic | --no-deterministic] [--out lora_adapter.safetensors]
  *
@@ -55,7 +55,8 @@ typedef struct config {
 static void usage(FILE *f) {
     fprintf(f,
             "usage: transformer [options]\n"
-            "  --device NAME        compute device (default cpu)\n"
+            "  --device NAME        compute device: cpu (default), opencl (first GPU, else first OpenCL device),\n"
+            "                       opencl:P:D (platform P, device D) or opencl:NAME (a name match)\n"
             "  --threads N          threads per operation, 0 = every usable CPU (default 0)\n"
             "  --isa LEVEL          auto, scalar, avx2, avx512 or neon (default auto)\n"
             "  --dim N              model width (default 256)\n"
@@ -1059,8 +1060,12 @@ static cordon_status part_timing(block *bk) {
         double t[TIMING_RUNS];
         TRY(forward_op(bk, &bk->teacher_q, &bk->teacher_v, op));
         for (int i = 0; i < TIMING_RUNS; i++) {
+            /* A device may queue operations and return (OpenCL): each timing ends when the device has
+             * finished the work (cordon_device_sync, which costs nothing on the CPU). */
+            TRY(cordon_device_sync(bk->dev));
             double t0 = now_s();
             TRY(forward_op(bk, &bk->teacher_q, &bk->teacher_v, op));
+            TRY(cordon_device_sync(bk->dev));
             t[i] = (now_s() - t0) * 1e6;
         }
         qsort(t, TIMING_RUNS, sizeof t[0], cmp_double);
@@ -1079,10 +1084,13 @@ static cordon_status part_timing(block *bk) {
     }
     double fwd[TIMING_RUNS], train[TIMING_RUNS];
     for (int i = 0; i < TIMING_RUNS; i++) {
+        TRY(cordon_device_sync(bk->dev));
         double t0 = now_s();
         TRY(forward(bk, &bk->student_q, &bk->student_v));
+        TRY(cordon_device_sync(bk->dev));
         double t1 = now_s();
         TRY(backward(bk, &bk->student_q, &bk->student_v));
+        TRY(cordon_device_sync(bk->dev));
         fwd[i] = (t1 - t0) * 1e6;
         train[i] = (now_s() - t1) * 1e6;
     }

@@ -12,6 +12,7 @@
  * same code the CPU tests run under valgrind. */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <unistd.h>
 
 #include "compute_check.h"
 #include "probe.h"
@@ -631,4 +632,36 @@ TEST(every_cl_call_failing_gives_a_status_names_the_error_and_leaks_nothing) {
     }
     CHECK_OK(life());
     check_balanced("after every fault");
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Model files: saved from device memory through a host buffer, loaded through an upload */
+
+TEST(safetensors_save_and_load_go_through_the_device) {
+    cordon_device d = ocl_device();
+    float data[6 * 11];
+    for (int i = 0; i < 66; i++) data[i] = (float)i * 0.25f - 3.0f;
+    cordon_tensor t = ct_t2(d, 6, 11, data), tv = {0};
+    CHECK_OK(cordon_tensor_transpose(t, 0, 1, &tv)); /* a strided view: downloaded packed */
+    char path[128];
+    snprintf(path, sizeof path, "/tmp/cordon-opencl-test-%d.safetensors", (int)getpid());
+    cordon_safetensors_item items[2] = {{"plain", t}, {"transposed", tv}};
+    CHECK_OK(cordon_safetensors_save(path, items, 2, NULL, 0, 0));
+    cordon_safetensors f;
+    CHECK_OK(cordon_safetensors_open(path, &f));
+    cordon_tensor a = {0}, b = {0};
+    CHECK_OK(cordon_safetensors_load(f, "plain", d, &a));
+    CHECK_OK(cordon_safetensors_load(f, "transposed", d, &b));
+    CHECK_OK(cordon_safetensors_close(f));
+    unlink(path);
+    float *ga = ct_read(a), *gb = ct_read(b);
+    for (int r = 0; r < 6; r++) {
+        for (int c = 0; c < 11; c++) {
+            CHECK(ga[r * 11 + c] == data[r * 11 + c]);
+            CHECK(gb[c * 6 + r] == data[r * 11 + c]);
+        }
+    }
+    free(ga), free(gb);
+    ct_destroy(a), ct_destroy(b), ct_destroy(tv), ct_destroy(t);
+    CHECK_OK(cordon_device_destroy(d));
 }

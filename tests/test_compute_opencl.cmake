@@ -1,7 +1,14 @@
-# The OpenCL tests: PoCL compiles kernels on first use (seconds each) and caches the result on disk;
-# point its cache inside the build tree (tools/check.sh exports the same variable), for every test of
-# this file once they exist (they are registered after this file is read, hence the deferred call).
-function(cordon_opencl_test_environment)
+# The OpenCL tests. PoCL compiles kernels on first use (seconds each) and caches the result on disk:
+# its cache is pointed inside the build tree (tools/check.sh exports the same variable) for every test
+# of this file, once they exist (they are registered after this file is read: a deferred call).
+# The main example with --device opencl is one of them (not under valgrind: see test_compute_opencl.c).
+function(cordon_opencl_tests_finish)
+  if(TARGET example_transformer AND CORDON_TEST_LAUNCHER STREQUAL "")
+    add_test(NAME compute_opencl.main_example_runs_with_device_opencl
+      COMMAND sh "${CMAKE_CURRENT_SOURCE_DIR}/check-example-opencl.sh" $<TARGET_FILE:example_transformer>)
+    set_tests_properties(compute_opencl.main_example_runs_with_device_opencl PROPERTIES
+      LABELS "compute_opencl" SKIP_RETURN_CODE 77 TIMEOUT 300)
+  endif()
   get_property(_tests DIRECTORY PROPERTY TESTS)
   foreach(_t IN LISTS _tests)
     if(_t MATCHES "^compute_opencl\\.")
@@ -9,4 +16,4 @@ function(cordon_opencl_test_environment)
     endif()
   endforeach()
 endfunction()
-cmake_language(DEFER CALL cordon_opencl_test_environment)
+cmake_language(DEFER CALL cordon_opencl_tests_finish)

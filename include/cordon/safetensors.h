@@ -125,7 +125,8 @@ typedef struct cordon_safetensors_meta {
  * multiple of 8 bytes. items may be NULL when count is 0, meta when meta_count is 0.
  * Errors, all found before the file is created (path untouched): STALE (a tensor), INVALID_ARGUMENT
  * (NULL or empty path, a NULL name/key/value, invalid UTF-8, an empty name, "__metadata__" as a name,
- * duplicate names or keys, unknown flags), UNSUPPORTED (a tensor whose storage is not host memory),
+ * duplicate names or keys, unknown flags), UNSUPPORTED (a tensor of a dtype other than F32; tensors in
+ * device memory, such as an OpenCL device's, are read back through a host buffer),
  * OVERFLOW (the file would exceed 2^63 bytes), OUT_OF_MEMORY. OS failures while writing ("open",
  * "write", "fsync", "close") may leave a partial file at path, which cordon_safetensors_open refuses
  * (its data section is shorter than its header says). Tensors are read while the call runs: writing

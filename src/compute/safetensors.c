@@ -283,7 +283,16 @@ cordon_status cordon__safetensors_load_entry(const cordon__st_table *t, const co
     st = cordon__tensor_acquire(made, &tt);
     if (st == CORDON_OK) {
         if (!tt->device->backend->host_memory) {
-            st = CORDON_UNSUPPORTED; /* storage that is not host memory: no device kind has it yet */
+            /* Device memory: converted into a host buffer, then uploaded by the device. */
+            void *stage = NULL;
+            st = cordon__sys_alloc((size_t)(e->elements * sizeof(float)), &stage);
+            if (st == CORDON_OK) {
+                cordon__safetensors_convert(t, e, stage, transpose);
+                cordon__view v;
+                cordon__view_of(tt, &v);
+                st = tt->device->backend->upload(tt->device, &v, stage);
+                cordon__sys_free(stage);
+            }
         } else {
             /* A new tensor: contiguous, offset 0, exactly e->elements floats, unseen by other threads
              * until its handle is returned. */

@@ -144,7 +144,6 @@ static bool host_little_endian(void) {
 
 /* Writes a pinned tensor's elements, row-major, as little-endian f32. */
 static cordon_status write_tensor(cordon__sys_file file, const cordon__tensor *t, uint8_t *stage) {
-    const float *base = (const float *)(const void *)t->storage->data + t->offset;
     uint64_t sh[4] = {1, 1, 1, 1}, str[4] = {0, 0, 0, 0};
     unsigned pad = 4u - t->ndim;
     uint64_t elements = 1, expect = 1;
@@ -158,6 +157,40 @@ static cordon_status write_tensor(cordon__sys_file file, const cordon__tensor *t
         expect *= t->shape[i];
         elements *= t->shape[i];
     }
+    if (!t->device->backend->host_memory) {
+        /* Device memory: downloaded (row-major, packed) into a host buffer, then written from there. */
+        void *host = NULL;
+        cordon_status st = cordon__sys_alloc((size_t)(elements * 4u), &host);
+        if (st != CORDON_OK) {
+            return st;
+        }
+        cordon__view v;
+        cordon__view_of(t, &v);
+        st = t->device->backend->download(t->device, &v, host);
+        if (st == CORDON_OK && host_little_endian()) {
+            st = cordon__sys_file_write_all(file, host, (size_t)(elements * 4u));
+        } else if (st == CORDON_OK) {
+            const uint8_t *src = host;
+            size_t done = 0;
+            while (st == CORDON_OK && done < (size_t)(elements * 4u)) {
+                size_t chunk = (size_t)(elements * 4u) - done;
+                chunk = chunk > 4096u ? 4096u : chunk;
+                for (size_t k = 0; k < chunk; k += 4) {
+                    uint32_t u;
+                    memcpy(&u, src + done + k, sizeof u);
+                    stage[k] = (uint8_t)u;
+                    stage[k + 1] = (uint8_t)(u >> 8);
+                    stage[k + 2] = (uint8_t)(u >> 16);
+                    stage[k + 3] = (uint8_t)(u >> 24);
+                }
+                st = cordon__sys_file_write_all(file, stage, chunk);
+                done += chunk;
+            }
+        }
+        cordon__sys_free(host);
+        return st;
+    }
+    const float *base = (const float *)(const void *)t->storage->data + t->offset;
     if (contiguous && host_little_endian()) {
         return cordon__sys_file_write_all(file, base, (size_t)(elements * 4u));
     }
@@ -211,7 +244,7 @@ static cordon_status describe(slot *slots, size_t count, cordon_safetensors_meta
         if (!text_ok(slots[i].name) || slots[i].name[0] == '\0' || strcmp(slots[i].name, "__metadata__") == 0) {
             return CORDON_INVALID_ARGUMENT;
         }
-        if (t->dtype != CORDON_DTYPE_F32 || t->device->backend != &cordon__backend_cpu) {
+        if (t->dtype != CORDON_DTYPE_F32) {
             return CORDON_UNSUPPORTED;
         }
     }
