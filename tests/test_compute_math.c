@@ -150,3 +150,106 @@ TEST(vsigmoid_special_values_and_accuracy) {
     printf("measured vsigmoid worst %.3f ulp over [-80, 80]\n", worst);
     CHECK_MSG(worst <= 4.0, "vsigmoid: %.3f ulp", worst);
 }
+
+/* ------------------------------------------------------------------------------------------------
+ * The exponential of every kernel table (the AVX2 and AVX-512 ones are intrinsics: rows_<level>.c),
+ * run on arrays of every length modulo the vector widths, against the same bound and special values. */
+
+#include "compute/cpu/kernels.h"
+#include "sys/sys.h"
+
+/* The tables this processor can run; names the others on stderr. */
+static int exp_tables(const struct cordon__cpu_kernels **out) {
+    int n = 0;
+    out[n++] = &cordon__kernels_scalar;
+#if defined(__x86_64__) || defined(__i386__)
+    uint32_t f = cordon__sys_cpu_features();
+    if ((f & CORDON__CPU_AVX2) != 0) {
+        out[n++] = &cordon__kernels_avx2;
+    } else {
+        fprintf(stderr, "exp_row: avx2 table not run (processor lacks it)\n");
+    }
+    if ((f & CORDON__CPU_AVX512) != 0) {
+        out[n++] = &cordon__kernels_avx512;
+    } else {
+        fprintf(stderr, "exp_row: avx512 table not run (processor lacks it)\n");
+    }
+#endif
+    return n;
+}
+
+#define EXP_BATCH 4099 /* not a multiple of any vector width: every tail length is met */
+
+TEST(exp_row_of_every_table_is_within_documented_ulps) {
+    const struct cordon__cpu_kernels *tabs[4];
+    int nt = exp_tables(tabs);
+    static float xs[EXP_BATCH], ys[EXP_BATCH];
+    ct_rng r = {cordon_test_seed()};
+    for (int t = 0; t < nt; t++) {
+        double worst = 0;
+        float at = 0;
+        unsigned long points = 0;
+        /* dense sweep through the bit patterns of [-104, 89], then random arguments */
+        uint32_t stride = ct_large() ? 17u : 1009u;
+        uint32_t u = 0, v = to_bits(-104.0f);
+        int phase = 0;
+        while (phase < 3) {
+            size_t n = 0;
+            while (n < EXP_BATCH && phase < 3) {
+                if (phase == 0) {
+                    xs[n++] = from_bits(u);
+                    u += stride;
+                    if (u > to_bits(89.0f)) phase = 1;
+                } else if (phase == 1) {
+                    xs[n++] = from_bits(v);
+                    v = v > 0x80000000u + stride ? v - stride : 0x80000000u;
+                    if (v == 0x80000000u) phase = 2;
+                } else {
+                    for (int i = 0; i < 200000 && n < EXP_BATCH; i++) {
+                        xs[n++] = (float)ct_uniform(&r, -104.0, 89.0);
+                    }
+                    if (points > 400000) phase = 3;
+                }
+            }
+            /* a varying length, so the masked tails of every width are used */
+            size_t len = n - (points / EXP_BATCH) % 17;
+            if (len == 0 || len > n) len = n;
+            tabs[t]->exp_row(ys, xs, len);
+            for (size_t i = 0; i < len; i++) {
+                double ref = exp((double)xs[i]);
+                double err = ref > (double)FLT_MAX ? (isinf(ys[i]) && ys[i] > 0 ? 0.0 : INFINITY)
+                                                   : fabs((double)ys[i] - ref) / ulp_of(ref);
+                if (!(err <= worst)) {
+                    worst = err;
+                    at = xs[i];
+                }
+                points++;
+            }
+        }
+        printf("measured exp_row[%s]: %lu points, worst %.3f ulp at x = %.9g\n", tabs[t]->name, points, worst, (double)at);
+        CHECK_MSG(worst <= VEXP_MAX_ULP, "exp_row[%s]: %.3f ulp at x = %.9g", tabs[t]->name, worst, (double)at);
+    }
+}
+
+TEST(exp_row_of_every_table_keeps_the_special_values) {
+    const struct cordon__cpu_kernels *tabs[4];
+    int nt = exp_tables(tabs);
+    const float in[] = {NAN, -NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 88.8f, 1000.0f, FLT_MAX, -104.0f, -1000.0f,
+                        -FLT_MAX, 1e-40f, -1e-40f, -100.0f, -103.0f, 88.72283f};
+    const size_t n = sizeof in / sizeof in[0];
+    for (int t = 0; t < nt; t++) {
+        float y[sizeof in / sizeof in[0]];
+        tabs[t]->exp_row(y, in, n);
+        const char *nm = tabs[t]->name;
+        CHECK_MSG(isnan(y[0]) && isnan(y[1]), "%s: NaN", nm);
+        CHECK_MSG(y[2] == INFINITY, "%s: +inf", nm);
+        CHECK_MSG(y[3] == 0.0f && !signbit(y[3]), "%s: -inf", nm);
+        CHECK_MSG(y[4] == 1.0f && y[5] == 1.0f, "%s: ±0", nm);
+        CHECK_MSG(y[6] == INFINITY && y[7] == INFINITY && y[8] == INFINITY, "%s: overflow", nm);
+        CHECK_MSG(y[9] == 0.0f && y[10] == 0.0f && y[11] == 0.0f && !signbit(y[10]), "%s: underflow", nm);
+        CHECK_MSG(y[12] == 1.0f && y[13] == 1.0f, "%s: subnormal arguments", nm);
+        CHECK_MSG(y[14] > 0.0f && y[14] < FLT_MIN && fabs((double)y[14] - exp(-100.0)) <= 2 * 0x1p-149, "%s: exp(-100)", nm);
+        CHECK_MSG(y[15] > 0.0f && fabs((double)y[15] - exp(-103.0)) <= 2 * 0x1p-149, "%s: exp(-103)", nm);
+        CHECK_MSG(isfinite(y[16]) && y[16] > 3.0e38f, "%s: just below overflow", nm);
+    }
+}

@@ -12,10 +12,19 @@ endif()
 set_source_files_properties("${_cordon_kdir}/kernels_scalar.c" PROPERTIES
   COMPILE_OPTIONS "${_cordon_kernel_opt};${_cordon_novec};-ffp-contract=off")
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64|i.86)$")
-  set_source_files_properties("${_cordon_kdir}/kernels_avx2.c" PROPERTIES
-    COMPILE_OPTIONS "${_cordon_kernel_opt};-mavx2;-mfma;-ffp-contract=fast")
-  set_source_files_properties("${_cordon_kdir}/kernels_avx512.c" PROPERTIES
-    COMPILE_OPTIONS "${_cordon_kernel_opt};-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mavx2;-mfma;-mprefer-vector-width=512;-ffp-contract=fast")
+  # Per level: the C table (kernels_<level>.c) and the intrinsic kernels placed in it (rows_, gemm_).
+  foreach(_cordon_kf kernels_avx2.c rows_avx2.c gemm_avx2.c)
+    if(EXISTS "${_cordon_kdir}/${_cordon_kf}")
+      set_source_files_properties("${_cordon_kdir}/${_cordon_kf}" PROPERTIES
+        COMPILE_OPTIONS "${_cordon_kernel_opt};-mavx2;-mfma;-ffp-contract=fast")
+    endif()
+  endforeach()
+  foreach(_cordon_kf kernels_avx512.c rows_avx512.c gemm_avx512.c)
+    if(EXISTS "${_cordon_kdir}/${_cordon_kf}")
+      set_source_files_properties("${_cordon_kdir}/${_cordon_kf}" PROPERTIES
+        COMPILE_OPTIONS "${_cordon_kernel_opt};-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mavx2;-mfma;-mprefer-vector-width=512;-ffp-contract=fast")
+    endif()
+  endforeach()
 elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64)$")
   set_source_files_properties("${_cordon_kdir}/kernels_neon.c" PROPERTIES
     COMPILE_OPTIONS "${_cordon_kernel_opt};-ffp-contract=fast")

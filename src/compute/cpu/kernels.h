@@ -49,12 +49,27 @@ struct cordon__cpu_kernels {
     /* Elementwise on n contiguous elements (kind from backend.h's cordon__ew_kind; a, b as described
      * there; b NULL for unary kinds). y may be a or b. */
     void (*elementwise)(int kind, float *y, const float *a, const float *b, size_t n, float s);
+    /* y[i] = e^x[i] (vmath.h's algorithm and bound at this level). y may be x. */
+    void (*exp_row)(float *y, const float *x, size_t n);
 };
 
 extern const struct cordon__cpu_kernels cordon__kernels_scalar;
 #if defined(__x86_64__) || defined(__i386__)
 extern const struct cordon__cpu_kernels cordon__kernels_avx2;
 extern const struct cordon__cpu_kernels cordon__kernels_avx512;
+/* Intrinsic kernels placed in those tables (rows_<level>.c, gemm_<level>.c). */
+void cordon__exp_row_avx2(float *y, const float *x, size_t n);
+void cordon__softmax_row_avx2(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale);
+float cordon__dot_avx2(const float *a, const float *b, size_t n);
+void cordon__axpy_avx2(float *y, float s, const float *x, size_t n);
+void cordon__rms_norm_row_avx2(float *y, const float *x, const float *w, size_t n, float eps);
+void cordon__layer_norm_row_avx2(float *y, const float *x, const float *g, const float *b, size_t n, float eps);
+void cordon__exp_row_avx512(float *y, const float *x, size_t n);
+void cordon__softmax_row_avx512(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale);
+float cordon__dot_avx512(const float *a, const float *b, size_t n);
+void cordon__axpy_avx512(float *y, float s, const float *x, size_t n);
+void cordon__rms_norm_row_avx512(float *y, const float *x, const float *w, size_t n, float eps);
+void cordon__layer_norm_row_avx512(float *y, const float *x, const float *g, const float *b, size_t n, float eps);
 #endif
 #if defined(__aarch64__)
 extern const struct cordon__cpu_kernels cordon__kernels_neon;

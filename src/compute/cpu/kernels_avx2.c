@@ -7,6 +7,12 @@
 #  define K_NAME "avx2"
 #  define K_MR 6
 #  define K_NR 16
+#  define K_SOFTMAX_ROW cordon__softmax_row_avx2
+#  define K_RMS_NORM_ROW cordon__rms_norm_row_avx2
+#  define K_LAYER_NORM_ROW cordon__layer_norm_row_avx2
+#  define K_DOT cordon__dot_avx2
+#  define K_AXPY cordon__axpy_avx2
+#  define K_EXP_ROW cordon__exp_row_avx2
 #  include "compute/cpu/kernels_generic.inc"
 #else
 typedef int cordon__kernels_avx2_not_built; /* not an x86 target: an empty unit is not ISO C */

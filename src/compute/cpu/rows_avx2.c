@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cordon — AVX2 + FMA row kernels: the exponential, softmax, RMSNorm, LayerNorm, dot and axpy, written
+ * with intrinsics (compiled with -mavx2 -mfma only, src/compute/module.cmake; placed in the avx2 table).
+ *
+ * The exponential is vmath.h's algorithm on 8 lanes, FMA-evaluated, with 2^k applied in two halves
+ * built from the exponent bits exactly as vmath.h does (so subnormal results are rounded once); same
+ * special cases and the same 2 ulp bound (tests/test_compute_math.c checks every table). Reductions use
+ * a fixed set of accumulators combined in a fixed tree; row tails use masked loads and stores. */
+#if defined(__x86_64__) || defined(__i386__)
+#  include <math.h>
+#  include <stdbool.h>
+#  include <stddef.h>
+#  include <stdint.h>
+
+#  include "compute/cpu/kernels.h"
+
+static inline __m256i tail_mask8(size_t rem) {
+    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(rem >= 8 ? 8 : rem)), idx);
+}
+
+static inline __m256 exp8(__m256 x) {
+    const __m256 hi = _mm256_set1_ps(88.72283935546875f);
+    const __m256 lo = _mm256_set1_ps(-103.97208f);
+    __m256 xc = _mm256_min_ps(hi, _mm256_max_ps(lo, x)); /* NaN passes (second operand) */
+    __m256 kf = _mm256_round_ps(_mm256_mul_ps(xc, _mm256_set1_ps(1.44269504088896341f)),
+                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(kf, _mm256_set1_ps(0.693359375f), xc);
+    r = _mm256_fnmadd_ps(kf, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    p = _mm256_fmadd_ps(_mm256_mul_ps(p, r), r, r);
+    p = _mm256_add_ps(p, _mm256_set1_ps(1.0f));
+    /* k in [-150, 128] (NaN: some integer; the product stays NaN). 2^k = 2^k1 · 2^k2, k1 = k/2 rounded
+     * toward zero, both halves normal. */
+    __m256i k = _mm256_cvtps_epi32(kf);
+    __m256i k1 = _mm256_srai_epi32(_mm256_add_epi32(k, _mm256_srli_epi32(k, 31)), 1);
+    __m256i k2 = _mm256_sub_epi32(k, k1);
+    const __m256i bias = _mm256_set1_epi32(127);
+    __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k1, bias), 23));
+    __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k2, bias), 23));
+    __m256 e = _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
+    e = _mm256_and_ps(e, _mm256_cmp_ps(x, lo, _CMP_NLT_UQ)); /* x < lo (and -inf): +0 */
+    return _mm256_blendv_ps(e, _mm256_set1_ps(INFINITY), _mm256_cmp_ps(x, hi, _CMP_GT_OQ));
+}
+
+void cordon__exp_row_avx2(float *y, const float *x, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        _mm256_storeu_ps(y + i, exp8(_mm256_loadu_ps(x + i)));
+    }
+    if (i < n) {
+        __m256i k = tail_mask8(n - i);
+        _mm256_maskstore_ps(y + i, k, exp8(_mm256_maskload_ps(x + i, k)));
+    }
+}
+
+/* Σ of 8 lanes: (l0+l4)+(l2+l6) + ((l1+l5)+(l3+l7)). */
+static inline float hsum8(__m256 v) {
+    __m128 q = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    __m128 s = _mm_add_ps(q, _mm_movehl_ps(q, q));
+    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+}
+
+static inline __m256 sm_in(__m256 vs, const float *x, const float *mask, size_t i, __m256i k, bool full) {
+    __m256 xv = full ? _mm256_loadu_ps(x + i) : _mm256_maskload_ps(x + i, k);
+    if (mask == NULL) {
+        return _mm256_mul_ps(vs, xv);
+    }
+    return _mm256_fmadd_ps(vs, xv, full ? _mm256_loadu_ps(mask + i) : _mm256_maskload_ps(mask + i, k));
+}
+
+static void softmax_special(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale,
+                            int has_nan, float m) {
+    if (has_nan) {
+        for (size_t j = 0; j < n; j++) {
+            y[j] = NAN;
+        }
+        return;
+    }
+    if (m == -INFINITY) {
+        for (size_t j = 0; j < n; j++) {
+            y[j] = 0.0f;
+        }
+        return;
+    }
+    float count = 0.0f;
+    for (size_t j = 0; j < valid; j++) {
+        float v = scale * x[j] + (mask != NULL ? mask[j] : 0.0f);
+        count += v == INFINITY ? 1.0f : 0.0f;
+    }
+    for (size_t j = 0; j < n; j++) {
+        float v = j < valid ? scale * x[j] + (mask != NULL ? mask[j] : 0.0f) : 0.0f;
+        y[j] = j < valid && v == INFINITY ? 1.0f / count : 0.0f;
+    }
+}
+
+void cordon__softmax_row_avx2(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale) {
+    if (valid > n) {
+        valid = n;
+    }
+    const __m256 vs = _mm256_set1_ps(scale);
+    const __m256 ninf = _mm256_set1_ps(-INFINITY);
+    const __m256i all = _mm256_set1_epi32(-1);
+    __m256 mx0 = ninf, mx1 = ninf, nan = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= valid; i += 16) {
+        __m256 a = sm_in(vs, x, mask, i, all, true), b = sm_in(vs, x, mask, i + 8, all, true);
+        nan = _mm256_or_ps(nan, _mm256_cmp_ps(a, b, _CMP_UNORD_Q));
+        mx0 = _mm256_max_ps(mx0, a);
+        mx1 = _mm256_max_ps(mx1, b);
+    }
+    for (; i < valid; i += 8) {
+        __m256i k = tail_mask8(valid - i);
+        __m256 a = _mm256_blendv_ps(ninf, sm_in(vs, x, mask, i, k, false), _mm256_castsi256_ps(k));
+        nan = _mm256_or_ps(nan, _mm256_cmp_ps(a, a, _CMP_UNORD_Q));
+        mx0 = _mm256_max_ps(mx0, a);
+    }
+    __m256 mv = _mm256_max_ps(mx0, mx1);
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mv), _mm256_extractf128_ps(mv, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    float m = _mm_cvtss_f32(_mm_max_ss(m4, _mm_movehdup_ps(m4)));
+    int has_nan = _mm256_movemask_ps(nan) != 0;
+    if (has_nan || m == -INFINITY || m == INFINITY) {
+        softmax_special(y, x, mask, n, valid, scale, has_nan, m);
+        return;
+    }
+    const __m256 vm = _mm256_set1_ps(m);
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0;
+    i = 0;
+    for (; i + 16 <= valid; i += 16) {
+        __m256 e0 = exp8(_mm256_sub_ps(sm_in(vs, x, mask, i, all, true), vm));
+        __m256 e1 = exp8(_mm256_sub_ps(sm_in(vs, x, mask, i + 8, all, true), vm));
+        _mm256_storeu_ps(y + i, e0);
+        _mm256_storeu_ps(y + i + 8, e1);
+        s0 = _mm256_add_ps(s0, e0);
+        s1 = _mm256_add_ps(s1, e1);
+    }
+    for (; i < valid; i += 8) {
+        __m256i k = tail_mask8(valid - i);
+        __m256 e = _mm256_and_ps(exp8(_mm256_sub_ps(sm_in(vs, x, mask, i, k, false), vm)), _mm256_castsi256_ps(k));
+        _mm256_maskstore_ps(y + i, k, e);
+        s0 = _mm256_add_ps(s0, e);
+    }
+    const __m256 inv = _mm256_set1_ps(1.0f / hsum8(_mm256_add_ps(s0, s1)));
+    i = 0;
+    for (; i + 8 <= valid; i += 8) {
+        _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_loadu_ps(y + i), inv));
+    }
+    if (i < valid) {
+        __m256i k = tail_mask8(valid - i);
+        _mm256_maskstore_ps(y + i, k, _mm256_mul_ps(_mm256_maskload_ps(y + i, k), inv));
+    }
+    for (size_t j = valid; j < n; j++) {
+        y[j] = 0.0f;
+    }
+}
+
+float cordon__dot_avx2(const float *a, const float *b, size_t n) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+        s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), s2);
+        s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), s3);
+    }
+    for (; i < n; i += 8) {
+        __m256i k = tail_mask8(n - i);
+        s0 = _mm256_fmadd_ps(_mm256_maskload_ps(a + i, k), _mm256_maskload_ps(b + i, k), s0);
+    }
+    return hsum8(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+}
+
+void cordon__axpy_avx2(float *y, float s, const float *x, size_t n) {
+    const __m256 vs = _mm256_set1_ps(s);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(vs, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+        _mm256_storeu_ps(y + i + 8, _mm256_fmadd_ps(vs, _mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8)));
+    }
+    for (; i < n; i += 8) {
+        __m256i k = tail_mask8(n - i);
+        _mm256_maskstore_ps(y + i, k, _mm256_fmadd_ps(vs, _mm256_maskload_ps(x + i, k), _mm256_maskload_ps(y + i, k)));
+    }
+}
+
+static float sum8x4(const float *x, size_t n) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        s0 = _mm256_add_ps(s0, _mm256_loadu_ps(x + i));
+        s1 = _mm256_add_ps(s1, _mm256_loadu_ps(x + i + 8));
+        s2 = _mm256_add_ps(s2, _mm256_loadu_ps(x + i + 16));
+        s3 = _mm256_add_ps(s3, _mm256_loadu_ps(x + i + 24));
+    }
+    for (; i < n; i += 8) {
+        s0 = _mm256_add_ps(s0, _mm256_maskload_ps(x + i, tail_mask8(n - i)));
+    }
+    return hsum8(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+}
+
+void cordon__rms_norm_row_avx2(float *y, const float *x, const float *w, size_t n, float eps) {
+    float r = 1.0f / sqrtf(cordon__dot_avx2(x, x, n) / (float)n + eps);
+    const __m256 vr = _mm256_set1_ps(r);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i), vr), _mm256_loadu_ps(w + i)));
+    }
+    if (i < n) {
+        __m256i k = tail_mask8(n - i);
+        _mm256_maskstore_ps(y + i, k,
+                            _mm256_mul_ps(_mm256_mul_ps(_mm256_maskload_ps(x + i, k), vr), _mm256_maskload_ps(w + i, k)));
+    }
+}
+
+void cordon__layer_norm_row_avx2(float *y, const float *x, const float *g, const float *b, size_t n, float eps) {
+    float m0 = sum8x4(x, n) / (float)n;
+    const __m256 vm0 = _mm256_set1_ps(m0);
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, q0 = a0, q1 = a0;
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(x + i), vm0);
+        __m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 8), vm0);
+        a0 = _mm256_add_ps(a0, d0);
+        a1 = _mm256_add_ps(a1, d1);
+        q0 = _mm256_fmadd_ps(d0, d0, q0);
+        q1 = _mm256_fmadd_ps(d1, d1, q1);
+    }
+    for (; i < n; i += 8) {
+        __m256i k = tail_mask8(n - i);
+        __m256 d = _mm256_and_ps(_mm256_sub_ps(_mm256_maskload_ps(x + i, k), vm0), _mm256_castsi256_ps(k));
+        a0 = _mm256_add_ps(a0, d);
+        q0 = _mm256_fmadd_ps(d, d, q0);
+    }
+    float s1 = hsum8(_mm256_add_ps(a0, a1)), s2 = hsum8(_mm256_add_ps(q0, q1));
+    float c = s1 / (float)n;
+    float var = (s2 - s1 * c) / (float)n;
+    var = var > 0.0f ? var : 0.0f;
+    const __m256 vc = _mm256_set1_ps(c), vr = _mm256_set1_ps(1.0f / sqrtf(var + eps));
+    const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
+    for (i = 0; i < n; i += 8) {
+        __m256i k = tail_mask8(n - i);
+        __m256 v = _mm256_mul_ps(_mm256_sub_ps(_mm256_sub_ps(_mm256_maskload_ps(x + i, k), vm0), vc), vr);
+        __m256 gv = g != NULL ? _mm256_maskload_ps(g + i, k) : one;
+        __m256 bv = b != NULL ? _mm256_maskload_ps(b + i, k) : zero;
+        _mm256_maskstore_ps(y + i, k, _mm256_fmadd_ps(v, gv, bv));
+    }
+}
+#else
+typedef int cordon__rows_avx2_not_built; /* not an x86 target: an empty unit is not ISO C */
+#endif

@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cordon — AVX-512 row kernels: the exponential, softmax, RMSNorm, LayerNorm, dot and axpy, written with
+ * intrinsics (compiled with the AVX-512 flags only, src/compute/module.cmake; placed in the avx512 table,
+ * so never run on a processor without AVX-512 F/BW/VL/DQ).
+ *
+ * The exponential is vmath.h's algorithm on 16 lanes: the same range reduction, the same degree-6
+ * polynomial (evaluated with FMA) and the same special cases (NaN → NaN, x > 88.72284 → +inf,
+ * x < -103.97208 → +0); 2^k is applied by vscalefps, which rounds once, so subnormal results are
+ * rounded, not flushed (under FTZ they flush as any arithmetic does). Bound: the 2 ulp of vmath.h,
+ * checked on every table by tests/test_compute_math.c.
+ *
+ * Reductions: a fixed number of 16-lane accumulators combined in a fixed tree; the order depends on n
+ * only. Row tails use masked loads and stores, so no element outside [0, n) is read or written. */
+#if defined(__x86_64__) || defined(__i386__)
+#  include <math.h>
+#  include <stddef.h>
+#  include <stdint.h>
+
+#  include "compute/cpu/kernels.h"
+
+static inline __mmask16 tail_mask(size_t rem) {
+    return rem >= 16 ? (__mmask16)0xFFFFu : (__mmask16)((1u << rem) - 1u);
+}
+
+static inline __m512 exp16(__m512 x) {
+    const __m512 hi = _mm512_set1_ps(88.72283935546875f);
+    const __m512 lo = _mm512_set1_ps(-103.97208f);
+    /* max(lo, x), min(hi, ·): the second operand is returned for NaN, so NaN passes through. */
+    __m512 xc = _mm512_min_ps(hi, _mm512_max_ps(lo, x));
+    __m512 kf = _mm512_roundscale_ps(_mm512_mul_ps(xc, _mm512_set1_ps(1.44269504088896341f)),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(kf, _mm512_set1_ps(0.693359375f), xc);
+    r = _mm512_fnmadd_ps(kf, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    p = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, r);
+    p = _mm512_add_ps(p, _mm512_set1_ps(1.0f));
+    __m512 e = _mm512_scalef_ps(p, kf);
+    e = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x, lo, _CMP_NLT_UQ), e); /* x < lo (and -inf): +0 */
+    return _mm512_mask_mov_ps(e, _mm512_cmp_ps_mask(x, hi, _CMP_GT_OQ), _mm512_set1_ps(INFINITY));
+}
+
+void cordon__exp_row_avx512(float *y, const float *x, size_t n) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        _mm512_storeu_ps(y + i, exp16(_mm512_loadu_ps(x + i)));
+    }
+    if (i < n) {
+        __mmask16 k = tail_mask(n - i);
+        _mm512_mask_storeu_ps(y + i, k, exp16(_mm512_maskz_loadu_ps(k, x + i)));
+    }
+}
+
+/* Σ of the 16 lanes in vmath's fixed tree: halves, then quarters… */
+static inline float hsum16(__m512 v) {
+    __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
+    __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+    __m128 s = _mm_add_ps(q, _mm_movehl_ps(q, q));
+    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+}
+
+/* scale·x (+ mask) of one vector; the same expression in every pass, so a value equals the row maximum
+ * exactly where it did in the maximum pass. */
+static inline __m512 sm_in(__m512 vs, const float *x, const float *mask, size_t i, __mmask16 k) {
+    __m512 xv = _mm512_maskz_loadu_ps(k, x + i);
+    return mask != NULL ? _mm512_fmadd_ps(vs, xv, _mm512_maskz_loadu_ps(k, mask + i)) : _mm512_mul_ps(vs, xv);
+}
+
+/* The rare rows: a NaN, nothing valid, or +inf present. Same semantics as the reference table. */
+static void softmax_special(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale,
+                            int has_nan, float m) {
+    if (has_nan) {
+        for (size_t j = 0; j < n; j++) {
+            y[j] = NAN;
+        }
+        return;
+    }
+    if (m == -INFINITY) {
+        for (size_t j = 0; j < n; j++) {
+            y[j] = 0.0f;
+        }
+        return;
+    }
+    float count = 0.0f;
+    for (size_t j = 0; j < valid; j++) {
+        float v = scale * x[j] + (mask != NULL ? mask[j] : 0.0f);
+        count += v == INFINITY ? 1.0f : 0.0f;
+    }
+    /* Read every input before writing: y may be x. */
+    for (size_t j = 0; j < n; j++) {
+        float v = j < valid ? scale * x[j] + (mask != NULL ? mask[j] : 0.0f) : 0.0f;
+        y[j] = j < valid && v == INFINITY ? 1.0f / count : 0.0f;
+    }
+}
+
+void cordon__softmax_row_avx512(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale) {
+    if (valid > n) {
+        valid = n;
+    }
+    const __m512 vs = _mm512_set1_ps(scale);
+    const __m512 ninf = _mm512_set1_ps(-INFINITY);
+    __m512 mx0 = ninf, mx1 = ninf;
+    __mmask16 nan = 0;
+    size_t i = 0;
+    for (; i + 32 <= valid; i += 32) {
+        __m512 a = sm_in(vs, x, mask, i, 0xFFFFu), b = sm_in(vs, x, mask, i + 16, 0xFFFFu);
+        nan |= _mm512_cmp_ps_mask(a, b, _CMP_UNORD_Q);
+        mx0 = _mm512_max_ps(mx0, a);
+        mx1 = _mm512_max_ps(mx1, b);
+    }
+    for (; i < valid; i += 16) {
+        __mmask16 k = tail_mask(valid - i);
+        __m512 a = sm_in(vs, x, mask, i, k);
+        nan |= _mm512_mask_cmp_ps_mask(k, a, a, _CMP_UNORD_Q);
+        mx0 = _mm512_mask_max_ps(mx0, k, mx0, a);
+    }
+    float m = _mm512_reduce_max_ps(_mm512_max_ps(mx0, mx1));
+    if (nan != 0 || m == -INFINITY || m == INFINITY) {
+        softmax_special(y, x, mask, n, valid, scale, nan != 0, m);
+        return;
+    }
+    const __m512 vm = _mm512_set1_ps(m);
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    i = 0;
+    for (; i + 32 <= valid; i += 32) {
+        __m512 e0 = exp16(_mm512_sub_ps(sm_in(vs, x, mask, i, 0xFFFFu), vm));
+        __m512 e1 = exp16(_mm512_sub_ps(sm_in(vs, x, mask, i + 16, 0xFFFFu), vm));
+        _mm512_storeu_ps(y + i, e0);
+        _mm512_storeu_ps(y + i + 16, e1);
+        s0 = _mm512_add_ps(s0, e0);
+        s1 = _mm512_add_ps(s1, e1);
+    }
+    for (; i < valid; i += 16) {
+        __mmask16 k = tail_mask(valid - i);
+        __m512 e = exp16(_mm512_sub_ps(sm_in(vs, x, mask, i, k), vm));
+        _mm512_mask_storeu_ps(y + i, k, e);
+        s0 = _mm512_mask_add_ps(s0, k, s0, e);
+    }
+    const __m512 inv = _mm512_set1_ps(1.0f / hsum16(_mm512_add_ps(s0, s1)));
+    i = 0;
+    for (; i + 16 <= valid; i += 16) {
+        _mm512_storeu_ps(y + i, _mm512_mul_ps(_mm512_loadu_ps(y + i), inv));
+    }
+    if (i < valid) {
+        __mmask16 k = tail_mask(valid - i);
+        _mm512_mask_storeu_ps(y + i, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, y + i), inv));
+    }
+    for (size_t j = valid; j < n; j++) {
+        y[j] = 0.0f;
+    }
+}
+
+/* Σ a·b with four accumulators (lane l of accumulator q sums elements 64·t + 16·q + l). */
+float cordon__dot_avx512(const float *a, const float *b, size_t n) {
+    __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+        s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), s1);
+        s2 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 32), _mm512_loadu_ps(b + i + 32), s2);
+        s3 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 48), _mm512_loadu_ps(b + i + 48), s3);
+    }
+    for (; i < n; i += 16) {
+        __mmask16 k = tail_mask(n - i);
+        s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, a + i), _mm512_maskz_loadu_ps(k, b + i), s0);
+    }
+    return hsum16(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+}
+
+void cordon__axpy_avx512(float *y, float s, const float *x, size_t n) {
+    const __m512 vs = _mm512_set1_ps(s);
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        _mm512_storeu_ps(y + i, _mm512_fmadd_ps(vs, _mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i)));
+        _mm512_storeu_ps(y + i + 16, _mm512_fmadd_ps(vs, _mm512_loadu_ps(x + i + 16), _mm512_loadu_ps(y + i + 16)));
+    }
+    for (; i < n; i += 16) {
+        __mmask16 k = tail_mask(n - i);
+        _mm512_mask_storeu_ps(y + i, k, _mm512_fmadd_ps(vs, _mm512_maskz_loadu_ps(k, x + i), _mm512_maskz_loadu_ps(k, y + i)));
+    }
+}
+
+static float sum16x4(const float *x, size_t n) {
+    __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        s0 = _mm512_add_ps(s0, _mm512_loadu_ps(x + i));
+        s1 = _mm512_add_ps(s1, _mm512_loadu_ps(x + i + 16));
+        s2 = _mm512_add_ps(s2, _mm512_loadu_ps(x + i + 32));
+        s3 = _mm512_add_ps(s3, _mm512_loadu_ps(x + i + 48));
+    }
+    for (; i < n; i += 16) {
+        s0 = _mm512_add_ps(s0, _mm512_maskz_loadu_ps(tail_mask(n - i), x + i));
+    }
+    return hsum16(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+}
+
+void cordon__rms_norm_row_avx512(float *y, const float *x, const float *w, size_t n, float eps) {
+    float r = 1.0f / sqrtf(cordon__dot_avx512(x, x, n) / (float)n + eps);
+    const __m512 vr = _mm512_set1_ps(r);
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        _mm512_storeu_ps(y + i, _mm512_mul_ps(_mm512_mul_ps(_mm512_loadu_ps(x + i), vr), _mm512_loadu_ps(w + i)));
+        _mm512_storeu_ps(y + i + 16,
+                         _mm512_mul_ps(_mm512_mul_ps(_mm512_loadu_ps(x + i + 16), vr), _mm512_loadu_ps(w + i + 16)));
+    }
+    for (; i < n; i += 16) {
+        __mmask16 k = tail_mask(n - i);
+        _mm512_mask_storeu_ps(y + i, k,
+                              _mm512_mul_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(k, x + i), vr), _mm512_maskz_loadu_ps(k, w + i)));
+    }
+}
+
+/* LayerNorm with the corrected two-pass moments of the reference table: m0 = Σx/n; s1 = Σ(x − m0),
+ * s2 = Σ(x − m0)²; deviations formed as (x − m0) − c with c = s1/n. */
+void cordon__layer_norm_row_avx512(float *y, const float *x, const float *g, const float *b, size_t n, float eps) {
+    float m0 = sum16x4(x, n) / (float)n;
+    const __m512 vm0 = _mm512_set1_ps(m0);
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, q0 = a0, q1 = a0;
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m512 d0 = _mm512_sub_ps(_mm512_loadu_ps(x + i), vm0);
+        __m512 d1 = _mm512_sub_ps(_mm512_loadu_ps(x + i + 16), vm0);
+        a0 = _mm512_add_ps(a0, d0);
+        a1 = _mm512_add_ps(a1, d1);
+        q0 = _mm512_fmadd_ps(d0, d0, q0);
+        q1 = _mm512_fmadd_ps(d1, d1, q1);
+    }
+    for (; i < n; i += 16) {
+        __mmask16 k = tail_mask(n - i);
+        __m512 d = _mm512_maskz_sub_ps(k, _mm512_maskz_loadu_ps(k, x + i), vm0);
+        a0 = _mm512_add_ps(a0, d);
+        q0 = _mm512_fmadd_ps(d, d, q0);
+    }
+    float s1 = hsum16(_mm512_add_ps(a0, a1)), s2 = hsum16(_mm512_add_ps(q0, q1));
+    float c = s1 / (float)n;
+    float var = (s2 - s1 * c) / (float)n;
+    var = var > 0.0f ? var : 0.0f;
+    const __m512 vc = _mm512_set1_ps(c), vr = _mm512_set1_ps(1.0f / sqrtf(var + eps));
+    const __m512 one = _mm512_set1_ps(1.0f), zero = _mm512_setzero_ps();
+    for (i = 0; i < n; i += 16) {
+        __mmask16 k = tail_mask(n - i);
+        __m512 v = _mm512_mul_ps(_mm512_sub_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), vm0), vc), vr);
+        __m512 gv = g != NULL ? _mm512_maskz_loadu_ps(k, g + i) : one;
+        __m512 bv = b != NULL ? _mm512_maskz_loadu_ps(k, b + i) : zero;
+        _mm512_mask_storeu_ps(y + i, k, _mm512_fmadd_ps(v, gv, bv));
+    }
+}
+#else
+typedef int cordon__rows_avx512_not_built; /* not an x86 target: an empty unit is not ISO C */
+#endif
