@@ -40,7 +40,7 @@ static cordon_status one_call(race_ctx *c, uint64_t op, uint8_t *buf) {
     cordon_memory m = c->m;
     uint32_t v32 = 0;
     uint64_t v64 = 0;
-    switch (op % 14) {
+    switch (op % 17) {
     case 0:
         return cordon_memory_load_u32(m, 4 * (op % 1024), 0, &v32);
     case 1:
@@ -70,8 +70,21 @@ static cordon_status one_call(race_ctx *c, uint64_t op, uint8_t *buf) {
         cordon_status st = cordon_memory_atomic_wait32(m, 256, 0, 1, 0, &r); /* word is 0: not-equal */
         return st == CORDON_WRONG_STATE ? CORDON_OK : st;                  /* unshared memory */
     }
-    default:
+    case 13:
         return cordon_memory_atomic_notify(m, 256, 0, 1, NULL);
+    case 14: {
+        void *p = NULL;
+        return cordon_memory_pointer(m, 64, PAGE, 8, &p);
+    }
+    case 15: {
+        cordon_memory_type t;
+        return cordon_memory_type_get(m, &t);
+    }
+    default: {
+        const cordon_memory_definition *d = NULL;
+        cordon_status st = cordon_memory_definition_get(m, &d);
+        return st == CORDON_OK ? cordon_memory_reserved_bytes(m, &v64) : st;
+    }
     }
 }
 
@@ -91,11 +104,11 @@ static void *hammer(void *arg) {
         }
         if (st != CORDON_OK && c->bad == CORDON_OK) {
             c->bad = st;
-            c->bad_op = (int)(op % 14);
+            c->bad_op = (int)(op % 17);
         }
     }
     /* Once stale, every call is stale. */
-    for (uint64_t op = 0; op < 14; op++) {
+    for (uint64_t op = 0; op < 17; op++) {
         cordon_status st = one_call(c, op, buf);
         if (st != CORDON_STALE && c->bad == CORDON_OK) {
             c->bad = st == CORDON_OK ? CORDON_OS_ERROR : st;
