@@ -7,7 +7,7 @@
 set -eu
 what=${1:-build}
 build_pkgs="build-essential cmake pkg-config"
-test_pkgs="clang libclang-rt-14-dev valgrind spin libnsync-dev libopenblas-dev libdnnl-dev"
+test_pkgs="clang libclang-rt-14-dev valgrind spin libnsync-dev libopenblas-dev libdnnl-dev pocl-opencl-icd ocl-icd-opencl-dev opencl-headers libclblast-dev clinfo"
 case $what in
     build) pkgs=$build_pkgs ;;
     test) pkgs="$build_pkgs $test_pkgs" ;;

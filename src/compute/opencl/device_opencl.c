@@ -482,11 +482,17 @@ cordon_status cordon__ocl_wg(cordon__device *dev, size_t *out) {
     return st;
 }
 
+/* A GPU gets one item per element (up to 4096 groups); a CPU device (PoCL runs a work-group as one
+ * task) gets groups of at least 64 elements per item, at most 4 per compute unit, since each group
+ * costs a task dispatch there. Grid-stride kernels cover the rest. */
 uint64_t cordon__ocl_groups_for(cordon__device *dev, uint64_t n) {
-    uint64_t wg = cordon__ocl(dev)->wg_want;
-    uint64_t g = (n + wg - 1) / wg;
-    if (g > 4096u) {
-        g = 4096u;
+    cordon__ocl_device *ocl = cordon__ocl(dev);
+    uint64_t wg = ocl->wg_want;
+    uint64_t per = ocl->desc.gpu ? wg : wg * 64u;
+    uint64_t cap = ocl->desc.gpu ? 4096u : 4u * (ocl->desc.compute_units > 0 ? ocl->desc.compute_units : 1u);
+    uint64_t g = (n + per - 1) / per;
+    if (g > cap) {
+        g = cap;
     }
     return g > 0 ? g : 1;
 }

@@ -261,6 +261,9 @@ cordon_status cordon__ocl_elementwise(cordon__device *dev, const cordon__ew_desc
     cordon__ocl_arg_i32(&A, (int32_t)d->kind);
     cordon__ocl_arg_f32(&A, d->s);
     cordon__ocl_arg_i32(&A, binary ? 1 : 0);
+    bool flat = cordon__view_contiguous(&d->y) && cordon__view_contiguous(&d->a) && cordon__same_shape(&d->y, &d->a) &&
+                (!binary || (cordon__view_contiguous(&d->b) && cordon__same_shape(&d->y, &d->b)));
+    cordon__ocl_arg_i32(&A, flat ? 1 : 0);
     return cordon__ocl_run(dev, CORDON__OCL_EW, &A, cordon__ocl_groups_for(dev, n));
 }
 
