@@ -65,16 +65,24 @@
 #endif
 #define CORDON__INL_LE8(v) (v)
 
+/* The helpers are small once the width is a constant, but the shared / unaligned branches make them
+ * look large to the inliner: force them into the caller, which is their point. */
+#if defined(__GNUC__) || defined(__clang__)
+#  define CORDON__INL_ALWAYS __attribute__((always_inline))
+#else
+#  define CORDON__INL_ALWAYS
+#endif
+
 CORDON_BEGIN_DECLS
 
 /* The memory's current size in bytes, loaded with acquire order: [0, length) may be accessed at once. */
-static inline uint64_t cordon_memory_definition_length(const cordon_memory_definition *def) {
+CORDON__INL_ALWAYS static inline uint64_t cordon_memory_definition_length(const cordon_memory_definition *def) {
     return CORDON__INL_LOAD_ACQ_U64(&def->length);
 }
 
 /* The first byte of [addr + offset, + width) when it lies inside the memory, else NULL. */
-static inline unsigned char *cordon__inline_at(const cordon_memory_definition *def, uint64_t addr, uint64_t offset,
-                                               uint64_t width) {
+CORDON__INL_ALWAYS static inline unsigned char *cordon__inline_at(const cordon_memory_definition *def, uint64_t addr,
+                                                                  uint64_t offset, uint64_t width) {
     uint64_t ea = addr + offset;
     uint64_t length = cordon_memory_definition_length(def);
     if (ea < addr || width > length || ea > length - width) {
@@ -85,7 +93,7 @@ static inline unsigned char *cordon__inline_at(const cordon_memory_definition *d
 
 /* The width-byte value at p (host order): relaxed atomics on a shared memory, memcpy otherwise. The
  * width is a constant at every call, so the switch folds away. */
-static inline uint64_t cordon__inline_get(const unsigned char *p, unsigned width, bool shared) {
+CORDON__INL_ALWAYS static inline uint64_t cordon__inline_get(const unsigned char *p, unsigned width, bool shared) {
     if (!shared) {
         switch (width) {
         case 8: {
@@ -142,29 +150,27 @@ static inline uint64_t cordon__inline_get(const unsigned char *p, unsigned width
     }
 }
 
-static inline void cordon__inline_put(unsigned char *p, unsigned width, bool shared, uint64_t value) {
-    unsigned char bytes[8];
-    switch (width) {
-    case 8:
-        memcpy(bytes, &value, 8);
-        break;
-    case 4: {
-        uint32_t v = (uint32_t)value;
-        memcpy(bytes, &v, 4);
-        break;
-    }
-    case 2: {
-        uint16_t v = (uint16_t)value;
-        memcpy(bytes, &v, 2);
-        break;
-    }
-    default:
-        bytes[0] = (unsigned char)value;
-        break;
-    }
+CORDON__INL_ALWAYS static inline void cordon__inline_put(unsigned char *p, unsigned width, bool shared,
+                                                         uint64_t value) {
     if (!shared) {
-        memcpy(p, bytes, width);
-        return;
+        switch (width) {
+        case 8:
+            memcpy(p, &value, 8);
+            return;
+        case 4: {
+            uint32_t v = (uint32_t)value;
+            memcpy(p, &v, 4);
+            return;
+        }
+        case 2: {
+            uint16_t v = (uint16_t)value;
+            memcpy(p, &v, 2);
+            return;
+        }
+        default:
+            *p = (unsigned char)value;
+            return;
+        }
     }
     if (((uintptr_t)p & (uintptr_t)(width - 1u)) == 0) {
         switch (width) {
@@ -182,6 +188,22 @@ static inline void cordon__inline_put(unsigned char *p, unsigned width, bool sha
             return;
         }
     }
+    unsigned char bytes[8];
+    switch (width) {
+    case 8:
+        memcpy(bytes, &value, 8);
+        break;
+    case 4: {
+        uint32_t v = (uint32_t)value;
+        memcpy(bytes, &v, 4);
+        break;
+    }
+    default: {
+        uint16_t v = (uint16_t)value;
+        memcpy(bytes, &v, 2);
+        break;
+    }
+    }
     for (unsigned i = 0; i < width; i++) {
         CORDON__INL_STORE_RLX(uint8_t, p + i, bytes[i]);
     }
@@ -191,7 +213,7 @@ static inline void cordon__inline_put(unsigned char *p, unsigned width, bool sha
  * offset, value): the memarg access of memory.h's cordon_memory_load_<t> / cordon_memory_store_<t>,
  * checked inline against def's length. OK or OUT_OF_BOUNDS (then nothing is read or written). */
 #define CORDON__INL_DEFINE(suffix, T, U, swap)                                                                   \
-    CORDON_NODISCARD static inline cordon_status cordon_memory_inline_load_##suffix(                              \
+    CORDON_NODISCARD CORDON__INL_ALWAYS static inline cordon_status cordon_memory_inline_load_##suffix(           \
         const cordon_memory_definition *def, uint64_t addr, uint64_t offset, T *out) {                           \
         const unsigned char *p = cordon__inline_at(def, addr, offset, sizeof(T));                                \
         if (p == NULL) {                                                                                         \
@@ -202,7 +224,7 @@ static inline void cordon__inline_put(unsigned char *p, unsigned width, bool sha
         memcpy(out, &raw, sizeof raw);                                                                           \
         return CORDON_OK;                                                                                        \
     }                                                                                                            \
-    CORDON_NODISCARD static inline cordon_status cordon_memory_inline_store_##suffix(                             \
+    CORDON_NODISCARD CORDON__INL_ALWAYS static inline cordon_status cordon_memory_inline_store_##suffix(          \
         const cordon_memory_definition *def, uint64_t addr, uint64_t offset, T value) {                          \
         unsigned char *p = cordon__inline_at(def, addr, offset, sizeof(T));                                      \
         if (p == NULL) {                                                                                         \
@@ -225,6 +247,7 @@ CORDON__INL_DEFINE(f64, double, uint64_t, CORDON__INL_LE64)
 CORDON_END_DECLS
 
 #undef CORDON__INL_DEFINE
+#undef CORDON__INL_ALWAYS
 #undef CORDON__INL_LE8
 #undef CORDON__INL_LE16
 #undef CORDON__INL_LE32
