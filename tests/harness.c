@@ -60,6 +60,20 @@ void cordon_test_skip(const char *file, int line, const char *reason) {
     longjmp(on_fail, 1);
 }
 
+bool cordon_test_slow(void) {
+    const char *env = getenv("CORDON_TEST_SLOW");
+    if (env != NULL && *env != '\0' && strcmp(env, "0") != 0) {
+        return true;
+    }
+    /* valgrind preloads its own shared objects into the programs it runs */
+    const char *preload = getenv("LD_PRELOAD");
+    return preload != NULL && strstr(preload, "vgpreload") != NULL;
+}
+
+int cordon_test_rounds(int normal, int slow) {
+    return cordon_test_slow() ? slow : normal;
+}
+
 uint64_t cordon_test_seed(void) {
     static uint64_t seed;
     static int have;

@@ -30,6 +30,11 @@ _Noreturn void cordon_test_skip(const char *file, int line, const char *reason);
 /* A seed for property tests: CORDON_TEST_SEED from the environment, else derived from the clock.
  * Printed, so a failing run can be repeated. */
 uint64_t cordon_test_seed(void);
+/* Is the test running somewhere everything is ~30x slower (under valgrind, or CORDON_TEST_SLOW=1)?
+ * Loops then run fewer rounds: the behaviour checked is the same, valgrind checks every access. */
+bool cordon_test_slow(void);
+/* `normal` rounds, or `slow` when cordon_test_slow(). */
+int cordon_test_rounds(int normal, int slow);
 /* Name of the test being run. */
 const char *cordon_test_current(void);
 

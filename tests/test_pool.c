@@ -655,7 +655,7 @@ TEST(calls_racing_a_destroy_on_another_thread_return_ok_or_stale) {
     pool_race r = {0};
     pthread_t th;
     CHECK(pthread_create(&th, NULL, use_published_pool, &r) == 0);
-    for (int i = 0; i < 300; i++) {
+    for (int i = 0, n = cordon_test_rounds(300, 20); i < n; i++) {
         cordon_pool p;
         CHECK_OK(cordon_pool_create(2, &p));
         atomic_store(&r.handle, p.handle);
