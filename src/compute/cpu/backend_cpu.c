@@ -8,15 +8,17 @@
  * (norm weight gradients) are made per fixed block of rows and added in block order. So results are
  * bit-identical for any thread count (device.h, "Determinism").
  *
- * Small work stays on the calling thread: below INLINE_WORK (about 2^15 multiply-adds or element
- * passes) waking the pool costs more than the work (see docs/compute.md for the measurement).
+ * Small work stays on the calling thread: each op family estimates its single-thread time from its
+ * shape (PS_* below: picoseconds per unit of work, measured with the AVX-512 kernels), and a call whose
+ * estimate is below INLINE_PS runs on the caller, since handing half of it to a pool worker costs
+ * more than it saves (docs/compute.md, "Performance", gives the measurement).
  *
- * GEMM (BLIS-style): C is cut into MC × NC blocks; for each block and each KC slice of K, op(A) is packed
+ * GEMM (BLIS-style): C is cut into M × N blocks; for each block and each KC slice of K, op(A) is packed
  * into MR-row panels and op(B) into NR-column panels (zero-padded at the edges), and the micro-kernel
- * computes MR × NR tiles that are added, times alpha, into C. beta is applied to each C block before its
- * first slice (beta = 0 writes zeros without reading C). Block sizes: KC = 256 (an A panel of MR × 256
- * and a B panel of 256 × NR stay in L1), MC = 16·MR, NC = 16·NR (a packed B block of 256 × 16·NR floats,
- * 128–512 KiB, stays in L2). */
+ * adds alpha times each MR × NR tile into C (straight into C for whole tiles when the level has an
+ * intrinsic kernel, kernels.h gemm_micro_c). beta is applied to each C block before its first slice
+ * (beta = 0 writes zeros without reading C). The block sizes and why: see KC below. Products of at most
+ * SKINNY_M rows (decode, M = 8) stream B without packing. */
 #include <math.h>
 
 #include "compute/backend.h"
@@ -24,8 +26,28 @@
 #include "compute/cpu/kernels.h"
 #include "sys/sys.h"
 
-#define INLINE_WORK (UINT64_C(1) << 15)
+/* A second thread pays from about twice the pool's dispatch cost (a spinning worker picking up a job and
+ * the caller waiting for it: ~1-2 µs here); below this estimated time a call stays on the caller. */
+#define INLINE_PS UINT64_C(4000000)
+/* Estimated single-thread picoseconds per unit of work, per op family. */
+#define PS_GEMM 20u      /* per multiply-add (~50 per ns) */
+#define PS_ROW_PASS 40u  /* per element per pass over a row (norms, softmax backward) */
+#define PS_EXP 250u      /* per element of softmax (three passes and the exponential) */
+#define PS_EW 100u       /* per element of an elementwise op (SiLU/GELU dominate) */
+#define PS_COPY 40u      /* per element copied */
+#define PS_ROPE 100u     /* per element rotated */
+#define PS_ATTN 100u     /* per multiply-add of attention (dot products and axpys over D) */
+
+/* GEMM blocking (BLIS-style; the micro-tile MR × NR is the level's, kernels.h). KC = 256: an A micro-
+ * panel (MR × 256: 12 KiB at 12 rows) stays in L1 while the B micro-panels (256 × NR) of a block stream
+ * over it from L2. NC = 512 columns: a packed B block of KC × NC is 512 KiB, half of a Zen 4/5 L2
+ * (1 MiB), so it stays there while every A panel of an M block uses it. MC_MAX = 192 rows: an A block
+ * of 192 KiB, and M blocks small enough to deal evenly to the lanes. Single-batch products pack all
+ * of op(B) once, shared by the lanes (up to SHARED_B_MAX bytes), and split M across lanes. */
 #define KC 256u
+#define NC_PANELS_MAX 512u
+#define MC_MAX 192u
+#define SHARED_B_MAX (UINT64_C(256) << 20)
 #define NORM_BLOCK_ROWS 64u
 
 /* ---------------------------------------------------------------------------------------------------
@@ -85,9 +107,10 @@ static cordon_status lane_task(void *ctx, size_t begin, size_t end) {
     return st;
 }
 
-/* How many lanes for `items` work items of `work` total cost. */
-static size_t lanes_for(const cordon__device *dev, size_t items, uint64_t work) {
-    if (dev->threads <= 1 || work < INLINE_WORK || items <= 1) {
+/* How many lanes for `items` work items of `units` units of work at `ps` picoseconds each. */
+static size_t lanes_for(const cordon__device *dev, size_t items, uint64_t units, uint64_t ps) {
+    uint64_t cost_ps = units > UINT64_MAX / ps ? UINT64_MAX : units * ps;
+    if (dev->threads <= 1 || cost_ps < INLINE_PS || items <= 1) {
         return 1;
     }
     size_t n = (size_t)dev->threads * 4u;
@@ -181,16 +204,6 @@ static cordon_status lane_scratch(cordon__device *dev, size_t nlanes, size_t per
 /* ---------------------------------------------------------------------------------------------------
  * GEMM */
 
-typedef struct gemm_job {
-    const cordon__matmul_desc *d;
-    const cordon__cpu_kernels *k;
-    float *scratch;
-    size_t per_lane;
-    size_t mc, nc;
-    size_t mblocks, nblocks, items;
-    bool blas;
-} gemm_job;
-
 static const float *elem_ptr(const cordon__view *v, uint64_t off) {
     return (const float *)(const void *)v->storage->data + off;
 }
@@ -201,6 +214,9 @@ static uint64_t batch_offset(const cordon__view *v, uint64_t b0, uint64_t b1) {
 }
 
 static void scale_block(float *c, uint64_t rs, uint64_t cs, size_t m, size_t n, float beta) {
+    if (beta == 1.0f) {
+        return;
+    }
     for (size_t i = 0; i < m; i++) {
         for (size_t j = 0; j < n; j++) {
             float *e = c + i * rs + j * cs;
@@ -209,8 +225,153 @@ static void scale_block(float *c, uint64_t rs, uint64_t cs, size_t m, size_t n, 
     }
 }
 
-/* One C block (mc × nc at i0, j0) of one batch, with the full K loop. */
-static void gemm_block(const gemm_job *job, float *slot, uint64_t batch, size_t i0, size_t j0) {
+/* Row stride of a view whose batches (s0 × s1 matrices of m rows) follow each other as rows of one
+ * matrix; false when they do not. */
+static bool rows_fold(const cordon__view *v, uint64_t s0, uint64_t s1, uint64_t m, uint64_t *rs) {
+    uint64_t r = m > 1 ? v->strides[2] : (s1 > 1 ? v->strides[1] : v->strides[0]);
+    if ((s1 > 1 && v->strides[1] != m * r) || (s0 > 1 && v->strides[0] != s1 * m * r)) {
+        return false;
+    }
+    *rs = r;
+    return true;
+}
+
+/* A batched product whose B is shared by every batch and whose A and C batches are stacked rows is one
+ * product of batches·M rows: the same arithmetic per element, in far fewer, larger blocks. */
+static void fold_batches(const cordon__matmul_desc *d, cordon__matmul_desc *out) {
+    *out = *d;
+    uint64_t s0 = d->c.shape[0], s1 = d->c.shape[1], ra = 0, rc = 0;
+    if (s0 * s1 <= 1 || d->b.shape[0] != 1 || d->b.shape[1] != 1 || d->a.shape[0] != s0 || d->a.shape[1] != s1 ||
+        !rows_fold(&d->a, s0, s1, d->m, &ra) || !rows_fold(&d->c, s0, s1, d->m, &rc)) {
+        return;
+    }
+    cordon__view *vs[2] = {&out->a, &out->c};
+    uint64_t rss[2] = {ra, rc};
+    for (int i = 0; i < 2; i++) {
+        vs[i]->shape[0] = vs[i]->shape[1] = 1;
+        vs[i]->strides[0] = vs[i]->strides[1] = 0;
+        vs[i]->shape[2] = s0 * s1 * d->m;
+        vs[i]->strides[2] = rss[i];
+    }
+    out->m = s0 * s1 * d->m;
+}
+
+/* Packs op(B)[p0 .. p0+kc, j0 .. j0+n) into ceil(n/nr) panels of kc × nr (panel jp at dst + jp·kc·nr,
+ * row p of a panel at + p·nr), zero past column n. */
+static void pack_b(float *dst, const float *b, uint64_t brs, uint64_t bcs, size_t p0, size_t kc, size_t j0, size_t n,
+                   size_t nr) {
+    size_t np = (n + nr - 1) / nr;
+    if (bcs == 1) {
+        for (size_t p = 0; p < kc; p++) {
+            const float *src = b + (p0 + p) * brs + j0;
+            for (size_t jp = 0; jp < np; jp++) {
+                float *o = dst + jp * kc * nr + p * nr;
+                size_t w = n - jp * nr < nr ? n - jp * nr : nr;
+                memcpy(o, src + jp * nr, w * sizeof(float));
+                for (size_t j = w; j < nr; j++) {
+                    o[j] = 0.0f;
+                }
+            }
+        }
+        return;
+    }
+    for (size_t jp = 0; jp < np; jp++) {
+        float *o = dst + jp * kc * nr;
+        for (size_t j = 0; j < nr; j++) {
+            if (jp * nr + j < n) {
+                const float *src = b + (j0 + jp * nr + j) * bcs + p0 * brs;
+                for (size_t p = 0; p < kc; p++) {
+                    o[p * nr + j] = src[p * brs];
+                }
+            } else {
+                for (size_t p = 0; p < kc; p++) {
+                    o[p * nr + j] = 0.0f;
+                }
+            }
+        }
+    }
+}
+
+/* Packs op(A)[i0 .. i0+m, p0 .. p0+kc) into ceil(m/mr) panels of kc × mr, zero past row m. */
+static void pack_a(float *dst, const float *a, uint64_t ars, uint64_t acs, size_t p0, size_t kc, size_t i0, size_t m,
+                   size_t mr) {
+    size_t np = (m + mr - 1) / mr;
+    for (size_t ip = 0; ip < np; ip++) {
+        float *o = dst + ip * kc * mr;
+        for (size_t i = 0; i < mr; i++) {
+            if (ip * mr + i < m) {
+                const float *src = a + (i0 + ip * mr + i) * ars + p0 * acs;
+                if (acs == 1) {
+                    for (size_t p = 0; p < kc; p++) {
+                        o[p * mr + i] = src[p];
+                    }
+                } else {
+                    for (size_t p = 0; p < kc; p++) {
+                        o[p * mr + i] = src[p * acs];
+                    }
+                }
+            } else {
+                for (size_t p = 0; p < kc; p++) {
+                    o[p * mr + i] = 0.0f;
+                }
+            }
+        }
+    }
+}
+
+typedef struct gemm_job {
+    const cordon__matmul_desc *d;
+    const cordon__cpu_kernels *k;
+    float *scratch;
+    size_t per_lane;
+    const float *bpack; /* op(B) packed whole, shared by the lanes (one batch), or NULL */
+    size_t npad;        /* its columns: n rounded up to nr */
+    size_t mc;          /* rows of an M block (BLAS), or the most rows of any (built-in) */
+    size_t nc;
+    size_t mblocks, nblocks, items;
+    size_t tiles_m; /* ceil(m / mr) */
+    bool blas;
+} gemm_job;
+
+/* Rows [i0, i1) of M block mb: whole micro-tiles, the tiles dealt as evenly as possible, so that every
+ * tile starts at a multiple of mr whatever the number of blocks (which tiles are partial depends on M
+ * only, never on the thread count). */
+static void mblock_rows(const gemm_job *job, size_t mb, size_t *i0, size_t *i1) {
+    if (job->blas) {
+        *i0 = mb * job->mc;
+        *i1 = *i0 + job->mc < job->d->m ? *i0 + job->mc : (size_t)job->d->m;
+        return;
+    }
+    size_t mr = job->k->mr, t = job->tiles_m, nb = job->mblocks;
+    *i0 = mr * (mb * t / nb);
+    size_t e = mr * ((mb + 1) * t / nb);
+    *i1 = e < job->d->m ? e : (size_t)job->d->m;
+}
+
+/* One micro-tile: straight into C when it is whole and C's rows are contiguous, else through `tile`. */
+static void micro_tile(const cordon__cpu_kernels *k, size_t kc, const float *ap, const float *bp, float *c, uint64_t crs,
+                       uint64_t ccs, size_t mi, size_t nj, float alpha, float *tile) {
+    size_t mr = k->mr, nr = k->nr;
+    if (k->gemm_micro_c != NULL && ccs == 1 && mi == mr && nj == nr) {
+        k->gemm_micro_c(kc, ap, bp, c, (size_t)crs, alpha);
+        return;
+    }
+    if (k->gemm_micro_c != NULL) {
+        memset(tile, 0, mr * nr * sizeof(float));
+        k->gemm_micro_c(kc, ap, bp, tile, nr, 1.0f);
+    } else {
+        k->gemm_micro(kc, ap, bp, tile);
+    }
+    for (size_t i = 0; i < mi; i++) {
+        for (size_t j = 0; j < nj; j++) {
+            c[i * crs + j * ccs] += alpha * tile[i * nr + j];
+        }
+    }
+}
+
+/* One C block (rows [i0, i1), columns [j0, j0 + nc)) of one batch, with the whole K loop. Per lane
+ * scratch: the packed A block, a tile, and (when B is not shared) the packed B block. */
+static void gemm_block(const gemm_job *job, float *slot, uint64_t batch, size_t i0, size_t i1, size_t j0) {
     const cordon__matmul_desc *d = job->d;
     const cordon__cpu_kernels *k = job->k;
     size_t mr = k->mr, nr = k->nr;
@@ -221,55 +382,51 @@ static void gemm_block(const gemm_job *job, float *slot, uint64_t batch, size_t 
     uint64_t ars = d->a.strides[2], acs = d->a.strides[3];
     uint64_t brs = d->b.strides[2], bcs = d->b.strides[3];
     uint64_t crs = d->c.strides[2], ccs = d->c.strides[3];
-    size_t m = (size_t)d->m - i0 < job->mc ? (size_t)d->m - i0 : job->mc;
+    size_t m = i1 - i0;
     size_t n = (size_t)d->n - j0 < job->nc ? (size_t)d->n - j0 : job->nc;
     float *cblk = c + i0 * crs + j0 * ccs;
-    if (d->beta != 1.0f) {
-        scale_block(cblk, crs, ccs, m, n, d->beta);
-    }
+    scale_block(cblk, crs, ccs, m, n, d->beta);
     if (d->alpha == 0.0f) {
         return;
     }
     float *ap = slot;
-    float *bp = slot + job->mc * KC;
-    float *tile = bp + KC * job->nc;
+    float *tile = ap + job->mc * KC;
+    float *own_b = tile + CORDON__GEMM_MR_MAX * CORDON__GEMM_NR_MAX;
     size_t mpanels = (m + mr - 1) / mr, npanels = (n + nr - 1) / nr;
     for (size_t p0 = 0; p0 < d->k; p0 += KC) {
         size_t kc = (size_t)d->k - p0 < KC ? (size_t)d->k - p0 : KC;
-        /* Pack op(B)[p0.., j0..] into NR-column panels. */
-        for (size_t jp = 0; jp < npanels; jp++) {
-            float *dst = bp + jp * kc * nr;
-            for (size_t p = 0; p < kc; p++) {
-                const float *src = b + (p0 + p) * brs + (j0 + jp * nr) * bcs;
-                for (size_t j = 0; j < nr; j++) {
-                    dst[p * nr + j] = jp * nr + j < n ? src[j * bcs] : 0.0f;
-                }
-            }
+        const float *bp;
+        if (job->bpack != NULL) {
+            bp = job->bpack + p0 * job->npad + (j0 / nr) * kc * nr;
+        } else {
+            pack_b(own_b, b, brs, bcs, p0, kc, j0, n, nr);
+            bp = own_b;
         }
-        /* Pack op(A)[i0.., p0..] into MR-row panels. */
+        pack_a(ap, a, ars, acs, p0, kc, i0, m, mr);
         for (size_t ip = 0; ip < mpanels; ip++) {
-            float *dst = ap + ip * kc * mr;
-            for (size_t p = 0; p < kc; p++) {
-                const float *src = a + (i0 + ip * mr) * ars + (p0 + p) * acs;
-                for (size_t i = 0; i < mr; i++) {
-                    dst[p * mr + i] = ip * mr + i < m ? src[i * ars] : 0.0f;
-                }
-            }
-        }
-        for (size_t ip = 0; ip < mpanels; ip++) {
+            size_t mi = m - ip * mr < mr ? m - ip * mr : mr;
             for (size_t jp = 0; jp < npanels; jp++) {
-                k->gemm_micro(kc, ap + ip * kc * mr, bp + jp * kc * nr, tile);
-                size_t mi = m - ip * mr < mr ? m - ip * mr : mr;
                 size_t nj = n - jp * nr < nr ? n - jp * nr : nr;
-                float *ct = cblk + ip * mr * crs + jp * nr * ccs;
-                for (size_t i = 0; i < mi; i++) {
-                    for (size_t j = 0; j < nj; j++) {
-                        ct[i * crs + j * ccs] += d->alpha * tile[i * nr + j];
-                    }
-                }
+                micro_tile(k, kc, ap + ip * kc * mr, bp + jp * kc * nr, cblk + ip * mr * crs + jp * nr * ccs, crs, ccs,
+                           mi, nj, d->alpha, tile);
             }
         }
     }
+}
+
+/* Packs the whole op(B) of batch 0 into job->bpack: K slice q at q·KC·npad, its panels as pack_b lays
+ * them out. One item per K slice. */
+static cordon_status pack_b_lane(void *ctx, size_t lane, size_t nlanes) {
+    const gemm_job *job = ctx;
+    const cordon__matmul_desc *d = job->d;
+    const float *b = elem_ptr(&d->b, batch_offset(&d->b, 0, 0));
+    size_t slices = ((size_t)d->k + KC - 1) / KC;
+    for (size_t q = lane; q < slices; q += nlanes) {
+        size_t p0 = q * KC, kc = (size_t)d->k - p0 < KC ? (size_t)d->k - p0 : KC;
+        pack_b((float *)(uintptr_t)(job->bpack + p0 * job->npad), b, d->b.strides[2], d->b.strides[3], p0, kc, 0,
+               (size_t)d->n, job->k->nr);
+    }
+    return CORDON_OK;
 }
 
 /* The BLAS form of a C block: possible when each operand has a unit stride in one of its two matrix
@@ -321,72 +478,123 @@ static cordon_status gemm_block_blas(const gemm_job *job, uint64_t batch, size_t
 static cordon_status gemm_lane(void *ctx, size_t lane, size_t nlanes) {
     const gemm_job *job = ctx;
     float *slot = job->scratch + lane * job->per_lane;
+    size_t per_batch = job->mblocks * job->nblocks;
     for (size_t item = lane; item < job->items; item += nlanes) {
-        size_t per_batch = job->mblocks * job->nblocks;
         uint64_t batch = item / per_batch;
         size_t rest = item % per_batch;
-        size_t i0 = (rest / job->nblocks) * job->mc;
+        size_t i0, i1;
+        mblock_rows(job, rest / job->nblocks, &i0, &i1);
         size_t j0 = (rest % job->nblocks) * job->nc;
         if (job->blas) {
             cordon_status st = gemm_block_blas(job, batch, i0, j0);
             if (st != CORDON_OK) {
                 return st;
             }
-        } else {
-            gemm_block(job, slot, batch, i0, j0);
+        } else if (i0 < i1) {
+            gemm_block(job, slot, batch, i0, i1, j0);
         }
     }
     return CORDON_OK;
 }
 
-/* y(1 × N) = alpha·x·B + beta·y with B's rows contiguous: axpy over rows, N split into column blocks. */
-typedef struct gemv_job {
+/* Few rows (M <= SKINNY_M) times a B with contiguous rows, into C with contiguous rows: no packing, B
+ * streamed once. C is cut into column blocks (the items); within a block, for each slice of KB rows
+ * of B (kept in L2 while every row of A uses it), C row i += (alpha·A[i,p])·B[p, ·] for p in order, so
+ * every element sums over p in order whatever the blocking. */
+#define SKINNY_M 8u
+#define SKINNY_KB 256u
+typedef struct skinny_job {
     const cordon__matmul_desc *d;
     const cordon__cpu_kernels *k;
-    size_t block;
-    size_t items; /* batches × column blocks */
-    size_t nblocks;
-} gemv_job;
+    size_t width; /* columns per item */
+    size_t nblocks, items;
+} skinny_job;
 
-static cordon_status gemv_lane(void *ctx, size_t lane, size_t nlanes) {
-    const gemv_job *job = ctx;
+static cordon_status skinny_lane(void *ctx, size_t lane, size_t nlanes) {
+    const skinny_job *job = ctx;
     const cordon__matmul_desc *d = job->d;
     for (size_t item = lane; item < job->items; item += nlanes) {
         uint64_t batch = item / job->nblocks;
-        size_t j0 = (item % job->nblocks) * job->block;
-        size_t n = (size_t)d->n - j0 < job->block ? (size_t)d->n - j0 : job->block;
+        size_t j0 = (item % job->nblocks) * job->width;
+        size_t n = (size_t)d->n - j0 < job->width ? (size_t)d->n - j0 : job->width;
         uint64_t b0 = batch / d->c.shape[1], b1 = batch % d->c.shape[1];
-        const float *x = elem_ptr(&d->a, batch_offset(&d->a, b0, b1));
+        const float *a = elem_ptr(&d->a, batch_offset(&d->a, b0, b1));
         const float *b = elem_ptr(&d->b, batch_offset(&d->b, b0, b1)) + j0;
-        float *y = (float *)(void *)d->c.storage->data + batch_offset(&d->c, b0, b1) + j0;
-        scale_block(y, 0, 1, 1, n, d->beta == 1.0f ? 1.0f : d->beta);
+        float *c = (float *)(void *)d->c.storage->data + batch_offset(&d->c, b0, b1) + j0;
+        uint64_t ars = d->a.strides[2], acs = d->a.strides[3], brs = d->b.strides[2], crs = d->c.strides[2];
+        scale_block(c, crs, 1, (size_t)d->m, n, d->beta);
         if (d->alpha == 0.0f) {
             continue;
         }
-        uint64_t xs = d->a.strides[3];
-        for (size_t p = 0; p < d->k; p++) {
-            job->k->axpy(y, d->alpha * x[p * xs], b + p * d->b.strides[2], n);
+        size_t kb = d->m == 1 ? (size_t)d->k : SKINNY_KB;
+        for (size_t p0 = 0; p0 < d->k; p0 += kb) {
+            size_t p1 = (size_t)d->k - p0 < kb ? (size_t)d->k : p0 + kb;
+            for (size_t i = 0; i < d->m; i++) {
+                const float *ai = a + i * ars;
+                float *ci = c + i * crs;
+                for (size_t p = p0; p < p1; p++) {
+                    job->k->axpy(ci, d->alpha * ai[p * acs], b + p * brs, n);
+                }
+            }
         }
     }
     return CORDON_OK;
 }
 
-cordon_status cordon__cpu_matmul(cordon__device *dev, const cordon__matmul_desc *d) {
+/* y(1 × N) = alpha·x·B + beta·y with B's columns contiguous (B = Wᵀ of a row-major W): one dot product
+ * per output, over K in the dot kernel's fixed order. */
+static cordon_status dots_lane(void *ctx, size_t lane, size_t nlanes) {
+    const skinny_job *job = ctx;
+    const cordon__matmul_desc *d = job->d;
+    for (size_t item = lane; item < job->items; item += nlanes) {
+        uint64_t batch = item / job->nblocks;
+        size_t j0 = (item % job->nblocks) * job->width;
+        size_t n = (size_t)d->n - j0 < job->width ? (size_t)d->n - j0 : job->width;
+        uint64_t b0 = batch / d->c.shape[1], b1 = batch % d->c.shape[1];
+        const float *x = elem_ptr(&d->a, batch_offset(&d->a, b0, b1));
+        const float *bt = elem_ptr(&d->b, batch_offset(&d->b, b0, b1));
+        float *y = (float *)(void *)d->c.storage->data + batch_offset(&d->c, b0, b1);
+        uint64_t bcs = d->b.strides[3], ycs = d->c.strides[3];
+        for (size_t j = j0; j < j0 + n; j++) {
+            float *e = y + j * ycs;
+            *e = d->beta == 0.0f ? 0.0f : (d->beta == 1.0f ? *e : d->beta * *e);
+            if (d->alpha != 0.0f) {
+                *e += d->alpha * job->k->dot(x, bt + j * bcs, (size_t)d->k);
+            }
+        }
+    }
+    return CORDON_OK;
+}
+
+cordon_status cordon__cpu_matmul(cordon__device *dev, const cordon__matmul_desc *desc) {
     const cordon__cpu_kernels *k = dev->kernels;
+    cordon__matmul_desc folded;
+    fold_batches(desc, &folded);
+    const cordon__matmul_desc *d = &folded;
     uint64_t batches = d->c.shape[0] * d->c.shape[1];
     uint64_t work = batches * d->m * d->n * d->k;
-    /* Decode: one row times a matrix whose rows are contiguous and C's row contiguous. */
-    if (d->m == 1 && d->b.strides[3] == 1 && d->c.strides[3] == 1 && dev->matmul != CORDON_MATMUL_BLAS) {
-        gemv_job job = {d, k, 256, 0, 0};
-        job.nblocks = ((size_t)d->n + job.block - 1) / job.block;
+    bool builtin = dev->matmul != CORDON_MATMUL_BLAS;
+    if (builtin && d->m <= SKINNY_M && d->b.strides[3] == 1 && d->c.strides[3] == 1) {
+        skinny_job job = {d, k, 256, 0, 0};
+        if (d->m == 1) {
+            /* Decode: long contiguous stretches of B's rows; as many blocks as lanes, 64-column multiples. */
+            size_t want = (size_t)dev->threads * 4u;
+            size_t w = (((size_t)d->n + want - 1) / want + 63) / 64 * 64;
+            job.width = w > 256 ? w : 256;
+        }
+        job.nblocks = ((size_t)d->n + job.width - 1) / job.width;
         job.items = (size_t)batches * job.nblocks;
-        return run_lanes(dev, lanes_for(dev, job.items, work), gemv_lane, &job);
+        return run_lanes(dev, lanes_for(dev, job.items, work, PS_GEMM), skinny_lane, &job);
+    }
+    if (builtin && d->m == 1 && d->b.strides[2] == 1 && d->a.strides[3] == 1 && d->k > 1) {
+        skinny_job job = {d, k, 64, 0, 0};
+        job.nblocks = ((size_t)d->n + job.width - 1) / job.width;
+        job.items = (size_t)batches * job.nblocks;
+        return run_lanes(dev, lanes_for(dev, job.items, work, PS_GEMM), dots_lane, &job);
     }
     gemm_job job = {0};
     job.d = d;
     job.k = k;
-    job.mc = 16u * k->mr;
-    job.nc = 16u * k->nr;
     bool ta, tb, tc;
     uint64_t lda = 0, ldb = 0, ldc = 0;
     /* BLAS when every operand has a BLAS layout, every size fits its int arguments, and a single-row
@@ -395,29 +603,57 @@ cordon_status cordon__cpu_matmul(cordon__device *dev, const cordon__matmul_desc 
                blas_layout(&d->b, &tb, &ldb) && blas_layout(&d->c, &tc, &ldc) && !tc && d->m <= INT32_MAX &&
                d->n <= INT32_MAX && d->k <= INT32_MAX && lda <= INT32_MAX && ldb <= INT32_MAX && ldc <= INT32_MAX &&
                !(d->m == 1 && d->a.strides[3] != 1 && d->k > 1);
+    size_t threads_lanes = (size_t)dev->threads * 4u;
     if (job.blas) {
         /* BLAS blocks itself: split only to give each lane a panel of columns (at least 64 wide). */
         job.mc = (size_t)d->m;
         size_t want = dev->threads > 1 ? (size_t)dev->threads * 2u : 1u;
         size_t nc = ((size_t)d->n + want - 1) / want;
         job.nc = nc < 64 ? 64 : nc;
-    }
-    if (job.blas) {
+        job.mblocks = 1;
         /* Kept at 1 for every product (docs/compute.md, "BLAS"): the host may have raised it. */
         cordon__sys_blas_set_single_threaded();
+    } else {
+        /* NC columns: a packed B block of KC × NC (512 KiB) stays in L2 while every A panel of the M
+         * block streams over it. M blocks: at most MC_MAX rows, and enough blocks to give every lane
+         * work; tiles dealt evenly (mblock_rows). */
+        job.nc = (size_t)k->nr * (NC_PANELS_MAX / k->nr);
+        job.tiles_m = ((size_t)d->m + k->mr - 1) / k->mr;
+        size_t nb = ((size_t)d->n + job.nc - 1) / job.nc;
+        size_t mb = ((size_t)d->m + MC_MAX - 1) / MC_MAX;
+        if (dev->threads > 1 && mb * nb < threads_lanes) {
+            mb = (threads_lanes + nb - 1) / nb;
+        }
+        mb = mb < job.tiles_m ? mb : job.tiles_m;
+        job.mblocks = mb > 0 ? mb : 1;
+        job.mc = k->mr * ((job.tiles_m + job.mblocks - 1) / job.mblocks);
     }
-    job.mblocks = ((size_t)d->m + job.mc - 1) / job.mc;
     job.nblocks = ((size_t)d->n + job.nc - 1) / job.nc;
     job.items = (size_t)batches * job.mblocks * job.nblocks;
-    size_t nlanes = lanes_for(dev, job.items, work);
-    job.per_lane = job.blas ? 0 : job.mc * KC + KC * job.nc + CORDON__GEMM_MR_MAX * CORDON__GEMM_NR_MAX;
-    cordon__block *scratch = NULL;
-    cordon_status st = lane_scratch(dev, nlanes, job.per_lane, &scratch, &job.scratch);
-    if (st != CORDON_OK) {
-        return st;
+    size_t nlanes = lanes_for(dev, job.items, work, PS_GEMM);
+    cordon__block *bscratch = NULL;
+    cordon_status st = CORDON_OK;
+    if (!job.blas && batches == 1 && job.mblocks > 1 && d->alpha != 0.0f) {
+        /* Pack B once for every lane (falls back to per-block packing when the scratch is refused). */
+        job.npad = ((size_t)d->n + k->nr - 1) / k->nr * k->nr;
+        uint64_t bytes = (uint64_t)job.npad * d->k * sizeof(float);
+        if (bytes <= SHARED_B_MAX && cordon__scratch_get(dev, bytes, &bscratch) == CORDON_OK) {
+            job.bpack = (const float *)(const void *)bscratch->data;
+            size_t slices = ((size_t)d->k + KC - 1) / KC;
+            st = run_lanes(dev, lanes_for(dev, slices, d->k * d->n, PS_COPY), pack_b_lane, &job);
+        }
     }
-    st = run_lanes(dev, nlanes, gemm_lane, &job);
-    cordon__scratch_put(dev, scratch);
+    job.per_lane = job.blas ? 0
+                            : job.mc * KC + CORDON__GEMM_MR_MAX * CORDON__GEMM_NR_MAX + (job.bpack != NULL ? 0 : KC * job.nc);
+    cordon__block *scratch = NULL;
+    if (st == CORDON_OK) {
+        st = lane_scratch(dev, nlanes, job.per_lane, &scratch, &job.scratch);
+    }
+    if (st == CORDON_OK) {
+        st = run_lanes(dev, nlanes, gemm_lane, &job);
+        cordon__scratch_put(dev, scratch);
+    }
+    cordon__scratch_put(dev, bscratch);
     return st;
 }
 
@@ -457,7 +693,7 @@ static cordon_status softmax_lane(void *ctx, size_t lane, size_t nlanes) {
 }
 
 static cordon_status run_rows(cordon__device *dev, rows_job *job, size_t per_lane, lane_fn fn, uint64_t work_per_row) {
-    size_t nlanes = lanes_for(dev, (size_t)job->rows, job->rows * work_per_row);
+    size_t nlanes = lanes_for(dev, (size_t)job->rows, job->rows, work_per_row);
     job->per_lane = per_lane;
     cordon__block *scratch = NULL;
     cordon_status st = lane_scratch(dev, nlanes, per_lane, &scratch, &job->scratch);
@@ -471,7 +707,7 @@ static cordon_status run_rows(cordon__device *dev, rows_job *job, size_t per_lan
 
 cordon_status cordon__cpu_softmax(cordon__device *dev, const cordon__softmax_desc *d) {
     rows_job job = {d, dev->kernels, NULL, 0, rows_of(&d->x), (size_t)d->x.shape[3]};
-    return run_rows(dev, &job, 3 * job.n, softmax_lane, 4 * job.n);
+    return run_rows(dev, &job, 3 * job.n, softmax_lane, PS_EXP * job.n);
 }
 
 static cordon_status softmax_bwd_lane(void *ctx, size_t lane, size_t nlanes) {
@@ -491,7 +727,7 @@ static cordon_status softmax_bwd_lane(void *ctx, size_t lane, size_t nlanes) {
 
 cordon_status cordon__cpu_softmax_backward(cordon__device *dev, const cordon__softmax_bwd_desc *d) {
     rows_job job = {d, dev->kernels, NULL, 0, rows_of(&d->y), (size_t)d->y.shape[3]};
-    return run_rows(dev, &job, 3 * job.n, softmax_bwd_lane, 3 * job.n);
+    return run_rows(dev, &job, 3 * job.n, softmax_bwd_lane, 3 * PS_ROW_PASS * job.n);
 }
 
 /* A 1-D parameter (weight, gamma, beta) as a contiguous array: itself, or gathered into buf. */
@@ -525,7 +761,7 @@ static cordon_status norm_lane(void *ctx, size_t lane, size_t nlanes) {
 
 cordon_status cordon__cpu_norm(cordon__device *dev, const cordon__norm_desc *d) {
     rows_job job = {d, dev->kernels, NULL, 0, rows_of(&d->x), (size_t)d->x.shape[3]};
-    return run_rows(dev, &job, 4 * job.n, norm_lane, 3 * job.n);
+    return run_rows(dev, &job, 4 * job.n, norm_lane, 3 * PS_ROW_PASS * job.n);
 }
 
 /* Norm backward: rows in fixed blocks of NORM_BLOCK_ROWS; each block sums its weight/bias gradient into
@@ -581,7 +817,7 @@ cordon_status cordon__cpu_norm_backward(cordon__device *dev, const cordon__norm_
         return st;
     }
     job.partials = pbase;
-    size_t nlanes = lanes_for(dev, job.nblocks, job.base.rows * 6 * n);
+    size_t nlanes = lanes_for(dev, job.nblocks, job.base.rows * n, 6 * PS_ROW_PASS);
     cordon__block *scratch = NULL;
     job.base.per_lane = 4 * n;
     st = lane_scratch(dev, nlanes, job.base.per_lane, &scratch, &job.base.scratch);
@@ -626,7 +862,7 @@ static cordon_status ew_lane(void *ctx, size_t lane, size_t nlanes) {
 
 cordon_status cordon__cpu_elementwise(cordon__device *dev, const cordon__ew_desc *d) {
     rows_job job = {d, dev->kernels, NULL, 0, rows_of(&d->y), (size_t)d->y.shape[3]};
-    return run_rows(dev, &job, 3 * job.n, ew_lane, 2 * job.n);
+    return run_rows(dev, &job, 3 * job.n, ew_lane, PS_EW * job.n);
 }
 
 static cordon_status copy_lane(void *ctx, size_t lane, size_t nlanes) {
@@ -647,7 +883,7 @@ static cordon_status copy_lane(void *ctx, size_t lane, size_t nlanes) {
 cordon_status cordon__cpu_copy(cordon__device *dev, const cordon__view *dst, const cordon__view *src) {
     const cordon__view *vv[2] = {dst, src};
     rows_job job = {vv, dev->kernels, NULL, 0, rows_of(dst), (size_t)dst->shape[3]};
-    return run_rows(dev, &job, 2 * job.n, copy_lane, job.n);
+    return run_rows(dev, &job, 2 * job.n, copy_lane, PS_COPY * job.n);
 }
 
 /* ---------------------------------------------------------------------------------------------------
@@ -683,7 +919,7 @@ static cordon_status rope_lane(void *ctx, size_t lane, size_t nlanes) {
 
 cordon_status cordon__cpu_rope(cordon__device *dev, const cordon__rope_desc *d) {
     rows_job job = {d, dev->kernels, NULL, 0, rows_of(&d->x), (size_t)d->x.shape[3]};
-    return run_rows(dev, &job, 2 * job.n, rope_lane, 16 * job.n);
+    return run_rows(dev, &job, 2 * job.n, rope_lane, PS_ROPE * job.n);
 }
 
 /* ---------------------------------------------------------------------------------------------------
@@ -773,7 +1009,7 @@ cordon_status cordon__cpu_attention(cordon__device *dev, const cordon__attention
     size_t D = (size_t)d->q.shape[3], Dv = (size_t)d->v.shape[3], Tk = (size_t)d->k.shape[2];
     job.items = (size_t)(d->q.shape[0] * d->q.shape[1] * d->q.shape[2]);
     job.per_lane = Tk + D + (D > Dv ? D : Dv) + Tk + Dv;
-    size_t nlanes = lanes_for(dev, job.items, (uint64_t)job.items * Tk * (D + Dv));
+    size_t nlanes = lanes_for(dev, job.items, (uint64_t)job.items * Tk * (D + Dv), PS_ATTN);
     cordon__block *scratch = NULL;
     cordon_status st = lane_scratch(dev, nlanes, job.per_lane, &scratch, &job.scratch);
     if (st != CORDON_OK) {
@@ -845,7 +1081,7 @@ cordon_status cordon__cpu_attention_backward(cordon__device *dev, const cordon__
     job.items = (size_t)(d->k.shape[0] * d->k.shape[1]);
     job.per_lane = Tk + Tk + D + W + Tk + Dv + D + W;
     uint64_t work = d->q.shape[0] * d->q.shape[1] * d->q.shape[2] * Tk * (2 * D + 2 * Dv);
-    size_t nlanes = lanes_for(dev, job.items, work);
+    size_t nlanes = lanes_for(dev, job.items, work, PS_ATTN);
     cordon__block *scratch = NULL;
     cordon_status st = lane_scratch(dev, nlanes, job.per_lane, &scratch, &job.scratch);
     if (st != CORDON_OK) {

@@ -17,7 +17,7 @@
 #include "cordon/device.h"
 
 /* The GEMM micro-tile: the largest MR and NR of any table (tile buffers are sized by them). */
-#define CORDON__GEMM_MR_MAX 8u
+#define CORDON__GEMM_MR_MAX 16u
 #define CORDON__GEMM_NR_MAX 32u
 
 struct cordon__cpu_kernels {
@@ -27,6 +27,10 @@ struct cordon__cpu_kernels {
      * panels packed by the framework (a: kc × mr, b: kc × nr, both 64-byte aligned). */
     unsigned mr, nr;
     void (*gemm_micro)(size_t kc, const float *a, const float *b, float *tile);
+    /* The same product added into C directly: c[i·ldc + j] += alpha·Σ_p a[p·mr + i]·b[p·nr + j] (one
+     * rounding of alpha·sum + c per element where the level has FMA). NULL: the framework uses
+     * gemm_micro and adds the tile itself. */
+    void (*gemm_micro_c)(size_t kc, const float *a, const float *b, float *c, size_t ldc, float alpha);
     /* Σ a[i]·b[i]. */
     float (*dot)(const float *a, const float *b, size_t n);
     /* y[i] += s·x[i]. */
@@ -58,6 +62,8 @@ extern const struct cordon__cpu_kernels cordon__kernels_scalar;
 extern const struct cordon__cpu_kernels cordon__kernels_avx2;
 extern const struct cordon__cpu_kernels cordon__kernels_avx512;
 /* Intrinsic kernels placed in those tables (rows_<level>.c, gemm_<level>.c). */
+void cordon__gemm_micro_c_avx2(size_t kc, const float *a, const float *b, float *c, size_t ldc, float alpha);
+void cordon__gemm_micro_c_avx512(size_t kc, const float *a, const float *b, float *c, size_t ldc, float alpha);
 void cordon__exp_row_avx2(float *y, const float *x, size_t n);
 void cordon__softmax_row_avx2(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale);
 float cordon__dot_avx2(const float *a, const float *b, size_t n);

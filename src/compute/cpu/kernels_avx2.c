@@ -12,6 +12,7 @@
 #  define K_LAYER_NORM_ROW cordon__layer_norm_row_avx2
 #  define K_DOT cordon__dot_avx2
 #  define K_AXPY cordon__axpy_avx2
+#  define K_GEMM_MICRO_C cordon__gemm_micro_c_avx2
 #  define K_EXP_ROW cordon__exp_row_avx2
 #  include "compute/cpu/kernels_generic.inc"
 #else
