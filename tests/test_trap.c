@@ -638,13 +638,21 @@ TEST(stack_overflow_on_the_main_thread_is_a_stack_overflow_trap) {
 TEST(the_signal_mask_is_restored_after_a_trap) {
     CHECK_OK(cordon_trap_install());
     cordon_memory m = make_memory(1, false);
+    sigset_t usr2;
+    sigemptyset(&usr2);
+    sigaddset(&usr2, SIGUSR2);
+    CHECK(pthread_sigmask(SIG_BLOCK, &usr2, NULL) == 0);
     sigset_t before;
     CHECK(pthread_sigmask(SIG_SETMASK, NULL, &before) == 0);
     cordon_trap t;
-    CHECK_STATUS(run_access(base_of(m) + PAGE64K, 1, false, 0, &t, NULL), CORDON_TRAPPED);
+    for (int i = 0; i < 3; i++) { /* a second and third trap on the thread: SIGSEGV is not left blocked */
+        CHECK_STATUS(run_access(base_of(m) + PAGE64K, 1, false, 0, &t, NULL), CORDON_TRAPPED);
+    }
     sigset_t after;
     CHECK(pthread_sigmask(SIG_SETMASK, NULL, &after) == 0);
     CHECK(!sigismember(&after, SIGSEGV));
+    CHECK(!sigismember(&after, SIGBUS));
+    CHECK(sigismember(&after, SIGUSR2));
     CHECK(sigismember(&after, SIGUSR1) == sigismember(&before, SIGUSR1));
     CHECK_OK(cordon_memory_destroy(m));
 }

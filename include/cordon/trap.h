@@ -38,7 +38,8 @@
  *   - C++ destructors of fn's frames are not run; fn must not let an exception escape;
  *   - the memories and reservations fn touches stay alive until it returns (destroying one while
  *     fn may fault in it makes the fault a trap or a crash, depending on timing);
- *   - the signal mask is put back on a trap to what it was when cordon_trap_run was entered.
+ *   - on a trap the signal mask becomes the one fn had when it faulted (the kernel saved it): the
+ *     mask cordon_trap_run was entered with, unless fn changed it.
  * Nested runs are allowed: a trap returns from the innermost cordon_trap_run of the faulting thread,
  * and the outer runs go on. Runs on several threads at once are independent.
  *
@@ -82,12 +83,14 @@ typedef struct cordon_trap_region {
     cordon_memory memory;   /* the memory, when kind is CORDON_TRAP_MEMORY; handle 0 otherwise */
     cordon_pages pages;     /* the reservation, when kind is CORDON_TRAP_PAGES; handle 0 otherwise */
     /* The address minus the region's byte 0 (cordon_memory_base / cordon_pages_base): negative in
-     * the leading guard, >= reserved_bytes in the trailing one. */
+     * the leading guard (or in a memory's embedder prefix, which never faults), >= reserved_bytes in
+     * the trailing guard. */
     int64_t offset;
-    /* The size of the usable range (a memory's whole reservation: its maximum, or 4 GiB for a
-     * bounds_check_free memory). The committed size is not recorded: it changes with grow. */
+    /* The size of the usable range (a memory's reservation, cordon_memory_reserved_bytes: 4 GiB for
+     * a bounds_check_free memory). The committed size is not recorded: it changes with grow. */
     uint64_t reserved_bytes;
-    /* offset < 0 or offset >= reserved_bytes: in a guard region, never accessible. */
+    /* In a guard region, never accessible: before the prefix, or at or past reserved_bytes. False in
+     * the usable range (committed or not) and in the prefix. */
     bool in_guard;
 } cordon_trap_region;
 
@@ -125,8 +128,9 @@ CORDON_API bool cordon_trap_installed(void);
  * preparing the thread. The first run on a thread prepares it, once: it finds the thread's stack
  * bounds (pthread_getattr_np) and gives it an alternate signal stack (64 KiB + a guard page, mmap +
  * sigaltstack; kept if the thread already has one), released when the thread exits. A failure there
- * changes nothing and a later run tries again. Cost with no trap: one sigsetjmp that saves the
- * signal mask (a system call) and a few stores; see `cordon bench trap`. Any thread, nested. */
+ * changes nothing and a later run tries again. Cost with no trap: a sigsetjmp that saves no signal
+ * mask (no system call) and a few stores, ~10 ns; a trap costs a few microseconds (the kernel's
+ * signal delivery); see `cordon bench trap`. Any thread, nested. */
 CORDON_API CORDON_NODISCARD cordon_status cordon_trap_run(cordon_trap_fn fn, void *ctx, cordon_trap *trap_out);
 
 /* Async-signal-safe: is addr inside the mapping (guards included) of a live cordon memory or

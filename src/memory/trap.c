@@ -61,6 +61,7 @@ cordon_status cordon__trap_record_take(cordon__trap_record **out) {
     atomic_init(&r->lo, 0u);
     atomic_init(&r->hi, 0u);
     atomic_init(&r->base, 0u);
+    atomic_init(&r->prefix, 0u);
     atomic_init(&r->reserved, 0u);
     atomic_init(&r->handle, 0u);
     atomic_init(&r->kind, 0u);
@@ -80,6 +81,7 @@ void cordon__trap_record_publish(cordon__trap_record *rec, const cordon__region 
     atomic_store_explicit(&rec->lo, (uintptr_t)r->map, memory_order_relaxed);
     atomic_store_explicit(&rec->hi, (uintptr_t)r->map + (uintptr_t)r->map_len, memory_order_relaxed);
     atomic_store_explicit(&rec->base, (uintptr_t)r->base, memory_order_relaxed);
+    atomic_store_explicit(&rec->prefix, r->prefix, memory_order_relaxed);
     atomic_store_explicit(&rec->reserved, r->reserved, memory_order_relaxed);
     atomic_store_explicit(&rec->handle, handle, memory_order_relaxed);
     atomic_store_explicit(&rec->kind, kind, memory_order_relaxed);
@@ -129,6 +131,7 @@ static bool match(cordon__trap_record *rec, uintptr_t addr, cordon__sys_trap_inf
         uintptr_t lo = atomic_load_explicit(&rec->lo, memory_order_relaxed);
         uintptr_t hi = atomic_load_explicit(&rec->hi, memory_order_relaxed);
         uintptr_t base = atomic_load_explicit(&rec->base, memory_order_relaxed);
+        uint64_t prefix = atomic_load_explicit(&rec->prefix, memory_order_relaxed);
         uint64_t reserved = atomic_load_explicit(&rec->reserved, memory_order_relaxed);
         uint64_t handle = atomic_load_explicit(&rec->handle, memory_order_relaxed);
         unsigned kind = atomic_load_explicit(&rec->kind, memory_order_relaxed);
@@ -144,6 +147,7 @@ static bool match(cordon__trap_record *rec, uintptr_t addr, cordon__sys_trap_inf
         /* |addr - base| < the mapping's length <= PTRDIFF_MAX (checked at reserve): fits int64. */
         out->offset = addr >= base ? (int64_t)(addr - base) : -(int64_t)(base - addr);
         out->reserved = reserved;
+        out->in_guard = (addr < base && base - addr > prefix) || (addr >= base && addr - base >= reserved);
         return true;
     }
     return false;
@@ -169,7 +173,7 @@ static void region_from(const cordon__sys_trap_info *info, cordon_trap_region *o
     out->pages.handle = info->kind == CORDON__SYS_TRAP_PAGES ? info->handle : 0u;
     out->offset = info->offset;
     out->reserved_bytes = info->reserved;
-    out->in_guard = info->offset < 0 || (uint64_t)info->offset >= info->reserved;
+    out->in_guard = info->in_guard;
 }
 
 cordon_status cordon_trap_lookup(const void *addr, cordon_trap_region *out) {

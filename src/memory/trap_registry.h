@@ -35,6 +35,7 @@ typedef struct cordon__trap_record {
     _Atomic uintptr_t lo;     /* the mapping: [lo, hi) */
     _Atomic uintptr_t hi;
     _Atomic uintptr_t base;   /* byte 0 */
+    _Atomic uint64_t prefix;  /* accessible bytes right before byte 0 (a memory's embedder prefix) */
     _Atomic uint64_t reserved;
     _Atomic uint64_t handle;
     _Atomic unsigned kind;    /* CORDON_TRAP_MEMORY or CORDON_TRAP_PAGES */

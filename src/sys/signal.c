@@ -16,8 +16,9 @@
  * it returns, and the handler only ever jumps to `top` of its own thread; (b) the frames it abandons
  * are fn's, whose rules (no lock or resource held across a trapping access) trap.h documents;
  * (c) everything cordon__sys_trap_run reads after the jump was set before sigsetjmp and not changed
- * since (so it is determinate), or is read through volatile; (d) sigsetjmp saved the signal mask, so
- * siglongjmp unblocks SIGSEGV again. The handler itself is async-signal-safe: TLS and atomic loads,
+ * since (so it is determinate); (d) the handler sets the signal mask of the faulting context (from
+ * the ucontext) before it jumps, so SIGSEGV is unblocked again without sigsetjmp saving the mask on
+ * every run (a system call: ~200 ns here, against ~5 ns for the run without it). The handler itself is async-signal-safe: TLS and atomic loads,
  * the classifier (lock-free loads of never-freed records), sigaction/raise when chaining (both on
  * the POSIX async-signal-safe list) and siglongjmp. */
 #define _GNU_SOURCE /* pthread_getattr_np, REG_ERR */
@@ -165,6 +166,21 @@ static void errno_restore(int value) {
     errno = value;
 }
 
+/* Before the jump out of the handler: the thread's signal mask becomes the one it had when it
+ * faulted (the kernel saved it in the context), as a return from the handler would make it. Doing it
+ * here, on the trap path only, spares every run the system call of sigsetjmp(…, 1). */
+static void restore_mask(void *uctx) {
+    if (uctx != NULL) {
+        /* SAFETY: pthread_sigmask -- set the mask of the interrupted context before leaving the
+         * handler by a jump (SIGSEGV/SIGBUS, blocked while the handler runs, are unblocked again).
+         * Relies on: uctx is the ucontext_t the kernel passed to this SA_SIGINFO handler, whose
+         * uc_sigmask is the mask at the fault; pthread_sigmask is async-signal-safe (sigprocmask).
+         * On failure: cannot fail for SIG_SETMASK and a valid set; were it to, SIGSEGV stays blocked
+         * on this thread and a later fault ends the process (the kernel's rule), never a wrong trap. */
+        (void)pthread_sigmask(SIG_SETMASK, &((ucontext_t *)uctx)->uc_sigmask, NULL);
+    }
+}
+
 static bool in_stack_overflow_zone(const thread_state *s, uintptr_t addr) {
     return s->ready && addr >= s->overflow_lo && addr < s->stack_lo;
 }
@@ -191,12 +207,13 @@ static void on_fault(int sig, siginfo_t *info, void *uctx) {
             t.bus = sig == SIGBUS;
             t.access = access_of(uctx);
             *top->out = t;
+            restore_mask(uctx);
             errno_restore(saved_errno);
             /* SAFETY: siglongjmp -- leave the handler (and fn) for the innermost run of this thread.
              * Relies on: top is this thread's innermost run_frame, pushed after its sigsetjmp and
              * popped before that run returns, so its frame is live; the jump leaves the alternate
-             * stack for the thread's own stack, which is allowed; sigsetjmp saved the mask (savemask
-             * 1), so SIGSEGV/SIGBUS are unblocked again; fn's abandoned frames hold no lock or
+             * stack for the thread's own stack, which is allowed; the mask was put back just above
+             * (the jump buffer holds none: savemask 0); fn's abandoned frames hold no lock or
              * resource (the documented rule for fn); *top->out is the caller's object, not a local of
              * the frame that called sigsetjmp.
              * On failure: does not return. */
@@ -589,13 +606,13 @@ static cordon_status run_protected(void (*fn)(void *ctx), void *ctx, cordon__sys
     frame.prev = atomic_load_explicit(&self.top, memory_order_relaxed);
     frame.out = out;
     /* SAFETY: sigsetjmp -- the point a trap in fn returns to.
-     * Relies on: savemask 1, so siglongjmp restores the signal mask of this moment (SIGSEGV is
-     * blocked while the handler runs); this frame stays live until the run is popped from `top`
+     * Relies on: savemask 0 (no system call per run): the handler puts back the mask of the faulting
+     * context itself before it jumps (restore_mask); this frame stays live until the run is popped from `top`
      * below on both paths, and the handler jumps only to `top`; frame.prev and frame.out are set
      * before this call and never changed after it, so they are determinate after a jump; fn and ctx
      * are not used after the jump.
      * On failure: does not fail; returns 0 directly, nonzero after a siglongjmp. */
-    if (sigsetjmp(frame.jump, 1) != 0) {
+    if (sigsetjmp(frame.jump, 0) != 0) {
         atomic_store_explicit(&self.top, frame.prev, memory_order_relaxed);
         return CORDON_TRAPPED;
     }

@@ -287,7 +287,7 @@ cordon_status cordon__sys_file_finish(cordon__sys_file file, bool sync);
 #define CORDON__SYS_TRAP_PAGES 2u
 #define CORDON__SYS_TRAP_STACK 3u
 
-/* What trapped. The classifier fills kind, handle, offset and reserved; the handler the rest. */
+/* What trapped. The classifier fills kind, handle, offset, reserved and in_guard; the handler the rest. */
 typedef struct cordon__sys_trap_info {
     unsigned kind;     /* CORDON__SYS_TRAP_* */
     unsigned access;   /* as cordon_trap_access: 0 unknown, 1 read, 2 write */
@@ -296,11 +296,12 @@ typedef struct cordon__sys_trap_info {
     uint64_t handle;   /* the region's handle (0 for the stack) */
     int64_t offset;    /* address - the region's byte 0 (for the stack: - its lowest usable byte) */
     uint64_t reserved; /* the region's usable size (for the stack: its size) */
+    bool in_guard;     /* in a guard region (never accessible): not the usable range or a prefix */
 } cordon__sys_trap_info;
 
-/* Called from the signal handler with the faulting address: true, with kind/handle/offset/reserved
- * written, when addr lies in a live region. Must be async-signal-safe: lock-free atomic loads of
- * memory that is never freed, no call that takes a lock or allocates, no errno. */
+/* Called from the signal handler with the faulting address: true, with kind, handle, offset,
+ * reserved and in_guard written, when addr lies in a live region. Must be async-signal-safe: lock-free
+ * atomic loads of memory that is never freed, no call that takes a lock or allocates, no errno. */
 typedef bool (*cordon__sys_trap_classify_fn)(uintptr_t addr, cordon__sys_trap_info *out);
 
 /* Installs the handler for SIGSEGV and SIGBUS (sigaction, SA_SIGINFO | SA_ONSTACK), remembering the
@@ -315,8 +316,8 @@ cordon_status cordon__sys_trap_install(cordon__sys_trap_classify_fn classify);
 bool cordon__sys_trap_installed(void);
 
 /* Calls fn(ctx) with trap recovery on the calling thread. CORDON_OK when fn returned; CORDON_TRAPPED
- * with *out written when it trapped (a siglongjmp back here: fn's frames are abandoned, the signal
- * mask is restored by sigsetjmp/siglongjmp). Without running fn: INVALID_ARGUMENT (NULL fn or out),
+ * with *out written when it trapped (a siglongjmp back here: fn's frames are abandoned; the signal
+ * mask is the faulting context's, set by the handler before the jump). Without running fn: INVALID_ARGUMENT (NULL fn or out),
  * WRONG_STATE (not installed), or the failure of preparing the thread on its first run, with nothing
  * changed: "pthread_getattr_np" (stack bounds), "mmap"/"mprotect" (the alternate stack and its guard
  * page), "sigaltstack", "pthread_key_create"/"pthread_setspecific" (its release at thread exit). */
