@@ -190,12 +190,18 @@ TEST(memory64_without_maximum_has_the_cap_as_maximum_and_grows_to_its_reservatio
     /* the default cap, or (a limited address space: valgrind) a fallback no smaller than 4 GiB */
     CHECK(reserved <= CORDON_MEMORY_DEFAULT_RESERVE_BYTES && reserved >= CORDON_MEMORY_MIN_DEFAULT_RESERVE_BYTES);
     CHECK(under_valgrind() || reserved == CORDON_MEMORY_DEFAULT_RESERVE_BYTES);
-    CHECK_OK(cordon_memory_grow(m, reserved / PAGE - 1, NULL));
-    CHECK_OK(cordon_memory_store_u8(m, reserved - 1, 0, 1));
     uint64_t old = 5;
-    CHECK_STATUS(cordon_memory_grow(m, 1, &old), CORDON_OUT_OF_MEMORY); /* within the maximum, past the reservation */
+    /* within the maximum, past the reservation: refused before any system call */
+    CHECK_STATUS(cordon_memory_grow(m, reserved / PAGE, &old), CORDON_OUT_OF_MEMORY);
     CHECK_EQ_U64(old, 5);
-    CHECK_EQ_U64(size_bytes(m), reserved);
+    CHECK_EQ_U64(size_bytes(m), PAGE);
+    if (!under_valgrind()) { /* valgrind takes minutes to make 64 GiB accessible */
+        CHECK_OK(cordon_memory_grow(m, reserved / PAGE - 1, NULL));
+        CHECK_OK(cordon_memory_store_u8(m, reserved - 1, 0, 1));
+        CHECK_STATUS(cordon_memory_grow(m, 1, &old), CORDON_OUT_OF_MEMORY);
+        CHECK_EQ_U64(old, 5);
+        CHECK_EQ_U64(size_bytes(m), reserved);
+    }
     CHECK_OK(cordon_memory_destroy(m));
 }
 
