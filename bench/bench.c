@@ -19,6 +19,7 @@ struct cordon_bench {
     const char *suite;
     bool quick;
     bool json;
+    const char *plot_dir; /* --plot DIR: suites that chart their figures write SVG files there */
     int samples;
     double sample_ns; /* target duration of one sample */
 };
@@ -57,6 +58,10 @@ bool cordon_bench_quick(const cordon_bench *b) {
 
 bool cordon_bench_json(const cordon_bench *b) {
     return b->json;
+}
+
+const char *cordon_bench_plot_dir(const cordon_bench *b) {
+    return b->plot_dir;
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -209,9 +214,10 @@ void cordon_bench_compare(cordon_bench *b, const cordon_bench_case *c) {
 
 static void usage(FILE *to) {
     fprintf(to,
-            "usage: cordon bench [SUITE…] [--quick] [--json]\n"
+            "usage: cordon bench [SUITE…] [--quick] [--json] [--plot DIR]\n"
             "  --quick   fewer samples and smaller sizes (while developing)\n"
             "  --json    one JSON object per figure per line (tools/bench-tables.py reads them)\n"
+            "  --plot D  suites that chart their figures (compute) write SVG files into directory D\n"
             "suites (default: all):\n");
     for (int i = 0; i < suite_count; i++) {
         fprintf(to, "  %-10s %s\n", suites[i].name, suites[i].description);
@@ -231,6 +237,8 @@ int cordon_bench_main(int argc, char **argv) {
             b.quick = true;
         } else if (strcmp(argv[i], "--json") == 0) {
             b.json = true;
+        } else if (strcmp(argv[i], "--plot") == 0 && i + 1 < argc) {
+            b.plot_dir = argv[++i];
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return 0;

@@ -59,6 +59,9 @@ bool cordon_bench_quick(const cordon_bench *b);
 /* --json: for suites that print their own lines (one JSON object per line, "suite" first). */
 bool cordon_bench_json(const cordon_bench *b);
 
+/* The directory given with --plot (suites that chart their figures write SVG files there), or NULL. */
+const char *cordon_bench_plot_dir(const cordon_bench *b);
+
 /* Median of the n values (n > 0); the array is sorted in place. spread_pct receives the interquartile
  * range as a percentage of the median (may be NULL). For suites that collect their own samples. */
 double cordon_bench_median(double *values, int n, double *spread_pct);

@@ -134,7 +134,42 @@ typedef struct line_info {
     const char *engine; /* cordon's matmul engine, or "" */
     double flops;       /* per call; 0: a memory-bound operation, rated by bytes */
     double bytes;
+    double x;           /* abscissa in the --plot charts (elements, or n of a square product); 0: not charted */
 } line_info;
+
+/* ---------------------------------------------------------------------------------------------------
+ * Chart points (--plot DIR): per chart (operation and threads), per series (cordon, each baseline), the
+ * rate at each size; the measured machine limits are drawn as horizontal lines. */
+
+#define MAX_POINTS 640
+typedef struct chart_point {
+    char chart[40];
+    char series[40];
+    double x, rate;
+    bool gflops;
+    unsigned threads;
+} chart_point;
+static chart_point points[MAX_POINTS];
+static int npoints;
+/* Measured in the same run: read bandwidth (GB/s) and FMA peak (GFLOP/s), indexed by threads. */
+static double read_bw[3], fma_peak[3];
+
+static void record_point(const char *chart, const char *series, double x, double rate, bool gflops, unsigned threads) {
+    for (int i = 0; i < npoints; i++) {
+        if (strcmp(points[i].chart, chart) == 0 && strcmp(points[i].series, series) == 0 && points[i].x == x) {
+            return;
+        }
+    }
+    if (npoints < MAX_POINTS) {
+        chart_point *p = &points[npoints++];
+        snprintf(p->chart, sizeof p->chart, "%s", chart);
+        snprintf(p->series, sizeof p->series, "%s", series);
+        p->x = x;
+        p->rate = rate;
+        p->gflops = gflops;
+        p->threads = threads;
+    }
+}
 
 static void print_header(const cordon_bench *b) {
     if (cordon_bench_json(b)) {
@@ -163,6 +198,15 @@ static void emit(const cordon_bench *b, const line_info *li, const contender *c,
     bool has_base = base != NULL && base->present;
     if (has_base) {
         rate(li, base->med_us, &rb, &unit_b);
+    }
+    if (li->x > 0) {
+        char chart[40], series[40];
+        snprintf(chart, sizeof chart, "%s_t%u", li->op, c->threads);
+        snprintf(series, sizeof series, "cordon%s%s", li->engine[0] ? " " : "", li->engine);
+        record_point(chart, series, li->x, r, li->flops > 0, c->threads);
+        if (has_base) {
+            record_point(chart, base->label, li->x, rb, li->flops > 0, c->threads);
+        }
     }
     if (cordon_bench_json(b)) {
         /* Names are unique per line (tools/bench-tables.py keys figures by name): op/shape/threads, the
@@ -450,7 +494,8 @@ static void bench_rows(cordon_bench *b, devices *dv, enum row_op op, const row_s
     c.hx = hx, c.hw = hw, c.hb = hb;
     bool ok = tensor_from(dev, sh->ndim, sh->dims, hx, total, &c.x) && tensor_from(dev, sh->ndim, sh->dims, NULL, 0, &c.y) &&
               tensor_from(dev, 1, wshape, hw, n, &c.w) && tensor_from(dev, 1, wshape, hb, n, &c.bias);
-    line_info li = {.op = names[op], .shape = sh->name, .isa = dv->isa, .engine = "", .bytes = 8.0 * (double)total};
+    line_info li = {.op = names[op], .shape = sh->name, .isa = dv->isa, .engine = "", .bytes = 8.0 * (double)total,
+                    .x = sh->ndim == 2 ? (double)total : 0};
     contender cs[3] = {
         {.label = "cordon", .fn = row_cordon, .arg = &c, .threads = threads, .present = ok},
         {.label = "plain C", .fn = row_plain, .arg = &c, .threads = 1, .present = ok},
@@ -467,6 +512,12 @@ static void bench_rows(cordon_bench *b, devices *dv, enum row_op op, const row_s
     if (ok) {
         measure(b, cs, 3);
         emit(b, &li, &cs[0], &cs[1], NULL);
+        if (op != ROW_SOFTMAX && read_bw[threads] > 0 && total >= 512 * 4096) {
+            /* The machine limit: the same bytes at the read bandwidth measured in this run. */
+            contender lim = {.label = "read bandwidth", .threads = threads, .present = true};
+            lim.med_us = lim.min_us = lim.max_us = li.bytes / (read_bw[threads] * 1e3);
+            emit(b, &li, &cs[0], &lim, NULL);
+        }
         if (op != ROW_RMS) {
 #if defined(CORDON_BENCH_HAVE_DNNL)
             emit(b, &li, &cs[0], &cs[2], cs[2].present ? NULL : "oneDNN failed");
@@ -559,13 +610,20 @@ static void bench_matmul(cordon_bench *b, devices *dv, size_t m, size_t n, size_
 #endif
     if (ok) {
         measure(b, cs, 4);
-        line_info li = {.op = op, .shape = name, .isa = dv->isa, .flops = 2.0 * (double)m * (double)n * (double)k};
+        line_info li = {.op = op, .shape = name, .isa = dv->isa, .flops = 2.0 * (double)m * (double)n * (double)k,
+                        .x = m == n && n == k ? (double)n : 0};
         for (int i = 0; i < ndev; i++) {
             li.engine = i == 0 ? "built-in" : "openblas";
 #if defined(CORDON_BENCH_HAVE_OPENBLAS)
             emit(b, &li, &cs[i], &cs[2], NULL);
             if (m == 1) {
                 emit(b, &li, &cs[i], &cs[3], NULL);
+            }
+            if (m == 1 && read_bw[threads] > 0) {
+                /* Decode reads B once: its bytes at the read bandwidth measured in this run. */
+                contender lim = {.label = "read bandwidth", .threads = threads, .present = true};
+                lim.med_us = lim.min_us = lim.max_us = 4.0 * (double)k * (double)n / (read_bw[threads] * 1e3);
+                emit(b, &li, &cs[i], &lim, NULL);
             }
 #else
             emit(b, &li, &cs[i], NULL, "OpenBLAS: skipped");
@@ -712,7 +770,7 @@ static void bench_lora(cordon_bench *b, devices *dv, bool with_w, unsigned threa
 
 /* ---------------------------------------------------------------------------------------------------
  * The small-work threshold: RMSNorm rows of 512 at growing sizes, 1 thread against 2.
- *  - cordon's device with 1 and with 2 threads: what the library does today (below its INLINE_WORK
+ *  - cordon's device with 1 and with 2 threads: what the library does today (below its INLINE_PS
  *    the 2-thread device runs on the caller alone, so the two agree there);
  *  - the same plain C rows on the caller against split over a 2-thread cordon_pool: what waking the
  *    pool costs, free of any threshold, so where a second thread starts to win. */
@@ -756,9 +814,9 @@ static void bench_threshold(cordon_bench *b, devices *dv) {
         return;
     }
     if (!cordon_bench_json(b)) {
-        printf("\n  small-work threshold: RMSNorm rows of %d, 1 thread vs 2 (cordon counts 3 work units per element;\n"
-               "  its INLINE_WORK is 2^15 = 32768 units, i.e. %d elements here)\n",
-               THR_N, 32768 / 3);
+        printf("\n  small-work threshold: RMSNorm rows of %d, 1 thread vs 2 (cordon estimates 3 x 40 ps per element;\n"
+               "  its INLINE_PS is 4 us, i.e. %d elements here)\n",
+               THR_N, 4000000 / 120);
         printf("  %8s %6s %9s | %12s %12s %7s | %12s %12s %7s\n", "elements", "rows", "units", "cordon t1 us",
                "cordon t2 us", "t1/t2", "C inline us", "C pool(2) us", "speedup");
     }
@@ -833,7 +891,7 @@ static void bench_threshold(cordon_bench *b, devices *dv) {
     }
     snprintf(text, sizeof text,
              "threshold: 2 threads beat 1 by >= 10%% at every size from: plain C on a 2-thread pool %s; cordon's "
-             "device %s; INLINE_WORK = 32768 units",
+             "device %s; INLINE_PS = 4 us (about 33000 RMSNorm elements)",
              pool_txt, dev_txt);
     cordon_bench_note(b, "%s", text);
     must(cordon_pool_destroy(pool), "pool_destroy");
@@ -870,7 +928,505 @@ static bool make_builtin_devices(devices *dv, cordon_device_info *info) {
     return true;
 }
 
-/* The threshold alone (also part of "compute"), for tuning the CPU backend's INLINE_WORK. */
+/* ---------------------------------------------------------------------------------------------------
+ * Machine limits, measured in the same run: read bandwidth (a STREAM-like sum over an array far larger
+ * than the caches) and the FMA peak (independent FMA chains on the widest vectors the processor has),
+ * on 1 thread and on 2 (a 2-thread cordon_pool, each thread half of the array or its own chains). */
+
+#define BW_FLOATS_FULL ((size_t)64 << 20) /* 256 MiB */
+#define BW_FLOATS_QUICK ((size_t)32 << 20)
+
+typedef struct limit_ctx {
+    const float *x;
+    size_t n;
+    cordon_pool pool;
+    volatile float sink;
+    uint64_t fma_iters;
+} limit_ctx;
+
+/* Plain C (what -O3 vectorises without -ffast-math: sixteen independent partial sums), and the same with
+ * the widest loads this processor has, which is what the bandwidth figure uses. */
+static float sum_stream_c(const float *x, size_t n) {
+    float acc[16] = {0};
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        for (int l = 0; l < 16; l++) {
+            acc[l] += x[i + (size_t)l];
+        }
+    }
+    float s = 0;
+    for (int l = 0; l < 16; l++) {
+        s += acc[l];
+    }
+    return s;
+}
+
+#if defined(__x86_64__)
+#  include <immintrin.h>
+__attribute__((target("avx512f"))) static float sum_stream_avx512(const float *x, size_t n) {
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        a0 = _mm512_add_ps(a0, _mm512_loadu_ps(x + i));
+        a1 = _mm512_add_ps(a1, _mm512_loadu_ps(x + i + 16));
+        a2 = _mm512_add_ps(a2, _mm512_loadu_ps(x + i + 32));
+        a3 = _mm512_add_ps(a3, _mm512_loadu_ps(x + i + 48));
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3))) + sum_stream_c(x + i, n - i);
+}
+#endif
+
+static float sum_stream(const float *x, size_t n) {
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx512f")) {
+        return sum_stream_avx512(x, n);
+    }
+#endif
+    return sum_stream_c(x, n);
+}
+
+static void read_one(void *arg) {
+    limit_ctx *c = arg;
+    c->sink = sum_stream(c->x, c->n);
+}
+
+static cordon_status read_half(void *ctx, size_t begin, size_t end) {
+    limit_ctx *c = ctx;
+    for (size_t h = begin; h < end; h++) {
+        c->sink = sum_stream(c->x + h * (c->n / 2), c->n / 2);
+    }
+    return CORDON_OK;
+}
+
+static void read_two(void *arg) {
+    limit_ctx *c = arg;
+    must(cordon_pool_parallel_for(c->pool, 0, 2, 1, read_half, c), "parallel_for");
+}
+
+#if defined(__x86_64__)
+#  define FMA_CHAINS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
+__attribute__((target("avx512f,fma"))) static float fma_avx512(uint64_t iters) {
+    const __m512 m = _mm512_set1_ps(0.999999f), a = _mm512_set1_ps(1e-7f);
+#  define DECL(i) __m512 v##i = _mm512_set1_ps((float)(i));
+#  define STEP(i) v##i = _mm512_fmadd_ps(v##i, m, a);
+#  define SUM(i) t = _mm512_add_ps(t, v##i);
+    FMA_CHAINS(DECL)
+    for (uint64_t it = 0; it < iters; it++) {
+        FMA_CHAINS(STEP)
+    }
+    __m512 t = _mm512_setzero_ps();
+    FMA_CHAINS(SUM)
+    return _mm512_reduce_add_ps(t);
+}
+#  undef DECL
+#  undef STEP
+#  undef SUM
+__attribute__((target("avx2,fma"))) static float fma_avx2(uint64_t iters) {
+    const __m256 m = _mm256_set1_ps(0.999999f), a = _mm256_set1_ps(1e-7f);
+#  define DECL(i) __m256 v##i = _mm256_set1_ps((float)(i));
+#  define STEP(i) v##i = _mm256_fmadd_ps(v##i, m, a);
+#  define SUM(i) t = _mm256_add_ps(t, v##i);
+    FMA_CHAINS(DECL)
+    for (uint64_t it = 0; it < iters; it++) {
+        FMA_CHAINS(STEP)
+    }
+    __m256 t = _mm256_setzero_ps();
+    FMA_CHAINS(SUM)
+    float o[8];
+    _mm256_storeu_ps(o, t);
+    return o[0] + o[7];
+}
+#  undef DECL
+#  undef STEP
+#  undef SUM
+#endif
+
+/* FLOPs per iteration of the widest FMA loop this processor runs, 0 when none. */
+static double fma_flops_per_iter(void) {
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx512f")) {
+        return 16.0 * 16 * 2;
+    }
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        return 16.0 * 8 * 2;
+    }
+#endif
+    return 0;
+}
+
+static float fma_run(uint64_t iters) {
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx512f")) {
+        return fma_avx512(iters);
+    }
+    return fma_avx2(iters);
+#else
+    (void)iters;
+    return 0;
+#endif
+}
+
+static void fma_one(void *arg) {
+    limit_ctx *c = arg;
+    c->sink = fma_run(c->fma_iters);
+}
+
+static cordon_status fma_half(void *ctx, size_t begin, size_t end) {
+    limit_ctx *c = ctx;
+    for (size_t h = begin; h < end; h++) {
+        c->sink = fma_run(c->fma_iters);
+    }
+    return CORDON_OK;
+}
+
+static void fma_two(void *arg) {
+    limit_ctx *c = arg;
+    must(cordon_pool_parallel_for(c->pool, 0, 2, 1, fma_half, c), "parallel_for");
+}
+
+static void bench_limits(cordon_bench *b, devices *dv) {
+    size_t n = cordon_bench_quick(b) ? BW_FLOATS_QUICK : BW_FLOATS_FULL;
+    float *x = host_random(n, 42);
+    limit_ctx c = {.x = x, .n = n, .fma_iters = 1u << 16};
+    if (x == NULL || !must(cordon_pool_create(2, &c.pool), "pool_create")) {
+        free(x);
+        return;
+    }
+    contender cs[4] = {
+        {.label = "read", .fn = read_one, .arg = &c, .threads = 1, .present = true},
+        {.label = "read", .fn = read_two, .arg = &c, .threads = 2, .present = true},
+        {.label = "fma", .fn = fma_one, .arg = &c, .threads = 1, .present = fma_flops_per_iter() > 0},
+        {.label = "fma", .fn = fma_two, .arg = &c, .threads = 2, .present = fma_flops_per_iter() > 0},
+    };
+    measure(b, cs, 4);
+    char shape[32];
+    snprintf(shape, sizeof shape, "%zuMiB", n * sizeof(float) >> 20);
+    for (unsigned t = 1; t <= 2; t++) {
+        line_info li = {.op = "read_bw", .shape = shape, .isa = "simd sum", .engine = "", .bytes = 4.0 * (double)n};
+        read_bw[t] = li.bytes / (cs[t - 1].med_us * 1e3);
+        emit(b, &li, &cs[t - 1], NULL, "machine limit");
+        if (cs[t + 1].present) {
+            line_info lf = {.op = "fma_peak", .shape = "16 chains", .isa = dv->isa, .engine = "",
+                            .flops = fma_flops_per_iter() * (double)c.fma_iters * t};
+            fma_peak[t] = lf.flops / (cs[t + 1].med_us * 1e3);
+            emit(b, &lf, &cs[t + 1], NULL, "machine limit");
+        }
+    }
+    must(cordon_pool_destroy(c.pool), "pool_destroy");
+    free(x);
+}
+
+/* ---------------------------------------------------------------------------------------------------
+ * Dispatch cost: an operation on a 1-element tensor (the whole fixed cost of a call: handles, pins,
+ * validation, the kernel), and the pool's dispatch (a 2-chunk parallel-for of an empty task on a
+ * 2-thread pool against the same task called directly). */
+
+typedef struct disp_ctx {
+    cordon_tensor y, a;
+    cordon_pool pool;
+} disp_ctx;
+
+static void disp_add(void *arg) {
+    disp_ctx *c = arg;
+    must(cordon_add(c->y, c->a, c->a), "add");
+}
+
+static void disp_rms(void *arg) {
+    disp_ctx *c = arg;
+    must(cordon_rms_norm(c->y, c->a, c->a, EPS), "rms_norm");
+}
+
+static cordon_status empty_task(void *ctx, size_t begin, size_t end) {
+    (void)ctx, (void)begin, (void)end;
+    return CORDON_OK;
+}
+
+static void disp_pool(void *arg) {
+    disp_ctx *c = arg;
+    must(cordon_pool_parallel_for(c->pool, 0, 2, 1, empty_task, NULL), "parallel_for");
+}
+
+static void disp_inline(void *arg) {
+    (void)arg;
+    must(empty_task(NULL, 0, 2), "task");
+    cordon_bench_consume(arg);
+}
+
+static void bench_dispatch(cordon_bench *b, devices *dv) {
+    uint64_t one[1] = {1};
+    for (unsigned t = 1; t <= 2; t++) {
+        disp_ctx c = {0};
+        float v = 0.5f;
+        if (!tensor_from(dv->builtin[t], 1, one, &v, 1, &c.y) || !tensor_from(dv->builtin[t], 1, one, &v, 1, &c.a)) {
+            return;
+        }
+        contender cs[2] = {{.label = "add", .fn = disp_add, .arg = &c, .threads = t, .present = true},
+                           {.label = "rms_norm", .fn = disp_rms, .arg = &c, .threads = t, .present = true}};
+        measure(b, cs, 2);
+        line_info li = {.op = "add", .shape = "1 element", .isa = dv->isa, .engine = "", .bytes = 12};
+        emit(b, &li, &cs[0], NULL, "fixed cost per call");
+        li.op = "rms_norm";
+        emit(b, &li, &cs[1], NULL, "fixed cost per call");
+        must(cordon_tensor_destroy(c.y), "destroy");
+        must(cordon_tensor_destroy(c.a), "destroy");
+    }
+    disp_ctx c = {0};
+    if (!must(cordon_pool_create(2, &c.pool), "pool_create")) {
+        return;
+    }
+    contender cs[2] = {{.label = "pool", .fn = disp_pool, .arg = &c, .threads = 2, .present = true},
+                       {.label = "direct call", .fn = disp_inline, .arg = &c, .threads = 1, .present = true}};
+    measure(b, cs, 2);
+    line_info li = {.op = "pool_dispatch", .shape = "2 chunks", .isa = "-", .engine = "", .bytes = 1};
+    emit(b, &li, &cs[0], &cs[1], NULL);
+    must(cordon_pool_destroy(c.pool), "pool_destroy");
+}
+
+/* ---------------------------------------------------------------------------------------------------
+ * Backward passes against their forward pass at the same shape (target: backward <= 2.5x forward) */
+
+typedef struct bwd_ctx {
+    enum row_op op;
+    cordon_tensor x, y, dy, dx, w, dw, db, bias;
+    cordon_softmax_params sp;
+} bwd_ctx;
+
+static void bwd_forward(void *arg) {
+    bwd_ctx *c = arg;
+    cordon_status st = c->op == ROW_SOFTMAX ? cordon_softmax(c->y, c->x, &c->sp)
+                       : c->op == ROW_RMS   ? cordon_rms_norm(c->y, c->x, c->w, EPS)
+                                            : cordon_layer_norm(c->y, c->x, c->w, c->bias, EPS);
+    must(st, "forward");
+}
+
+static void bwd_backward(void *arg) {
+    bwd_ctx *c = arg;
+    cordon_status st = c->op == ROW_SOFTMAX ? cordon_softmax_backward(c->dx, c->y, c->dy, 1.0f)
+                       : c->op == ROW_RMS   ? cordon_rms_norm_backward(c->dx, c->dw, c->dy, c->x, c->w, EPS)
+                                            : cordon_layer_norm_backward(c->dx, c->dw, c->db, c->dy, c->x, c->w, EPS);
+    must(st, "backward");
+}
+
+static void bench_backward(cordon_bench *b, devices *dv, enum row_op op, const row_shape *sh, unsigned threads) {
+    static const char *const names[] = {"softmax_bwd", "rms_norm_bwd", "layer_norm_bwd"};
+    size_t n = (size_t)sh->dims[sh->ndim - 1], total = 1;
+    for (unsigned i = 0; i < sh->ndim; i++) {
+        total *= (size_t)sh->dims[i];
+    }
+    cordon_device dev = dv->builtin[threads];
+    float *hx = host_random(total, 7), *hg = host_random(total, 8), *hw = host_random(n, 9);
+    bwd_ctx c = {.op = op};
+    cordon_softmax_params_init(&c.sp);
+    uint64_t wshape[1] = {n};
+    bool ok = hx != NULL && hg != NULL && hw != NULL && tensor_from(dev, sh->ndim, sh->dims, hx, total, &c.x) &&
+              tensor_from(dev, sh->ndim, sh->dims, NULL, 0, &c.y) && tensor_from(dev, sh->ndim, sh->dims, hg, total, &c.dy) &&
+              tensor_from(dev, sh->ndim, sh->dims, NULL, 0, &c.dx) && tensor_from(dev, 1, wshape, hw, n, &c.w) &&
+              tensor_from(dev, 1, wshape, NULL, 0, &c.dw) && tensor_from(dev, 1, wshape, NULL, 0, &c.db) &&
+              tensor_from(dev, 1, wshape, hw, n, &c.bias);
+    if (ok) {
+        bwd_forward(&c); /* y for the softmax gradient */
+        contender cs[2] = {{.label = "backward", .fn = bwd_backward, .arg = &c, .threads = threads, .present = true},
+                           {.label = "forward", .fn = bwd_forward, .arg = &c, .threads = threads, .present = true}};
+        measure(b, cs, 2);
+        line_info li = {.op = names[op], .shape = sh->name, .isa = dv->isa, .engine = "",
+                        .bytes = (op == ROW_SOFTMAX ? 12.0 : 12.0) * (double)total};
+        emit(b, &li, &cs[0], &cs[1], NULL);
+    }
+    cordon_tensor ts[8] = {c.x, c.y, c.dy, c.dx, c.w, c.dw, c.db, c.bias};
+    for (int i = 0; i < 8; i++) {
+        if (ts[i].handle != 0) {
+            must(cordon_tensor_destroy(ts[i]), "tensor_destroy");
+        }
+    }
+    free(hx), free(hg), free(hw);
+}
+
+/* ---------------------------------------------------------------------------------------------------
+ * RoPE and attention */
+
+typedef struct ra_ctx {
+    cordon_tensor x, y, q, k, v, o;
+    cordon_rope_params rp;
+    cordon_attention_params ap;
+} ra_ctx;
+
+static void ra_rope(void *arg) {
+    ra_ctx *c = arg;
+    must(cordon_rope(c->y, c->x, &c->rp), "rope");
+}
+
+static void ra_attention(void *arg) {
+    ra_ctx *c = arg;
+    must(cordon_attention(c->o, c->q, c->k, c->v, &c->ap), "attention");
+}
+
+static void bench_rope_attention(cordon_bench *b, devices *dv, unsigned threads) {
+    cordon_device dev = dv->builtin[threads];
+    ra_ctx c = {0};
+    c.rp = (cordon_rope_params){.layout = CORDON_ROPE_HALF, .base = 10000.0f, .position0 = 0};
+    cordon_attention_params_init(&c.ap);
+    c.ap.causal = true;
+    uint64_t rs[4] = {1, 32, 512, 128}, as[4] = {1, 8, 512, 64};
+    size_t rn = 32 * 512 * 128, an = 8 * 512 * 64;
+    float *hr = host_random(rn, 12), *ha = host_random(an, 13);
+    bool ok = hr != NULL && ha != NULL && tensor_from(dev, 4, rs, hr, rn, &c.x) && tensor_from(dev, 4, rs, NULL, 0, &c.y) &&
+              tensor_from(dev, 4, as, ha, an, &c.q) && tensor_from(dev, 4, as, ha, an, &c.k) &&
+              tensor_from(dev, 4, as, ha, an, &c.v) && tensor_from(dev, 4, as, NULL, 0, &c.o);
+    if (ok) {
+        contender cs[2] = {{.label = "rope", .fn = ra_rope, .arg = &c, .threads = threads, .present = true},
+                           {.label = "attention", .fn = ra_attention, .arg = &c, .threads = threads, .present = true}};
+        measure(b, cs, 2);
+        line_info li = {.op = "rope", .shape = "1x32x512x128", .isa = dv->isa, .engine = "", .bytes = 8.0 * (double)rn};
+        if (read_bw[threads] > 0) {
+            contender lim = {.label = "read bandwidth", .threads = threads, .present = true};
+            lim.med_us = lim.min_us = lim.max_us = li.bytes / (read_bw[threads] * 1e3);
+            emit(b, &li, &cs[0], &lim, NULL);
+        } else {
+            emit(b, &li, &cs[0], NULL, "-");
+        }
+        /* causal: about half of the T×T scores; QKᵀ and P·V each 2·T²·D/2 per head */
+        line_info la = {.op = "attention", .shape = "1x8x512x64 c", .isa = dv->isa, .engine = "",
+                        .flops = 2.0 * 8 * 512.0 * 512.0 * 64.0};
+        if (fma_peak[threads] > 0) {
+            contender lim = {.label = "FMA peak", .threads = threads, .present = true};
+            lim.med_us = lim.min_us = lim.max_us = la.flops / (fma_peak[threads] * 1e3);
+            emit(b, &la, &cs[1], &lim, NULL);
+        } else {
+            emit(b, &la, &cs[1], NULL, "-");
+        }
+    }
+    cordon_tensor ts[6] = {c.x, c.y, c.q, c.k, c.v, c.o};
+    for (int i = 0; i < 6; i++) {
+        if (ts[i].handle != 0) {
+            must(cordon_tensor_destroy(ts[i]), "tensor_destroy");
+        }
+    }
+    free(hr), free(ha);
+}
+
+/* ---------------------------------------------------------------------------------------------------
+ * SVG charts (--plot DIR): one file per chart, rate against size on a log axis, one polyline per
+ * series, the measured machine limit dashed. */
+
+static const char *const series_colors[] = {"#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"};
+
+static void write_chart(const char *dir, const char *chart) {
+    char path[512];
+    int len = snprintf(path, sizeof path, "%s/%s.svg", dir, chart);
+    FILE *f = len > 0 && (size_t)len < sizeof path ? fopen(path, "w") : NULL;
+    if (f == NULL) {
+        fprintf(stderr, "bench compute: cannot write %s\n", path);
+        return;
+    }
+    double xmin = 0, xmax = 0, ymax = 0;
+    bool gflops = false;
+    unsigned threads = 1;
+    const char *series[8];
+    int nseries = 0;
+    for (int i = 0; i < npoints; i++) {
+        chart_point *p = &points[i];
+        if (strcmp(p->chart, chart) != 0) {
+            continue;
+        }
+        xmin = xmin == 0 || p->x < xmin ? p->x : xmin;
+        xmax = p->x > xmax ? p->x : xmax;
+        ymax = p->rate > ymax ? p->rate : ymax;
+        gflops = p->gflops;
+        threads = p->threads;
+        bool seen = false;
+        for (int s = 0; s < nseries; s++) {
+            seen |= strcmp(series[s], p->series) == 0;
+        }
+        if (!seen && nseries < 8) {
+            series[nseries++] = p->series;
+        }
+    }
+    double limit = gflops ? fma_peak[threads] : read_bw[threads];
+    ymax = (limit > ymax ? limit : ymax) * 1.1;
+    if (ymax <= 0) {
+        ymax = 1;
+    }
+    if (xmax <= xmin) {
+        xmax = xmin * 2;
+    }
+    const double W = 640, H = 400, L = 70, R = 190, T = 40, B = 50;
+    double pw = W - L - R, ph = H - T - B;
+#define XPOS(x) (L + pw * (log((x) / xmin) / log(xmax / xmin)))
+#define YPOS(y) (T + ph * (1.0 - (y) / ymax))
+    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\" "
+               "font-size=\"12\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n", W, H);
+    fprintf(f, "<text x=\"%.0f\" y=\"22\" font-size=\"15\">%s, %u thread%s (%s against size)</text>\n", L, chart, threads,
+            threads > 1 ? "s" : "", gflops ? "GFLOP/s" : "GB/s");
+    fprintf(f, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"black\"/>\n", L, T + ph, L + pw, T + ph);
+    fprintf(f, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"black\"/>\n", L, T, L, T + ph);
+    for (int i = 0; i <= 4; i++) {
+        double y = ymax * i / 4;
+        fprintf(f, "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", L, YPOS(y), L + pw, YPOS(y));
+        fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%.0f</text>\n", L - 6, YPOS(y) + 4, y);
+    }
+    for (int i = 0; i < npoints; i++) {
+        if (strcmp(points[i].chart, chart) == 0 && strcmp(points[i].series, series[0]) == 0) {
+            fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%.0f</text>\n", XPOS(points[i].x), T + ph + 18,
+                    points[i].x);
+        }
+    }
+    fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">%s</text>\n", L + pw / 2, H - 10,
+            gflops ? "n (n×n×n product)" : "elements");
+    for (int s = 0; s < nseries; s++) {
+        const char *color = series_colors[s % 6];
+        fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", color);
+        /* points in increasing x */
+        double last = 0;
+        for (;;) {
+            int best = -1;
+            for (int i = 0; i < npoints; i++) {
+                chart_point *p = &points[i];
+                if (strcmp(p->chart, chart) == 0 && strcmp(p->series, series[s]) == 0 && p->x > last &&
+                    (best < 0 || p->x < points[best].x)) {
+                    best = i;
+                }
+            }
+            if (best < 0) {
+                break;
+            }
+            fprintf(f, "%.1f,%.1f ", XPOS(points[best].x), YPOS(points[best].rate));
+            last = points[best].x;
+        }
+        fprintf(f, "\"/>\n<text x=\"%.0f\" y=\"%.0f\" fill=\"%s\">%s</text>\n", L + pw + 10, T + 16.0 * s + 10, color,
+                series[s]);
+    }
+    if (limit > 0) {
+        fprintf(f, "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"black\" stroke-dasharray=\"6,4\"/>\n", L,
+                YPOS(limit), L + pw, YPOS(limit));
+        fprintf(f, "<text x=\"%.0f\" y=\"%.0f\">%s %.0f (measured)</text>\n", L + pw + 10, T + 16.0 * nseries + 10,
+                gflops ? "FMA peak" : "read bandwidth", limit);
+    }
+#undef XPOS
+#undef YPOS
+    fprintf(f, "</svg>\n");
+    fclose(f);
+}
+
+static void write_charts(cordon_bench *b) {
+    const char *dir = cordon_bench_plot_dir(b);
+    if (dir == NULL) {
+        return;
+    }
+    int written = 0;
+    for (int i = 0; i < npoints; i++) {
+        bool first = true;
+        for (int j = 0; j < i; j++) {
+            first &= strcmp(points[j].chart, points[i].chart) != 0;
+        }
+        if (first) {
+            write_chart(dir, points[i].chart);
+            written++;
+        }
+    }
+    cordon_bench_note(b, "--plot: %d SVG charts written to %s", written, dir);
+}
+
+/* The threshold alone (also part of "compute"), for tuning the CPU backend's INLINE_PS. */
 CORDON_BENCH_SUITE(compute_threshold, "small-work threshold alone: RMSNorm on 1 thread vs 2 at growing sizes") {
     failed = 0;
     devices dv = {0};
@@ -888,7 +1444,7 @@ CORDON_BENCH_SUITE(compute_threshold, "small-work threshold alone: RMSNorm on 1 
     must(cordon_device_destroy(dv.builtin[2]), "device_destroy");
 }
 
-CORDON_BENCH_SUITE(compute, "tensor ops (matmul, softmax, norms, LoRA) vs OpenBLAS, oneDNN and plain C") {
+CORDON_BENCH_SUITE(compute, "tensor ops (matmul, softmax, norms, LoRA, RoPE, attention, backward) vs OpenBLAS, oneDNN, plain C and measured machine limits") {
     failed = 0;
     devices dv = {0};
     cordon_device_info info;
@@ -943,7 +1499,10 @@ CORDON_BENCH_SUITE(compute, "tensor ops (matmul, softmax, norms, LoRA) vs OpenBL
                       "y written, GFLOP/s = 2MNK");
 
     bool quick = cordon_bench_quick(b);
+    npoints = 0;
     print_header(b);
+    bench_limits(b, &dv);
+    bench_dispatch(b, &dv);
     static const row_shape row_shapes[] = {{2, {1, 4096, 0}, "1x4096"},
                                        {2, {32, 4096, 0}, "32x4096"},
                                        {2, {512, 4096, 0}, "512x4096"},
@@ -958,6 +1517,17 @@ CORDON_BENCH_SUITE(compute, "tensor ops (matmul, softmax, norms, LoRA) vs OpenBL
                 bench_rows(b, &dv, (enum row_op)op, &row_shapes[s], t);
             }
         }
+    }
+    static const row_shape bwd_shapes[] = {{2, {512, 4096, 0}, "512x4096"}, {3, {4, 16, 1024}, "4x16x1024"}};
+    for (int op = ROW_SOFTMAX; op <= ROW_LAYER && !failed; op++) {
+        for (size_t s = 0; s < 2 && !failed; s++) {
+            for (unsigned t = 1; t <= 2; t++) {
+                bench_backward(b, &dv, (enum row_op)op, &bwd_shapes[s], t);
+            }
+        }
+    }
+    for (unsigned t = 1; t <= 2 && !failed; t++) {
+        bench_rope_attention(b, &dv, t);
     }
     static const size_t squares[] = {512, 1024, 2048};
     for (size_t i = 0; i < 3 && !failed; i++) {
@@ -983,6 +1553,7 @@ CORDON_BENCH_SUITE(compute, "tensor ops (matmul, softmax, norms, LoRA) vs OpenBL
     if (!failed) {
         bench_threshold(b, &dv);
     }
+    write_charts(b);
 #if defined(CORDON_BENCH_HAVE_DNNL)
     if (have_dnnl) {
         dnnl_stream_destroy(dnnl_str);

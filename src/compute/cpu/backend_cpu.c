@@ -36,6 +36,7 @@
 #define PS_EW 100u       /* per element of an elementwise op (SiLU/GELU dominate) */
 #define PS_COPY 40u      /* per element copied */
 #define PS_ROPE 100u     /* per element rotated */
+#define PS_ANGLE 40000u  /* per angle of the RoPE table: f64 cos and sin */
 #define PS_ATTN 100u     /* per multiply-add of attention (dot products and axpys over D) */
 
 /* GEMM blocking (BLIS-style; the micro-tile MR × NR is the level's, kernels.h). KC = 256: an A micro-
@@ -669,11 +670,29 @@ typedef struct rows_job {
     size_t n; /* row length */
 } rows_job;
 
+/* Gather buffer k of a lane (n floats), or NULL when every operand is read and written in place
+ * (rows_direct): the row helpers then never use it. */
+static float *row_buf(const rows_job *job, size_t lane, size_t k) {
+    return job->scratch != NULL ? job->scratch + lane * job->per_lane + k * job->n : NULL;
+}
+
+/* Can every row of these views be read or written where it lies (unit last stride, not broadcast along
+ * the row)? Then a call needs no scratch at all. Absent views count as direct. */
+static bool rows_direct(const cordon__view *const *vs, size_t count, size_t n) {
+    for (size_t i = 0; i < count; i++) {
+        const cordon__view *v = vs[i];
+        if (v->present && n > 1 && (v->strides[3] != 1 || v->shape[3] == 1)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static cordon_status softmax_lane(void *ctx, size_t lane, size_t nlanes) {
     const rows_job *job = ctx;
     const cordon__softmax_desc *d = job->d;
     size_t n = job->n;
-    float *xb = job->scratch + lane * job->per_lane, *mb = xb + n, *yb = mb + n;
+    float *xb = row_buf(job, lane, 0), *mb = row_buf(job, lane, 1), *yb = row_buf(job, lane, 2);
     uint64_t R = d->x.shape[2];
     for (uint64_t r = lane; r < job->rows; r += nlanes) {
         const float *x = read_row(&d->x, d->x.shape, r, n, xb);
@@ -692,8 +711,15 @@ static cordon_status softmax_lane(void *ctx, size_t lane, size_t nlanes) {
     return CORDON_OK;
 }
 
-static cordon_status run_rows(cordon__device *dev, rows_job *job, size_t per_lane, lane_fn fn, uint64_t work_per_row) {
+/* Runs a row operation; `direct`: no operand needs gathering (rows_direct), so no scratch is taken. */
+static cordon_status run_rows(cordon__device *dev, rows_job *job, size_t per_lane, lane_fn fn, uint64_t work_per_row,
+                              bool direct) {
     size_t nlanes = lanes_for(dev, (size_t)job->rows, job->rows, work_per_row);
+    if (direct) {
+        job->scratch = NULL;
+        job->per_lane = 0;
+        return run_lanes(dev, nlanes, fn, job);
+    }
     job->per_lane = per_lane;
     cordon__block *scratch = NULL;
     cordon_status st = lane_scratch(dev, nlanes, per_lane, &scratch, &job->scratch);
@@ -707,14 +733,15 @@ static cordon_status run_rows(cordon__device *dev, rows_job *job, size_t per_lan
 
 cordon_status cordon__cpu_softmax(cordon__device *dev, const cordon__softmax_desc *d) {
     rows_job job = {d, dev->kernels, NULL, 0, rows_of(&d->x), (size_t)d->x.shape[3]};
-    return run_rows(dev, &job, 3 * job.n, softmax_lane, PS_EXP * job.n);
+    const cordon__view *vs[3] = {&d->x, &d->mask, &d->y};
+    return run_rows(dev, &job, 3 * job.n, softmax_lane, PS_EXP * job.n, rows_direct(vs, 3, job.n));
 }
 
 static cordon_status softmax_bwd_lane(void *ctx, size_t lane, size_t nlanes) {
     const rows_job *job = ctx;
     const cordon__softmax_bwd_desc *d = job->d;
     size_t n = job->n;
-    float *yb = job->scratch + lane * job->per_lane, *gb = yb + n, *ob = gb + n;
+    float *yb = row_buf(job, lane, 0), *gb = row_buf(job, lane, 1), *ob = row_buf(job, lane, 2);
     for (uint64_t r = lane; r < job->rows; r += nlanes) {
         const float *y = read_row(&d->y, d->y.shape, r, n, yb);
         const float *dy = read_row(&d->dy, d->y.shape, r, n, gb);
@@ -727,7 +754,8 @@ static cordon_status softmax_bwd_lane(void *ctx, size_t lane, size_t nlanes) {
 
 cordon_status cordon__cpu_softmax_backward(cordon__device *dev, const cordon__softmax_bwd_desc *d) {
     rows_job job = {d, dev->kernels, NULL, 0, rows_of(&d->y), (size_t)d->y.shape[3]};
-    return run_rows(dev, &job, 3 * job.n, softmax_bwd_lane, 3 * PS_ROW_PASS * job.n);
+    const cordon__view *vs[3] = {&d->y, &d->dy, &d->dx};
+    return run_rows(dev, &job, 3 * job.n, softmax_bwd_lane, 3 * PS_ROW_PASS * job.n, rows_direct(vs, 3, job.n));
 }
 
 /* A 1-D parameter (weight, gamma, beta) as a contiguous array: itself, or gathered into buf. */
@@ -743,7 +771,7 @@ static cordon_status norm_lane(void *ctx, size_t lane, size_t nlanes) {
     const rows_job *job = ctx;
     const cordon__norm_desc *d = job->d;
     size_t n = job->n;
-    float *xb = job->scratch + lane * job->per_lane, *yb = xb + n, *wb = yb + n, *bb = wb + n;
+    float *xb = row_buf(job, lane, 0), *yb = row_buf(job, lane, 1), *wb = row_buf(job, lane, 2), *bb = row_buf(job, lane, 3);
     const float *w = param_row(&d->weight, n, wb);
     const float *b = param_row(&d->bias, n, bb);
     for (uint64_t r = lane; r < job->rows; r += nlanes) {
@@ -761,7 +789,8 @@ static cordon_status norm_lane(void *ctx, size_t lane, size_t nlanes) {
 
 cordon_status cordon__cpu_norm(cordon__device *dev, const cordon__norm_desc *d) {
     rows_job job = {d, dev->kernels, NULL, 0, rows_of(&d->x), (size_t)d->x.shape[3]};
-    return run_rows(dev, &job, 4 * job.n, norm_lane, 3 * PS_ROW_PASS * job.n);
+    const cordon__view *vs[4] = {&d->x, &d->y, &d->weight, &d->bias};
+    return run_rows(dev, &job, 4 * job.n, norm_lane, 3 * PS_ROW_PASS * job.n, rows_direct(vs, 4, job.n));
 }
 
 /* Norm backward: rows in fixed blocks of NORM_BLOCK_ROWS; each block sums its weight/bias gradient into
@@ -776,7 +805,8 @@ static cordon_status norm_bwd_lane(void *ctx, size_t lane, size_t nlanes) {
     const norm_bwd_job *job = ctx;
     const cordon__norm_bwd_desc *d = job->base.d;
     size_t n = job->base.n;
-    float *xb = job->base.scratch + lane * job->base.per_lane, *gb = xb + n, *ob = gb + n, *wb = ob + n;
+    float *xb = row_buf(&job->base, lane, 0), *gb = row_buf(&job->base, lane, 1), *ob = row_buf(&job->base, lane, 2),
+          *wb = row_buf(&job->base, lane, 3);
     const float *w = param_row(&d->weight, n, wb);
     for (size_t blk = lane; blk < job->nblocks; blk += nlanes) {
         float *pw = job->partials + blk * 2 * n, *pb = pw + n;
@@ -849,7 +879,7 @@ static cordon_status ew_lane(void *ctx, size_t lane, size_t nlanes) {
     const rows_job *job = ctx;
     const cordon__ew_desc *d = job->d;
     size_t n = job->n;
-    float *ab = job->scratch + lane * job->per_lane, *bb = ab + n, *yb = bb + n;
+    float *ab = row_buf(job, lane, 0), *bb = row_buf(job, lane, 1), *yb = row_buf(job, lane, 2);
     for (uint64_t r = lane; r < job->rows; r += nlanes) {
         const float *a = read_row(&d->a, d->y.shape, r, n, ab);
         const float *b = d->b.present ? read_row(&d->b, d->y.shape, r, n, bb) : NULL;
@@ -862,7 +892,8 @@ static cordon_status ew_lane(void *ctx, size_t lane, size_t nlanes) {
 
 cordon_status cordon__cpu_elementwise(cordon__device *dev, const cordon__ew_desc *d) {
     rows_job job = {d, dev->kernels, NULL, 0, rows_of(&d->y), (size_t)d->y.shape[3]};
-    return run_rows(dev, &job, 3 * job.n, ew_lane, PS_EW * job.n);
+    const cordon__view *vs[3] = {&d->a, &d->b, &d->y};
+    return run_rows(dev, &job, 3 * job.n, ew_lane, PS_EW * job.n, rows_direct(vs, 3, job.n));
 }
 
 static cordon_status copy_lane(void *ctx, size_t lane, size_t nlanes) {
@@ -870,7 +901,7 @@ static cordon_status copy_lane(void *ctx, size_t lane, size_t nlanes) {
     const cordon__view *const *vv = job->d;
     const cordon__view *dst = vv[0], *src = vv[1];
     size_t n = job->n;
-    float *sb = job->scratch + lane * job->per_lane, *ob = sb + n;
+    float *sb = row_buf(job, lane, 0), *ob = row_buf(job, lane, 1);
     for (uint64_t r = lane; r < job->rows; r += nlanes) {
         const float *s = read_row(src, dst->shape, r, n, sb);
         float *o = out_row(dst, r, n, ob);
@@ -883,34 +914,77 @@ static cordon_status copy_lane(void *ctx, size_t lane, size_t nlanes) {
 cordon_status cordon__cpu_copy(cordon__device *dev, const cordon__view *dst, const cordon__view *src) {
     const cordon__view *vv[2] = {dst, src};
     rows_job job = {vv, dev->kernels, NULL, 0, rows_of(dst), (size_t)dst->shape[3]};
-    return run_rows(dev, &job, 2 * job.n, copy_lane, PS_COPY * job.n);
+    return run_rows(dev, &job, 2 * job.n, copy_lane, PS_COPY * job.n, rows_direct(vv, 2, job.n));
 }
 
 /* ---------------------------------------------------------------------------------------------------
  * RoPE */
 
+/* RoPE: the angles θ_i(pos) = pos · base^(-2i/D) are computed in f64 and rounded once to f32 cos and
+ * sin. They depend on the position only, so a call first fills a table of them for its T positions
+ * (rope_table_lane: base^(-2i/D) once per i, then cos and sin per position), and every row of every head
+ * reads its position's row of the table; the rotation itself is a vectorisable loop. A table larger
+ * than ROPE_TABLE_MAX bytes is not made: rows then compute their angles themselves, with the same f64
+ * arithmetic (the same results). */
+#define ROPE_TABLE_MAX (UINT64_C(64) << 20)
+
+typedef struct rope_job {
+    rows_job base;      /* first member: the row helpers see a rows_job */
+    const double *inv;  /* half inverse frequencies base^(-2i/D) */
+    float *cs;          /* T rows of half cos then half sin, or NULL */
+    uint64_t T;
+} rope_job;
+
+static void rope_angles(const cordon__rope_desc *d, const double *inv, double pos, size_t half, float *c, float *s) {
+    for (size_t i = 0; i < half; i++) {
+        double ang = pos * inv[i];
+        c[i] = (float)cos(ang);
+        s[i] = d->inverse ? -(float)sin(ang) : (float)sin(ang);
+    }
+}
+
+static cordon_status rope_table_lane(void *ctx, size_t lane, size_t nlanes) {
+    const rope_job *job = ctx;
+    const cordon__rope_desc *d = job->base.d;
+    size_t half = job->base.n / 2;
+    for (uint64_t t = lane; t < job->T; t += nlanes) {
+        float *row = job->cs + t * 2 * half;
+        rope_angles(d, job->inv, (double)(d->position0 + t), half, row, row + half);
+    }
+    return CORDON_OK;
+}
+
 static cordon_status rope_lane(void *ctx, size_t lane, size_t nlanes) {
-    const rows_job *job = ctx;
-    const cordon__rope_desc *d = job->d;
-    size_t n = job->n, half = n / 2;
-    float *xb = job->scratch + lane * job->per_lane, *yb = xb + n;
-    uint64_t T = d->x.shape[2];
-    for (uint64_t r = lane; r < job->rows; r += nlanes) {
+    const rope_job *job = ctx;
+    const cordon__rope_desc *d = job->base.d;
+    size_t n = job->base.n, half = n / 2;
+    float *xb = row_buf(&job->base, lane, 0), *yb = row_buf(&job->base, lane, 1);
+    /* Without a table: this lane's angles of one position (in its gather slot's tail). */
+    float *own = job->cs == NULL ? row_buf(&job->base, lane, 2) : NULL;
+    for (uint64_t r = lane; r < job->base.rows; r += nlanes) {
         const float *x = read_row(&d->x, d->x.shape, r, n, xb);
         float *y = out_row(&d->y, r, n, yb);
-        double pos = (double)(d->position0 + r % T);
-        for (size_t i = 0; i < half; i++) {
-            /* θ_i = pos · base^(-2i/D), in f64, rounded once. */
-            double ang = pos * pow(d->base, -2.0 * (double)i / (double)n);
-            float c = (float)cos(ang), s = (float)sin(ang);
-            if (d->inverse) {
-                s = -s;
+        uint64_t t = r % job->T;
+        const float *c, *sn;
+        if (job->cs != NULL) {
+            c = job->cs + t * 2 * half;
+        } else {
+            rope_angles(d, job->inv, (double)(d->position0 + t), half, own, own + half);
+            c = own;
+        }
+        sn = c + half;
+        if (d->layout == CORDON_ROPE_INTERLEAVED) {
+            for (size_t i = 0; i < half; i++) {
+                float x0 = x[2 * i], x1 = x[2 * i + 1];
+                y[2 * i] = x0 * c[i] - x1 * sn[i];
+                y[2 * i + 1] = x0 * sn[i] + x1 * c[i];
             }
-            size_t i0 = d->layout == CORDON_ROPE_INTERLEAVED ? 2 * i : i;
-            size_t i1 = d->layout == CORDON_ROPE_INTERLEAVED ? 2 * i + 1 : i + half;
-            float x0 = x[i0], x1 = x[i1];
-            y[i0] = x0 * c - x1 * s;
-            y[i1] = x0 * s + x1 * c;
+        } else {
+            for (size_t i = 0; i < half; i++) {
+                float x0 = x[i], x1 = x[i + half];
+                y[i] = x0 * c[i] - x1 * sn[i];
+                y[i + half] = x0 * sn[i] + x1 * c[i];
+            }
         }
         write_back(&d->y, r, n, y);
     }
@@ -918,8 +992,34 @@ static cordon_status rope_lane(void *ctx, size_t lane, size_t nlanes) {
 }
 
 cordon_status cordon__cpu_rope(cordon__device *dev, const cordon__rope_desc *d) {
-    rows_job job = {d, dev->kernels, NULL, 0, rows_of(&d->x), (size_t)d->x.shape[3]};
-    return run_rows(dev, &job, 2 * job.n, rope_lane, PS_ROPE * job.n);
+    rope_job job = {{d, dev->kernels, NULL, 0, rows_of(&d->x), (size_t)d->x.shape[3]}, NULL, NULL, d->x.shape[2]};
+    size_t n = job.base.n, half = n / 2;
+    uint64_t table = job.T * n * sizeof(float);
+    bool with_table = job.T <= ROPE_TABLE_MAX / (n * sizeof(float)) && table <= ROPE_TABLE_MAX;
+    /* One block: the inverse frequencies (f64, first: the block is 64-byte aligned), then the table. */
+    uint64_t inv_bytes = ((uint64_t)half * sizeof(double) + 63u) / 64u * 64u;
+    cordon__block *blk = NULL;
+    cordon_status st = cordon__scratch_get(dev, inv_bytes + (with_table ? table : 0) + 64u, &blk);
+    if (st != CORDON_OK) {
+        return st;
+    }
+    double *inv = (double *)(void *)blk->data;
+    for (size_t i = 0; i < half; i++) {
+        inv[i] = pow(d->base, -2.0 * (double)i / (double)n);
+    }
+    job.inv = inv;
+    if (with_table) {
+        job.cs = (float *)(void *)(blk->data + inv_bytes);
+        st = run_lanes(dev, lanes_for(dev, (size_t)job.T, job.T * half, PS_ANGLE), rope_table_lane, &job);
+    }
+    if (st == CORDON_OK) {
+        const cordon__view *vs[2] = {&d->x, &d->y};
+        /* Without a table every lane needs its angle slot: never direct then. */
+        bool direct = with_table && rows_direct(vs, 2, n);
+        st = run_rows(dev, &job.base, 3 * n, rope_lane, PS_ROPE * n, direct);
+    }
+    cordon__scratch_put(dev, blk);
+    return st;
 }
 
 /* ---------------------------------------------------------------------------------------------------
