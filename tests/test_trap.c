@@ -16,6 +16,7 @@
 
 #include "cordon/cordon.h"
 #include "harness.h"
+#include "memory/trap_registry.h"
 #include "sys/fault.h"
 #include "sys/sys.h"
 
@@ -709,6 +710,98 @@ TEST(lookup_finds_live_regions_and_forgets_destroyed_ones) {
     CHECK(r.kind == CORDON_TRAP_PAGES);
     CHECK_EQ_U64(r.pages.handle, p.handle);
     CHECK_OK(cordon_pages_release(p));
+}
+
+TEST(region_records_are_reused_so_the_registry_grows_with_live_regions_only) {
+    cordon_memory first = make_memory(1, false);
+    CHECK_OK(cordon_memory_destroy(first));
+    uint64_t before = cordon__trap_record_count();
+    for (int i = 0; i < 100; i++) {
+        cordon_memory m = make_memory(1, false);
+        cordon_pages_options o = {.reserve_bytes = PAGE64K};
+        cordon_pages p;
+        CHECK_OK(cordon_pages_reserve(&o, &p));
+        CHECK_OK(cordon_pages_release(p));
+        CHECK_OK(cordon_memory_destroy(m));
+    }
+    CHECK(cordon__trap_record_count() <= before + 1); /* two live at once: at most one more record */
+}
+
+/* One thread creates and destroys regions, publishing (handle, base) pairs in an append-only log
+ * before each region's first lookup can matter; another looks up addresses of recent regions. Every
+ * answer must be a consistent record: a handle from the log with the offset from that handle's base
+ * (never one region's bounds with another's handle), or "not found". */
+#define CHURN_LOG 4096
+
+typedef struct churn {
+    uint64_t handle[CHURN_LOG];
+    uintptr_t base[CHURN_LOG];
+    _Atomic uint32_t count;
+    _Atomic int done;
+    int bad;
+    uint64_t found;
+} churn;
+
+static void *churn_regions(void *arg) {
+    churn *c = (churn *)arg;
+    cordon_memory_options o = {.initial_pages = 1};
+    for (uint32_t i = 0; i < CHURN_LOG; i++) {
+        cordon_memory m;
+        if (cordon_memory_create(&o, &m) != CORDON_OK) {
+            c->bad = -1;
+            break;
+        }
+        void *b = NULL;
+        if (cordon_memory_base(m, &b) != CORDON_OK) {
+            c->bad = -3;
+            break;
+        }
+        c->handle[i] = m.handle;
+        c->base[i] = (uintptr_t)b;
+        atomic_store_explicit(&c->count, i + 1, memory_order_release);
+        if (cordon_memory_destroy(m) != CORDON_OK) {
+            c->bad = -2;
+            break;
+        }
+    }
+    atomic_store(&c->done, 1);
+    return NULL;
+}
+
+TEST(lookup_racing_creates_and_destroys_never_pairs_one_region_with_another_handle) {
+    static churn c;
+    enum { MAX_SEEN = 1 << 16 };
+    static uintptr_t seen_addr[MAX_SEEN];
+    static cordon_trap_region seen[MAX_SEEN];
+    size_t nseen = 0;
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, churn_regions, &c) == 0);
+    while (!atomic_load(&c.done) && nseen < MAX_SEEN) {
+        uint32_t n = atomic_load_explicit(&c.count, memory_order_acquire);
+        for (uint32_t k = n > 4 ? n - 4 : 0; k < n && nseen < MAX_SEEN; k++) {
+            uintptr_t addr = c.base[k] + 100;
+            if (cordon_trap_lookup((const void *)addr, &seen[nseen]) == CORDON_OK) {
+                seen_addr[nseen++] = addr;
+            }
+        }
+    }
+    CHECK(pthread_join(th, NULL) == 0);
+    CHECK_EQ_I64(c.bad, 0);
+    /* Checked once every region is in the log (a region found at a reused address may have been
+     * published before its creator logged it). */
+    uint32_t total = atomic_load(&c.count);
+    for (size_t i = 0; i < nseen; i++) {
+        bool ok = false;
+        for (uint32_t j = total; j-- > 0;) {
+            if (c.handle[j] == seen[i].memory.handle) {
+                ok = seen[i].kind == CORDON_TRAP_MEMORY && (int64_t)(seen_addr[i] - c.base[j]) == seen[i].offset;
+                break;
+            }
+        }
+        CHECK_MSG(ok, "lookup %zu: handle %llu with offset %lld matches no logged region", i,
+                  (unsigned long long)seen[i].memory.handle, (long long)seen[i].offset);
+    }
+    printf("lookups that found a region while it was live: %zu\n", nseen);
 }
 
 static sigjmp_buf host_jump;

@@ -118,6 +118,14 @@ void cordon__trap_record_give(cordon__trap_record *rec) {
     atomic_store_explicit(&rec->used, false, memory_order_release);
 }
 
+uint64_t cordon__trap_record_count(void) {
+    uint64_t n = 0;
+    for (cordon__trap_record *r = atomic_load_explicit(&registry, memory_order_acquire); r != NULL; r = r->next) {
+        n++;
+    }
+    return n;
+}
+
 /* ---- the readers' side (async-signal-safe) -------------------------------------------------------- */
 
 /* One consistent read of rec: true with *out filled when it is live and holds addr. */

@@ -59,4 +59,8 @@ void cordon__trap_record_republish(cordon__trap_record *rec);
 /* After the unmap (or when the reserve fails): the record is free for another region. */
 void cordon__trap_record_give(cordon__trap_record *rec);
 
+/* Records in the registry (used or free), for tests: bounded by the peak number of live regions, not
+ * by the number of regions ever created. */
+uint64_t cordon__trap_record_count(void);
+
 #endif /* CORDON_MEMORY_TRAP_REGISTRY_H */
