@@ -681,6 +681,59 @@ TEST(a_trap_inside_a_cordon_call_does_not_block_a_later_destroy) {
     CHECK_OK(cordon_memory_destroy(b));
 }
 
+typedef struct lent_job {
+    cordon_memory a;
+    cordon_memory b;
+    int trapped;
+    int failures;
+} lent_job;
+
+static void *trap_on_lent_records(void *arg) {
+    lent_job *j = (lent_job *)arg;
+    int calls = 0;
+    cordon_trap t;
+    if (cordon_trap_run(nothing, &calls, &t) != CORDON_OK) { /* prepares the thread first */
+        j->failures = -1;
+        return NULL;
+    }
+    /* The thread's access record cannot be registered: every access borrows one of the few pool
+     * records. More traps than there are pool records: each must give its record back. */
+    cordon__fault_reset();
+    if (cordon__fault_arm(CORDON__CALL_PTHREAD_SETSPECIFIC, 1, UINT64_MAX, ENOMEM) != CORDON_OK) {
+        j->failures = -2;
+        return NULL;
+    }
+    void *bb = NULL;
+    if (cordon_memory_base(j->b, &bb) != CORDON_OK) {
+        j->failures = -3;
+    }
+    read_into r = {.src = j->a, .dst = (uint8_t *)bb + PAGE64K};
+    for (int i = 0; i < 20 && j->failures == 0; i++) {
+        if (cordon_trap_run(read_into_guard, &r, &t) == CORDON_TRAPPED && t.region.memory.handle == j->b.handle) {
+            j->trapped++;
+        } else {
+            j->failures++;
+        }
+    }
+    cordon__fault_stop();
+    return NULL;
+}
+
+TEST(a_trap_inside_a_cordon_call_on_a_borrowed_access_record_gives_the_record_back) {
+    if (!cordon__fault_available()) {
+        SKIP("fault injection is not compiled into this build");
+    }
+    CHECK_OK(cordon_trap_install());
+    lent_job j = {.a = make_memory(1, false), .b = make_memory(1, false)};
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, trap_on_lent_records, &j) == 0);
+    CHECK(pthread_join(th, NULL) == 0);
+    CHECK_EQ_I64(j.failures, 0);
+    CHECK_EQ_I64(j.trapped, 20);
+    CHECK_OK(cordon_memory_destroy(j.a)); /* returns: no borrowed record is left inside an access of a */
+    CHECK_OK(cordon_memory_destroy(j.b));
+}
+
 /* ---- lookup ------------------------------------------------------------------------------------ */
 
 TEST(lookup_finds_live_regions_and_forgets_destroyed_ones) {

@@ -44,6 +44,7 @@
 #include "sys/sys.h"
 
 _Thread_local cordon__access_record *cordon__access_self CORDON__ACCESS_TLS;
+_Thread_local cordon__access_record *cordon__access_lent_self; /* trap hook: see access.h */
 _Atomic unsigned cordon__access_mode = CORDON__ACCESS_FENCES;
 
 /* Set by the exit callback: this thread's record is gone; later accesses (other exit callbacks) lend. */
@@ -118,6 +119,7 @@ cordon__access_record *cordon__access_acquire_slow(void) {
             bool expected = false;
             if (atomic_compare_exchange_strong_explicit(&pool[i].owned, &expected, true, memory_order_acquire,
                                                         memory_order_relaxed)) {
+                cordon__access_lent_self = &pool[i]; /* trap hook */
                 return &pool[i];
             }
         }
@@ -126,6 +128,7 @@ cordon__access_record *cordon__access_acquire_slow(void) {
 }
 
 void cordon__access_return_lent(cordon__access_record *rec) {
+    cordon__access_lent_self = NULL; /* trap hook */
     atomic_store_explicit(&rec->owned, false, memory_order_release);
 }
 

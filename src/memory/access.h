@@ -43,6 +43,9 @@ typedef struct cordon__access_record {
 #endif
 
 extern _Thread_local cordon__access_record *cordon__access_self CORDON__ACCESS_TLS;
+/* Trap hook: the pool record this thread has borrowed for the access in progress (NULL: none), so
+ * that cordon_trap_run can give it back when a trap ended that access (memory/trap.c). */
+extern _Thread_local cordon__access_record *cordon__access_lent_self;
 extern _Atomic unsigned cordon__access_mode;
 
 /* The calling thread's record: registers it on first use, or lends one from the pool when that fails

@@ -217,11 +217,17 @@ cordon_status cordon_trap_run(cordon_trap_fn fn, void *ctx, cordon_trap *trap_ou
     }
     /* fn may have trapped inside a cordon call that was handed a pointer into an inaccessible part of
      * a region (a read into a guard page): that call's access never ended. cordon_trap_run itself is
-     * never inside an access, so no access of this thread is in progress now: clear its slots, or a
-     * destroy of that handle would wait for them forever. */
+     * never inside an access, so no access of this thread is in progress now: clear its slots (and
+     * give back a borrowed record), or a destroy of that handle would wait for them forever. */
     cordon__access_record *self = cordon__access_self;
     if (self != NULL && !self->lent) {
         cordon__access_leave2(self);
+    }
+    cordon__access_record *lent = cordon__access_lent_self;
+    if (lent != NULL) {
+        /* The trapped access had borrowed a pool record: clear it and give it back, as its end would. */
+        cordon__access_leave2(lent);
+        cordon__access_return_lent(lent);
     }
     cordon_trap t = {0};
     t.kind = (cordon_trap_kind)info.kind;
