@@ -59,6 +59,17 @@ static void expect_faults_in(const void *p, uint64_t len) {
 /* A handler that returns makes the faulting instruction run again; valgrind can resume it only when
  * it keeps every register exact at memory accesses (--vex-iropt-register-updates=allregs-at-mem-access,
  * not the default: the instruction then re-runs with a register already overwritten). */
+/* A trap on a thread other than the main one jumps from the alternate stack back to the thread's stack,
+ * mapped near it: memcheck takes that stack-pointer move for a stack allocation (--max-stackframe) and
+ * reports the thread's frames as uninitialised. */
+static void skip_thread_jump_under_valgrind(void) {
+    if (under_valgrind()) {
+        SKIP("memcheck takes the jump from the alternate stack back to a thread stack mapped near it for a "
+             "stack allocation (--max-stackframe) and reports the thread's frames as uninitialised; checked "
+             "in the other configurations");
+    }
+}
+
 static void skip_resume_under_valgrind(void) {
     if (under_valgrind()) {
         SKIP("valgrind does not resume a faulting instruction exactly by default (needs "
@@ -389,11 +400,7 @@ static void *trap_many(void *arg) {
 }
 
 TEST(two_threads_trapping_at_once_each_get_their_own_trap) {
-    if (under_valgrind()) {
-        SKIP("memcheck takes the jump from the alternate stack back to a thread stack mapped near it for a "
-             "stack allocation (--max-stackframe) and reports the thread's frames as uninitialised; checked "
-             "in the other configurations");
-    }
+    skip_thread_jump_under_valgrind();
     CHECK_OK(cordon_trap_install());
     _Atomic int go = 0;
     thread_job j[2];
@@ -723,6 +730,7 @@ TEST(a_trap_inside_a_cordon_call_on_a_borrowed_access_record_gives_the_record_ba
     if (!cordon__fault_available()) {
         SKIP("fault injection is not compiled into this build");
     }
+    skip_thread_jump_under_valgrind();
     CHECK_OK(cordon_trap_install());
     lent_job j = {.a = make_memory(1, false), .b = make_memory(1, false)};
     pthread_t th;
