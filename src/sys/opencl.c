@@ -477,9 +477,13 @@ cordon_status cordon__sys_cl_flush(cordon__sys_cl_queue *q) {
 /* Did anyone keep a reference to the context? Read just before cordon releases its own. The
  * implementation may still be dropping references of its own for commands that already completed
  * (PoCL releases them on its worker threads shortly after clFinish returns), so a count above 1 is
- * re-read for a while before it is reported. */
+ * re-read for up to 2 s (the thread yielding in between) before it is reported. */
 static void check_context_references(cl_context ctx) {
-    for (int attempt = 0; attempt < 2000; attempt++) {
+    uint64_t start = 0, now = 0;
+    if (cordon__sys_monotonic_ns(&start) != CORDON_OK) {
+        start = 0;
+    }
+    for (;;) {
         int err = 0;
         if (CORDON__FAULT(CL_GET_CONTEXT_INFO, &err)) {
             return; /* an unanswered check counts nothing */
@@ -493,6 +497,9 @@ static void check_context_references(cl_context ctx) {
         cl_int rc = clGetContextInfo(ctx, CL_CONTEXT_REFERENCE_COUNT, sizeof refs, &refs, NULL);
         if (rc != CL_SUCCESS || refs <= 1) {
             return;
+        }
+        if (cordon__sys_monotonic_ns(&now) != CORDON_OK || now - start > UINT64_C(2000000000)) {
+            break; /* still held after 2 s: someone else owns a reference */
         }
         cordon__sys_thread_yield();
     }
