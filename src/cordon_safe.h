@@ -81,7 +81,15 @@
 #pragma GCC poison clGetPlatformIDs clGetDeviceIDs clCreateContext clCreateCommandQueue clCreateBuffer
 #pragma GCC poison clCreateProgramWithSource clBuildProgram clCreateKernel clSetKernelArg clFinish
 #pragma GCC poison clEnqueueNDRangeKernel clEnqueueReadBuffer clEnqueueWriteBuffer clReleaseMemObject
-#pragma GCC poison cblas_sgemm cblas_sgemv cblas_saxpy cblas_sdot cblas_dgemm
+#pragma GCC poison clGetPlatformInfo clGetDeviceInfo clGetContextInfo clGetProgramBuildInfo
+#pragma GCC poison clGetKernelWorkGroupInfo clCreateCommandQueueWithProperties clCreateSubBuffer
+#pragma GCC poison clEnqueueFillBuffer clEnqueueCopyBuffer clEnqueueMapBuffer clEnqueueUnmapMemObject clFlush
+#pragma GCC poison clWaitForEvents clReleaseEvent clRetainMemObject clRetainContext clRetainCommandQueue
+#pragma GCC poison clRetainProgram clRetainKernel clReleaseContext clReleaseCommandQueue clReleaseProgram
+#pragma GCC poison clReleaseKernel clSVMAlloc clSVMFree CLBlastSgemm CLBlastSgemv CLBlastClearCache
+#pragma GCC poison CLBlastSgemmBatched CLBlastSaxpy CLBlastFillCache
+#pragma GCC poison cblas_sgemm cblas_sgemv cblas_saxpy cblas_sdot cblas_dgemm cblas_sgemm_batch
+#pragma GCC poison openblas_set_num_threads openblas_get_num_threads goto_set_num_threads
 /* The cordon rule: no assembly in safe code. An asm statement reaches the kernel directly (a `syscall`
  * instruction), and an asm label renames a symbol (`int f(void) __asm__("write")`) so that the source
  * never spells the OS call. Spin-wait hints use a compiler builtin or src/sys/. */

@@ -60,7 +60,7 @@ if command -v pkg-config >/dev/null 2>&1; then
     run "$scratch/pc_shared"
     # shellcheck disable=SC2046
     "$cc" "$src/tests/install-consumer/main.c" -o "$scratch/pc_static" -DCORDON_STATIC_DEFINE $(pkg-config --cflags cordon) \
-        "$pc_libdir/libcordon.a" $(pkg-config --libs-only-other --static cordon | sed 's/-lcordon//') -lm
+        "$pc_libdir/libcordon.a" $(pkg-config --libs --static cordon | sed 's/-lcordon\b//')
     run "$scratch/pc_static"
     echo "pkg-config: shared (rpath from pkg-config's libdir) and static consumers build and run"
 else

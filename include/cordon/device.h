@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — compute devices.
  *
- * A device runs tensor operations and owns the storage of the tensors created on it. Today there is one
- * kind, "cpu": kernels built into cordon (scalar C, AVX2, AVX-512 on x86-64, NEON on aarch64, chosen at
- * run time from what the processor supports), run on the device's own cordon_pool, with matrix products
- * optionally handed to a BLAS library linked at build time. Further kinds (OpenCL) plug in behind the
- * same API.
+ * A device runs tensor operations and owns the storage of the tensors created on it. Two kinds:
+ *  - "cpu": kernels built into cordon (scalar C, AVX2, AVX-512 on x86-64, NEON on aarch64, chosen at run
+ *    time from what the processor supports), run on the device's own cordon_pool, with matrix products
+ *    optionally handed to a BLAS library linked at build time;
+ *  - "opencl" (when built with OpenCL and CLBlast, and a device exists): "opencl" picks the first GPU,
+ *    else the first device; "opencl:P:D" a platform and device index; "opencl:NAME" a device whose
+ *    device or platform name contains NAME. Operations are queued on the device's in-order queue and
+ *    return at once; reading a tensor or cordon_device_sync waits (docs/compute.md, "OpenCL").
+ * cordon_device_kinds lists what this build and machine offer.
  *
  * Storage. A CPU device takes its tensor storage from one cordon_pages reservation (address space only
  * until used), carved into size classes and reused through free lists: destroying a tensor returns its
@@ -64,8 +68,9 @@ typedef enum cordon_matmul_engine {
 } cordon_matmul_engine;
 
 typedef struct cordon_device_options {
-    /* The kind of device: NULL, "" or "cpu" for the CPU device. Anything else: CORDON_BACKEND_UNAVAILABLE
-     * when cordon knows the kind but it is not built in or present, CORDON_INVALID_ARGUMENT otherwise. */
+    /* The kind of device: NULL, "" or "cpu" for the CPU device; "opencl", "opencl:P:D" or "opencl:NAME"
+     * (see above). CORDON_BACKEND_UNAVAILABLE when cordon knows the kind but it is not built in or no such
+     * device is present, CORDON_INVALID_ARGUMENT for anything else. */
     const char *name;
     /* Threads an operation may use, the caller included; 0: one per usable CPU. At most 1024. */
     unsigned threads;
