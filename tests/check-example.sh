@@ -40,7 +40,7 @@ deterministic)
     # Under a launcher (valgrind) smaller sizes that still give every op work above the threshold
     # where it is split across threads.
     if [ $# -gt 0 ]; then
-        sizes="--dim 128 --heads 4 --kv-heads 2 --seq 32 --rank 4 --steps 3"
+        sizes="--dim 64 --heads 4 --kv-heads 2 --seq 32 --rank 4 --steps 40"
     else
         sizes="--dim 256 --heads 8 --kv-heads 2 --seq 64 --rank 8 --steps 20"
     fi
