@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Peer for `cordon bench opencl`: OpenCL and CLBlast called directly (the same GEMM and an equivalent
 # small kernel on a context and queue of the bench's own), optional like every peer.
 find_path(CORDON_BENCH_CL_INCLUDE CL/cl.h)

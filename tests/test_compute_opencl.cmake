@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The OpenCL tests. PoCL compiles kernels on first use (seconds each) and caches the result on disk:
 # its cache is pointed inside the build tree (tools/check.sh exports the same variable) for every test
 # of this file, once they exist (they are registered after this file is read: a deferred call).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Compute module: per-instruction-set kernel files get their own flags; BLAS is optional.
 #
 # Kernel levels (src/compute/cpu/kernels_<level>.c), chosen at run time by the device from the features

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — the per-thread record of the last OS failure, and the errno → status mapping.
  *
  * errno is read in exactly one place (cordon__sys_errno) so that "captured at once" is one audited

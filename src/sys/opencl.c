@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — OpenCL (through the ICD loader, libOpenCL) and CLBlast, when the build found both
  * (CORDON_HAVE_OPENCL): every cl* and CLBlast call of the library.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cordon — THE CONTRACT of src/sys/, the only code that calls the OS or a foreign library.
  *
  * Safe modules (src/<module>/) reach the OS only through the functions declared here. Every primitive:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The OpenCL device kind: the ICD loader (libOpenCL; Debian ocl-icd-opencl-dev + opencl-headers) and
 # CLBlast (libclblast-dev) are linked at build time when found.
 #   CORDON_OPENCL=AUTO → used when both are found; ON → required; OFF → never.
