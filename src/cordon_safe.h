@@ -90,6 +90,16 @@
 #pragma GCC poison CLBlastSgemmBatched CLBlastSaxpy CLBlastFillCache
 #pragma GCC poison cblas_sgemm cblas_sgemv cblas_saxpy cblas_sdot cblas_dgemm cblas_sgemm_batch
 #pragma GCC poison openblas_set_num_threads openblas_get_num_threads goto_set_num_threads
+/* The cordon rule: the rest of what src/sys/ calls — file status and sync, signals, jumps, thread
+ * attributes, the environment, auxiliary vector, barriers — and the compiler's CPU-feature builtins,
+ * which reach the compiler runtime's cpuid tables (src/sys/cpu.c owns feature detection). */
+#pragma GCC poison stat lstat fstat fsync fdatasync secure_getenv getauxval membarrier
+#pragma GCC poison setjmp longjmp _setjmp _longjmp sigsetjmp siglongjmp __sigsetjmp
+#pragma GCC poison sigaltstack sigemptyset sigfillset sigaddset pthread_sigmask
+#pragma GCC poison pthread_getattr_np pthread_attr_getstack pthread_attr_getguardsize pthread_attr_destroy
+#pragma GCC poison pthread_condattr_init pthread_condattr_setclock pthread_condattr_destroy
+#pragma GCC poison __builtin_cpu_init __builtin_cpu_supports __builtin_cpu_is __cpu_model __cpu_features2
+#pragma GCC poison __cpu_indicator_init
 /* The cordon rule: no assembly in safe code. An asm statement reaches the kernel directly (a `syscall`
  * instruction), and an asm label renames a symbol (`int f(void) __asm__("write")`) so that the source
  * never spells the OS call. Spin-wait hints use a compiler builtin or src/sys/. */

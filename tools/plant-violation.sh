@@ -85,6 +85,10 @@ plant "$first" builtin_trap 'void cordon__planted(void); void cordon__planted(vo
 plant "$first" define_sys_internal '#define CORDON_SYS_INTERNAL 1
 #include "sys/sys_internal.h"' || status=1
 plant "$first" include_fault '#include "sys/fault.h"' || status=1
+# Compiler builtins that reach the compiler runtime, and calls added to src/sys/ since the first list.
+plant "$first" builtin_cpu 'int cordon__planted(void); int cordon__planted(void) { return __builtin_cpu_supports("avx2"); }' || status=1
+plant "$first" secure_getenv 'char *secure_getenv(const char *n); const char *cordon__planted(void); const char *cordon__planted(void) { return secure_getenv("HOME"); }' || status=1
+plant "$first" include_setjmp '#include <setjmp.h>' || status=1
 plant "$first" sys_errno 'int cordon__sys_errno(void); int cordon__planted(void); int cordon__planted(void) { return cordon__sys_errno(); }' || status=1
 plant "$first" syscall 'long cordon__planted(void); long cordon__planted(void) { return syscall(202, 0, 0, 0); }' || status=1
 plant "$first" pthread 'int cordon__planted(void); int cordon__planted(void) { return pthread_create(0, 0, 0, 0); }' || status=1
@@ -150,6 +154,8 @@ link_plant global_mmap "defines the global symbol 'mmap'" 0 'void *cordon__p(voi
 link_plant local_write "imports 'write'" 0 'static long cordon__w(int, const void *, unsigned long) __asm__("write"); static long cordon__w(int a, const void *b, unsigned long c) { (void)b; return a + (long)c; } long cordon__planted_a(void); long cordon__planted_a(void) { return cordon__w(1, 0, 0); }' \
     'long write(int, const void *, unsigned long); long cordon__planted_b(void); long cordon__planted_b(void) { return write(2, "x", 1); }' || status=1
 link_plant private_sys "a private function of src/sys/" 0 'int cordon__sys_errno(void); int cordon__planted(void); int cordon__planted(void) { return cordon__sys_errno(); }' || status=1
+link_plant builtin_cpu "imports '__cpu_model'" 0 'int cordon__planted(void); int cordon__planted(void) { __builtin_cpu_init(); return __builtin_cpu_supports("avx2"); }' || status=1
+link_plants=$((link_plants + 1))
 link_plant weakref "imports 'mmap'" 1 'static void *cordon__wr(void) __attribute__((weakref("mmap"))); void *cordon__planted(void); void *cordon__planted(void) { return cordon__wr(); }' || status=1
 link_plants=$((link_plants + 4))
 
