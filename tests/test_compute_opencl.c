@@ -575,6 +575,11 @@ static cordon_status life(void) {
     if (st == CORDON_OK) st = cordon_tensor_write(b, host, 33 * 5 * sizeof(float));
     if (st == CORDON_OK) st = cordon_matmul(c, a, b, NULL);
     if (st == CORDON_OK) st = cordon_softmax(a, a, NULL);
+    cordon_tensor row = {0}, r1 = {0};
+    uint64_t sr[2] = {1, 5};
+    if (st == CORDON_OK) st = cordon_tensor_slice(a, 0, 0, 1, &row);
+    if (st == CORDON_OK) st = cordon_tensor_create(d, CORDON_DTYPE_F32, 2, sr, &r1);
+    if (st == CORDON_OK) st = cordon_matmul(r1, row, b, NULL); /* M = 1: the gemv path */
     if (st == CORDON_OK) st = cordon_tensor_transpose(c, 0, 1, &v);
     if (st == CORDON_OK) st = cordon_tensor_read(v, host, 8 * 5 * sizeof(float));
     if (st == CORDON_OK) st = cordon_device_sync(d);
@@ -602,7 +607,7 @@ TEST(every_cl_call_failing_gives_a_status_names_the_error_and_leaks_nothing) {
         CORDON__CALL_CL_ENQUEUE_WRITE_BUFFER, CORDON__CALL_CL_ENQUEUE_READ_BUFFER, CORDON__CALL_CL_ENQUEUE_FILL_BUFFER,
         CORDON__CALL_CL_CREATE_PROGRAM_WITH_SOURCE, CORDON__CALL_CL_BUILD_PROGRAM, CORDON__CALL_CL_CREATE_KERNEL,
         CORDON__CALL_CL_GET_KERNEL_WORK_GROUP_INFO, CORDON__CALL_CL_SET_KERNEL_ARG,
-        CORDON__CALL_CL_ENQUEUE_NDRANGE_KERNEL, CORDON__CALL_CLBLAST_SGEMM,
+        CORDON__CALL_CL_ENQUEUE_NDRANGE_KERNEL, CORDON__CALL_CLBLAST_SGEMM,  CORDON__CALL_CLBLAST_SGEMV,
     };
     for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
         /* How many times does one life make this call? Then fail each of those in turn. */
@@ -632,6 +637,44 @@ TEST(every_cl_call_failing_gives_a_status_names_the_error_and_leaks_nothing) {
     }
     CHECK_OK(life());
     check_balanced("after every fault");
+}
+
+TEST(a_failed_blas_cache_clear_is_recorded_and_the_device_is_still_released) {
+    if (!cordon__fault_available()) {
+        SKIP("fault injection is not compiled into this build");
+    }
+    cordon_device d = ocl_device();
+    CHECK_OK(cordon_device_destroy(d));
+    cordon__fault_reset();
+    CHECK_OK(cordon__fault_arm(CORDON__CALL_CLBLAST_CLEAR_CACHE, 1, 1, -5));
+    cordon_clear_os_error();
+    CHECK_OK(life()); /* the destroy goes on: its releases do not depend on the cache */
+    CHECK_EQ_U64(cordon__fault_fired(CORDON__CALL_CLBLAST_CLEAR_CACHE), 1);
+    cordon__fault_stop();
+    CHECK(strcmp(cordon_last_os_error().call, "CLBlastClearCache") == 0);
+    /* Every object cordon made is released; the context reference check reports the one reference
+     * the uncleared CLBlast cache still holds, exactly as documented. */
+    cordon__sys_cl_counters c;
+    counts(&c);
+    for (int i = 0; i < CORDON__CL_OBJECT_TYPES; i++) {
+        CHECK_EQ_U64(c.acquired[i], c.released[i]);
+    }
+    CHECK_EQ_U64(c.contexts_still_referenced, 1);
+    CHECK_EQ_U64(c.release_failures, 0);
+}
+
+TEST(a_failed_context_reference_check_is_skipped_and_everything_is_still_released) {
+    if (!cordon__fault_available()) {
+        SKIP("fault injection is not compiled into this build");
+    }
+    cordon_device d = ocl_device();
+    CHECK_OK(cordon_device_destroy(d));
+    cordon__fault_reset();
+    CHECK_OK(cordon__fault_arm(CORDON__CALL_CL_GET_CONTEXT_INFO, 1, 1, -5));
+    CHECK_OK(life()); /* the check is diagnostic: its failure is no status */
+    CHECK_EQ_U64(cordon__fault_fired(CORDON__CALL_CL_GET_CONTEXT_INFO), 1);
+    cordon__fault_stop();
+    check_balanced("context info failed");
 }
 
 /* ------------------------------------------------------------------------------------------------

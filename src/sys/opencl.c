@@ -652,18 +652,14 @@ cordon_status cordon__sys_cl_buffer_zero(cordon__sys_cl_queue *q, cordon__sys_cl
 }
 
 cordon_status cordon__sys_cl_program_build(cordon__sys_cl_queue *q, const char *const *sources, unsigned count,
-                                           const char *options, char *log, size_t log_len, cordon__sys_cl_program **out) {
-    if (q == NULL || sources == NULL || count == 0 || count > 64 || options == NULL || out == NULL ||
-        (log == NULL && log_len != 0)) {
+                                           const char *options, cordon__sys_cl_program **out) {
+    if (q == NULL || sources == NULL || count == 0 || count > 64 || options == NULL || out == NULL) {
         return CORDON_INVALID_ARGUMENT;
     }
     for (unsigned i = 0; i < count; i++) {
         if (sources[i] == NULL) {
             return CORDON_INVALID_ARGUMENT;
         }
-    }
-    if (log_len > 0) {
-        log[0] = '\0';
     }
     void *mem = NULL;
     cordon_status st = cordon__sys_alloc(sizeof(cordon__sys_cl_program), &mem);
@@ -695,21 +691,10 @@ cordon_status cordon__sys_cl_program_build(cordon__sys_cl_queue *q, const char *
         /* SAFETY: clBuildProgram -- compile the program for the queue's device, synchronously.
          * Relies on: options is NUL-terminated; one device, the context's own; no callback (NULL), so
          * the call returns only when the build finished; the same program is never built twice.
-         * On failure: the build log is copied for the caller, the program released, and the code
-         * recorded as "clBuildProgram". */
+         * On failure: the program is released and the code recorded as "clBuildProgram". */
         rc = clBuildProgram(p->program, 1, &p->device, options, NULL, NULL);
     }
     if (rc != CL_SUCCESS) {
-        if (log_len > 1 && !CORDON__FAULT(CL_GET_PROGRAM_BUILD_INFO, &err)) {
-            /* SAFETY: clGetProgramBuildInfo -- the compiler's log, for the caller's diagnostics.
-             * Relies on: log has log_len bytes, log_len - 1 passed, and the last byte is set to NUL
-             * after the call, so the text is always terminated; a longer log is refused, not written.
-             * On failure: the log stays empty. */
-            if (clGetProgramBuildInfo(p->program, p->device, CL_PROGRAM_BUILD_LOG, log_len - 1, log, NULL) != CL_SUCCESS) {
-                log[0] = '\0';
-            }
-            log[log_len - 1] = '\0';
-        }
         st = cl_fail("clBuildProgram", rc);
         /* SAFETY: clReleaseProgram -- undo the program whose build failed.
          * Relies on: cordon's one reference, taken above; no kernel was made from it.

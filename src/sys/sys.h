@@ -441,11 +441,10 @@ cordon_status cordon__sys_cl_buffer_zero(cordon__sys_cl_queue *q, cordon__sys_cl
                                          size_t bytes);
 
 /* Builds a program from the concatenation of count (>= 1, <= 64) NUL-terminated source strings with the
- * build options (NUL-terminated) for q's device. On a
- * compiler error the first log_len - 1 bytes of the build log go to log (when log_len > 0) and the status
- * is CORDON_OS_ERROR ("clBuildProgram", CL_BUILD_PROGRAM_FAILURE). Owned until _program_release. */
+ * build options (NUL-terminated) for q's device. A compiler error is CORDON_OS_ERROR ("clBuildProgram",
+ * CL_BUILD_PROGRAM_FAILURE). Owned until _program_release. */
 cordon_status cordon__sys_cl_program_build(cordon__sys_cl_queue *q, const char *const *sources, unsigned count,
-                                           const char *options, char *log, size_t log_len, cordon__sys_cl_program **out);
+                                           const char *options, cordon__sys_cl_program **out);
 void cordon__sys_cl_program_release(cordon__sys_cl_program *p);
 
 /* A kernel of a built program, with the largest work-group size it can run with on the device. */

@@ -412,7 +412,7 @@ static cordon_status build(cordon__ocl_device *ocl, cordon__ocl_program *p, size
     snprintf(p->options, sizeof p->options, "-D WG=%zu%s", wg, ocl->desc.fp64 ? " -D HAVE_FP64=1" : "");
     p->source = cordon__ocl_source;
     cordon_status st = cordon__sys_cl_program_build(ocl->queue, cordon__ocl_source, cordon__ocl_source_count,
-                                                    p->options, NULL, 0, &p->program);
+                                                    p->options, &p->program);
     if (st != CORDON_OK) {
         return st;
     }
