@@ -362,11 +362,13 @@ static inline void check_layer_norm(cordon_device dev, ct_cfg cfg, ct_rng *r, ui
     ct_view_free(&vx), ct_view_free(&vg), ct_view_free(&vb);
 }
 
-static inline void check_layer_norm_bwd(cordon_device dev, ct_cfg cfg, ct_rng *r, uint64_t rows, uint64_t n, float eps,
-                                        bool with_g, bool with_dg, bool with_db, bool in_place, ct_layout lay) {
+/* x uniform in mean ± 3. */
+static inline void check_layer_norm_bwd_at(cordon_device dev, ct_cfg cfg, ct_rng *r, uint64_t rows, uint64_t n, float eps,
+                                           bool with_g, bool with_dg, bool with_db, bool in_place, ct_layout lay,
+                                           double mean) {
     size_t total = (size_t)(rows * n);
     float *x = ct_falloc(total), *g = ct_falloc((size_t)n), *dy = ct_falloc(total);
-    ct_fill(r, x, total, -3, 3);
+    ct_fill(r, x, total, mean - 3, mean + 3);
     ct_fill(r, g, (size_t)n, -2, 2);
     ct_fill(r, dy, total, -1, 1);
     uint64_t sh[2] = {rows, n};
@@ -401,6 +403,11 @@ static inline void check_layer_norm_bwd(cordon_device dev, ct_cfg cfg, ct_rng *r
         free(db), free(dbm);
     if (!in_place) ct_view_free(&vdx);
     ct_view_free(&vdy), ct_view_free(&vx), ct_view_free(&vg), ct_view_free(&vdg), ct_view_free(&vdb);
+}
+
+static inline void check_layer_norm_bwd(cordon_device dev, ct_cfg cfg, ct_rng *r, uint64_t rows, uint64_t n, float eps,
+                                        bool with_g, bool with_dg, bool with_db, bool in_place, ct_layout lay) {
+    check_layer_norm_bwd_at(dev, cfg, r, rows, n, eps, with_g, with_dg, with_db, in_place, lay, 0.0);
 }
 
 /* ------------------------------------------------------------------------------------------------

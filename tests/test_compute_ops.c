@@ -269,6 +269,20 @@ TEST(layer_norm_backward_matches_reference) {
     ct_iter_end(&it);
 }
 
+/* Rows long enough for every vector loop of the kernels and a mean far from zero: the corrected
+ * two-pass moments keep the backward pass as accurate as the forward one. */
+TEST(layer_norm_backward_keeps_accuracy_with_a_large_mean) {
+    ct_iter it;
+    ct_iter_init(&it, false);
+    while (ct_iter_next(&it)) {
+        ct_rng r = {SEED};
+        check_layer_norm_bwd_at(it.dev, it.cfg, &r, 3, 1000, 1e-5f, true, true, true, false, CT_CONTIG, 1000.0);
+        check_layer_norm_bwd_at(it.dev, it.cfg, &r, 70, 77, 1e-5f, false, true, true, true, CT_CONTIG, -300.0);
+    }
+    ct_report();
+    ct_iter_end(&it);
+}
+
 /* ------------------------------------------------------------------------------------------------
  * Attention */
 

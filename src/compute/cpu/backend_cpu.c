@@ -49,7 +49,9 @@
 #define NC_PANELS_MAX 512u
 #define MC_MAX 192u
 #define SHARED_B_MAX (UINT64_C(256) << 20)
-#define NORM_BLOCK_ROWS 64u
+#define NORM_BLOCK_ROWS_MAX 64u
+#define NORM_BLOCK_ROWS_MIN 8u
+#define NORM_BLOCKS_MIN 8u
 
 /* ---------------------------------------------------------------------------------------------------
  * Lanes */
@@ -793,13 +795,25 @@ cordon_status cordon__cpu_norm(cordon__device *dev, const cordon__norm_desc *d) 
     return run_rows(dev, &job, 4 * job.n, norm_lane, 3 * PS_ROW_PASS * job.n, rows_direct(vs, 4, job.n));
 }
 
-/* Norm backward: rows in fixed blocks of NORM_BLOCK_ROWS; each block sums its weight/bias gradient into
- * its own partial row; the partials are added in block order afterwards. */
+/* Norm backward: rows in fixed blocks; each block sums its weight/bias gradient into its own partial
+ * row; the partials are added in block order afterwards. The rows per block depend on the row count
+ * only, never on the threads (so the sums do not either): at most NORM_BLOCK_ROWS_MAX, and at least
+ * NORM_BLOCKS_MIN blocks once there are enough rows, so that the lanes share small calls too. Without
+ * parameter gradients every row is a block of its own and there are no partials. */
 typedef struct norm_bwd_job {
     rows_job base;
-    float *partials; /* nblocks × 2n: dweight then dbias partial sums */
+    float *partials; /* nblocks × 2n: dweight then dbias partial sums, or NULL */
     size_t nblocks;
+    uint64_t block_rows;
 } norm_bwd_job;
+
+static uint64_t norm_block_rows(uint64_t rows, bool params) {
+    if (!params) {
+        return 1;
+    }
+    uint64_t b = (rows + NORM_BLOCKS_MIN - 1) / NORM_BLOCKS_MIN;
+    return b < NORM_BLOCK_ROWS_MIN ? NORM_BLOCK_ROWS_MIN : (b > NORM_BLOCK_ROWS_MAX ? NORM_BLOCK_ROWS_MAX : b);
+}
 
 static cordon_status norm_bwd_lane(void *ctx, size_t lane, size_t nlanes) {
     const norm_bwd_job *job = ctx;
@@ -809,19 +823,23 @@ static cordon_status norm_bwd_lane(void *ctx, size_t lane, size_t nlanes) {
           *wb = row_buf(&job->base, lane, 3);
     const float *w = param_row(&d->weight, n, wb);
     for (size_t blk = lane; blk < job->nblocks; blk += nlanes) {
-        float *pw = job->partials + blk * 2 * n, *pb = pw + n;
-        memset(pw, 0, 2 * n * sizeof(float));
-        uint64_t r0 = (uint64_t)blk * NORM_BLOCK_ROWS;
-        uint64_t r1 = r0 + NORM_BLOCK_ROWS < job->base.rows ? r0 + NORM_BLOCK_ROWS : job->base.rows;
+        float *pw = NULL, *pb = NULL;
+        if (job->partials != NULL) {
+            pw = job->partials + blk * 2 * n;
+            memset(pw, 0, 2 * n * sizeof(float));
+            pb = d->dbias.present ? pw + n : NULL;
+            pw = d->dweight.present ? pw : NULL;
+        }
+        uint64_t r0 = (uint64_t)blk * job->block_rows;
+        uint64_t r1 = r0 + job->block_rows < job->base.rows ? r0 + job->block_rows : job->base.rows;
         for (uint64_t r = r0; r < r1; r++) {
             const float *x = read_row(&d->x, d->x.shape, r, n, xb);
             const float *dy = read_row(&d->dy, d->x.shape, r, n, gb);
             float *dx = out_row(&d->dx, r, n, ob);
             if (d->layer) {
-                job->base.k->layer_norm_bwd_row(dx, d->dweight.present ? pw : NULL, d->dbias.present ? pb : NULL, dy, x,
-                                                w, n, d->eps);
+                job->base.k->layer_norm_bwd_row(dx, pw, pb, dy, x, w, n, d->eps);
             } else {
-                job->base.k->rms_norm_bwd_row(dx, d->dweight.present ? pw : NULL, dy, x, w, n, d->eps);
+                job->base.k->rms_norm_bwd_row(dx, pw, dy, x, w, n, d->eps);
             }
             write_back(&d->dx, r, n, dx);
         }
@@ -837,31 +855,36 @@ static void store_param(const cordon__view *v, const float *src, size_t n) {
 }
 
 cordon_status cordon__cpu_norm_backward(cordon__device *dev, const cordon__norm_bwd_desc *d) {
-    norm_bwd_job job = {{d, dev->kernels, NULL, 0, rows_of(&d->x), (size_t)d->x.shape[3]}, NULL, 0};
+    norm_bwd_job job = {{d, dev->kernels, NULL, 0, rows_of(&d->x), (size_t)d->x.shape[3]}, NULL, 0, 1};
     size_t n = job.base.n;
-    job.nblocks = (size_t)((job.base.rows + NORM_BLOCK_ROWS - 1) / NORM_BLOCK_ROWS);
+    bool params = d->dweight.present || d->dbias.present;
+    job.block_rows = norm_block_rows(job.base.rows, params);
+    job.nblocks = (size_t)((job.base.rows + job.block_rows - 1) / job.block_rows);
     cordon__block *partials = NULL;
-    float *pbase = NULL;
-    cordon_status st = lane_scratch(dev, job.nblocks, 2 * n, &partials, &pbase);
-    if (st != CORDON_OK) {
-        return st;
+    cordon_status st = CORDON_OK;
+    if (params) {
+        float *pbase = NULL;
+        st = lane_scratch(dev, job.nblocks, 2 * n, &partials, &pbase);
+        if (st != CORDON_OK) {
+            return st;
+        }
+        job.partials = pbase;
     }
-    job.partials = pbase;
     size_t nlanes = lanes_for(dev, job.nblocks, job.base.rows * n, 6 * PS_ROW_PASS);
+    const cordon__view *vs[4] = {&d->x, &d->dy, &d->dx, &d->weight};
     cordon__block *scratch = NULL;
-    job.base.per_lane = 4 * n;
-    st = lane_scratch(dev, nlanes, job.base.per_lane, &scratch, &job.base.scratch);
-    if (st != CORDON_OK) {
-        cordon__scratch_put(dev, partials);
-        return st;
+    if (!rows_direct(vs, 4, n)) {
+        job.base.per_lane = 4 * n;
+        st = lane_scratch(dev, nlanes, job.base.per_lane, &scratch, &job.base.scratch);
     }
-    st = run_lanes(dev, nlanes, norm_bwd_lane, &job);
-    if (st == CORDON_OK && (d->dweight.present || d->dbias.present)) {
-        /* Sum the partials in block order into the first block's rows, then store. */
+    if (st == CORDON_OK) {
+        st = run_lanes(dev, nlanes, norm_bwd_lane, &job);
+    }
+    if (st == CORDON_OK && params) {
+        /* Sum the partials in block order into the first block's (y + 1·x is exactly y + x), then store. */
+        float *pbase = job.partials;
         for (size_t blk = 1; blk < job.nblocks; blk++) {
-            for (size_t j = 0; j < 2 * n; j++) {
-                pbase[j] += pbase[blk * 2 * n + j];
-            }
+            dev->kernels->axpy(pbase, 1.0f, pbase + blk * 2 * n, 2 * n);
         }
         if (d->dweight.present) {
             store_param(&d->dweight, pbase, n);

@@ -70,12 +70,22 @@ float cordon__dot_avx2(const float *a, const float *b, size_t n);
 void cordon__axpy_avx2(float *y, float s, const float *x, size_t n);
 void cordon__rms_norm_row_avx2(float *y, const float *x, const float *w, size_t n, float eps);
 void cordon__layer_norm_row_avx2(float *y, const float *x, const float *g, const float *b, size_t n, float eps);
+void cordon__softmax_bwd_row_avx2(float *dx, const float *y, const float *dy, size_t n, float scale);
+void cordon__rms_norm_bwd_row_avx2(float *dx, float *dw_acc, const float *dy, const float *x, const float *w, size_t n,
+                                   float eps);
+void cordon__layer_norm_bwd_row_avx2(float *dx, float *dg_acc, float *db_acc, const float *dy, const float *x,
+                                     const float *g, size_t n, float eps);
 void cordon__exp_row_avx512(float *y, const float *x, size_t n);
 void cordon__softmax_row_avx512(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale);
 float cordon__dot_avx512(const float *a, const float *b, size_t n);
 void cordon__axpy_avx512(float *y, float s, const float *x, size_t n);
 void cordon__rms_norm_row_avx512(float *y, const float *x, const float *w, size_t n, float eps);
 void cordon__layer_norm_row_avx512(float *y, const float *x, const float *g, const float *b, size_t n, float eps);
+void cordon__softmax_bwd_row_avx512(float *dx, const float *y, const float *dy, size_t n, float scale);
+void cordon__rms_norm_bwd_row_avx512(float *dx, float *dw_acc, const float *dy, const float *x, const float *w,
+                                     size_t n, float eps);
+void cordon__layer_norm_bwd_row_avx512(float *dx, float *dg_acc, float *db_acc, const float *dy, const float *x,
+                                       const float *g, size_t n, float eps);
 #endif
 #if defined(__aarch64__)
 extern const struct cordon__cpu_kernels cordon__kernels_neon;

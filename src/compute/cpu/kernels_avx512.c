@@ -15,6 +15,9 @@
 #  define K_AXPY cordon__axpy_avx512
 #  define K_GEMM_MICRO_C cordon__gemm_micro_c_avx512
 #  define K_EXP_ROW cordon__exp_row_avx512
+#  define K_SOFTMAX_BWD_ROW cordon__softmax_bwd_row_avx512
+#  define K_RMS_NORM_BWD_ROW cordon__rms_norm_bwd_row_avx512
+#  define K_LAYER_NORM_BWD_ROW cordon__layer_norm_bwd_row_avx512
 #  include "compute/cpu/kernels_generic.inc"
 #else
 typedef int cordon__kernels_avx512_not_built; /* not an x86 target: an empty unit is not ISO C */

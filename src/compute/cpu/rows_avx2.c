@@ -251,6 +251,159 @@ void cordon__layer_norm_row_avx2(float *y, const float *x, const float *g, const
         _mm256_maskstore_ps(y + i, k, _mm256_fmadd_ps(v, gv, bv));
     }
 }
+
+/* Backward kernels: the forward kernels' statistics in the same accumulator order, and as few passes
+ * as the formulas allow (rows_avx512.c gives the scheme). */
+void cordon__softmax_bwd_row_avx2(float *dx, const float *y, const float *dy, size_t n, float scale) {
+    const __m256 vd = _mm256_set1_ps(cordon__dot_avx2(dy, y, n));
+    const __m256 vs = _mm256_set1_ps(scale);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        _mm256_storeu_ps(dx + i, _mm256_mul_ps(_mm256_mul_ps(vs, _mm256_loadu_ps(y + i)),
+                                               _mm256_sub_ps(_mm256_loadu_ps(dy + i), vd)));
+    }
+    if (i < n) {
+        __m256i k = tail_mask8(n - i);
+        _mm256_maskstore_ps(dx + i, k, _mm256_mul_ps(_mm256_mul_ps(vs, _mm256_maskload_ps(y + i, k)),
+                                                     _mm256_sub_ps(_mm256_maskload_ps(dy + i, k), vd)));
+    }
+}
+
+void cordon__rms_norm_bwd_row_avx2(float *dx, float *dw_acc, const float *dy, const float *x, const float *w,
+                                   size_t n, float eps) {
+    /* Σx² in cordon__dot_avx2's order (the forward kernel's r), Σ dy·w·x beside it. */
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0, t0 = s0, t1 = s0, t2 = s0, t3 = s0;
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256 x0 = _mm256_loadu_ps(x + i), x1 = _mm256_loadu_ps(x + i + 8);
+        __m256 x2 = _mm256_loadu_ps(x + i + 16), x3 = _mm256_loadu_ps(x + i + 24);
+        s0 = _mm256_fmadd_ps(x0, x0, s0);
+        s1 = _mm256_fmadd_ps(x1, x1, s1);
+        s2 = _mm256_fmadd_ps(x2, x2, s2);
+        s3 = _mm256_fmadd_ps(x3, x3, s3);
+        t0 = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_loadu_ps(dy + i), _mm256_loadu_ps(w + i)), x0, t0);
+        t1 = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_loadu_ps(dy + i + 8), _mm256_loadu_ps(w + i + 8)), x1, t1);
+        t2 = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_loadu_ps(dy + i + 16), _mm256_loadu_ps(w + i + 16)), x2, t2);
+        t3 = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_loadu_ps(dy + i + 24), _mm256_loadu_ps(w + i + 24)), x3, t3);
+    }
+    for (; i < n; i += 8) {
+        __m256i k = tail_mask8(n - i);
+        __m256 xv = _mm256_maskload_ps(x + i, k);
+        s0 = _mm256_fmadd_ps(xv, xv, s0);
+        t0 = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_maskload_ps(dy + i, k), _mm256_maskload_ps(w + i, k)), xv, t0);
+    }
+    float ss = hsum8(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+    float sd = hsum8(_mm256_add_ps(_mm256_add_ps(t0, t1), _mm256_add_ps(t2, t3)));
+    float r = 1.0f / sqrtf(ss / (float)n + eps);
+    const __m256 vr = _mm256_set1_ps(r), vc = _mm256_set1_ps(sd * r * r * r / (float)n);
+    for (i = 0; i + 8 <= n; i += 8) {
+        __m256 xv = _mm256_loadu_ps(x + i), dv = _mm256_loadu_ps(dy + i);
+        if (dw_acc != NULL) {
+            _mm256_storeu_ps(dw_acc + i, _mm256_fmadd_ps(_mm256_mul_ps(dv, xv), vr, _mm256_loadu_ps(dw_acc + i)));
+        }
+        __m256 v = _mm256_mul_ps(_mm256_mul_ps(vr, _mm256_loadu_ps(w + i)), dv);
+        _mm256_storeu_ps(dx + i, _mm256_fnmadd_ps(vc, xv, v));
+    }
+    if (i < n) {
+        __m256i k = tail_mask8(n - i);
+        __m256 xv = _mm256_maskload_ps(x + i, k), dv = _mm256_maskload_ps(dy + i, k);
+        if (dw_acc != NULL) {
+            _mm256_maskstore_ps(dw_acc + i, k,
+                                _mm256_fmadd_ps(_mm256_mul_ps(dv, xv), vr, _mm256_maskload_ps(dw_acc + i, k)));
+        }
+        __m256 v = _mm256_mul_ps(_mm256_mul_ps(vr, _mm256_maskload_ps(w + i, k)), dv);
+        _mm256_maskstore_ps(dx + i, k, _mm256_fnmadd_ps(vc, xv, v));
+    }
+}
+
+/* One vector of the LayerNorm backward output pass (k: the lanes in the row). */
+static inline void ln_bwd8(float *dx, float *dg_acc, float *db_acc, const float *dy, const float *x, const float *g,
+                           size_t i, __m256i k, bool full, __m256 vm0, __m256 vc, __m256 vr, __m256 vmg, __m256 vmgx) {
+    __m256 xv = full ? _mm256_loadu_ps(x + i) : _mm256_maskload_ps(x + i, k);
+    __m256 dv = full ? _mm256_loadu_ps(dy + i) : _mm256_maskload_ps(dy + i, k);
+    __m256 xh = _mm256_mul_ps(_mm256_sub_ps(_mm256_sub_ps(xv, vm0), vc), vr);
+    if (dg_acc != NULL) {
+        __m256 acc = full ? _mm256_loadu_ps(dg_acc + i) : _mm256_maskload_ps(dg_acc + i, k);
+        acc = _mm256_fmadd_ps(dv, xh, acc);
+        if (full) {
+            _mm256_storeu_ps(dg_acc + i, acc);
+        } else {
+            _mm256_maskstore_ps(dg_acc + i, k, acc);
+        }
+    }
+    if (db_acc != NULL) {
+        __m256 acc = full ? _mm256_loadu_ps(db_acc + i) : _mm256_maskload_ps(db_acc + i, k);
+        acc = _mm256_add_ps(acc, dv);
+        if (full) {
+            _mm256_storeu_ps(db_acc + i, acc);
+        } else {
+            _mm256_maskstore_ps(db_acc + i, k, acc);
+        }
+    }
+    __m256 gi = dv;
+    if (g != NULL) {
+        gi = _mm256_mul_ps(dv, full ? _mm256_loadu_ps(g + i) : _mm256_maskload_ps(g + i, k));
+    }
+    __m256 out = _mm256_mul_ps(vr, _mm256_fnmadd_ps(xh, vmgx, _mm256_sub_ps(gi, vmg)));
+    if (full) {
+        _mm256_storeu_ps(dx + i, out);
+    } else {
+        _mm256_maskstore_ps(dx + i, k, out);
+    }
+}
+
+void cordon__layer_norm_bwd_row_avx2(float *dx, float *dg_acc, float *db_acc, const float *dy, const float *x,
+                                     const float *g, size_t n, float eps) {
+    float m0 = sum8x4(x, n) / (float)n;
+    const __m256 vm0 = _mm256_set1_ps(m0);
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, q0 = a0, q1 = a0, b0 = a0, b1 = a0, e0 = a0, e1 = a0;
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(x + i), vm0);
+        __m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 8), vm0);
+        __m256 g0 = _mm256_loadu_ps(dy + i), g1 = _mm256_loadu_ps(dy + i + 8);
+        if (g != NULL) {
+            g0 = _mm256_mul_ps(g0, _mm256_loadu_ps(g + i));
+            g1 = _mm256_mul_ps(g1, _mm256_loadu_ps(g + i + 8));
+        }
+        a0 = _mm256_add_ps(a0, d0);
+        a1 = _mm256_add_ps(a1, d1);
+        q0 = _mm256_fmadd_ps(d0, d0, q0);
+        q1 = _mm256_fmadd_ps(d1, d1, q1);
+        b0 = _mm256_add_ps(b0, g0);
+        b1 = _mm256_add_ps(b1, g1);
+        e0 = _mm256_fmadd_ps(g0, d0, e0);
+        e1 = _mm256_fmadd_ps(g1, d1, e1);
+    }
+    for (; i < n; i += 8) {
+        __m256i k = tail_mask8(n - i);
+        __m256 d = _mm256_and_ps(_mm256_sub_ps(_mm256_maskload_ps(x + i, k), vm0), _mm256_castsi256_ps(k));
+        __m256 gi = _mm256_maskload_ps(dy + i, k);
+        if (g != NULL) {
+            gi = _mm256_mul_ps(gi, _mm256_maskload_ps(g + i, k));
+        }
+        a0 = _mm256_add_ps(a0, d);
+        q0 = _mm256_fmadd_ps(d, d, q0);
+        b0 = _mm256_add_ps(b0, gi);
+        e0 = _mm256_fmadd_ps(gi, d, e0);
+    }
+    float s1 = hsum8(_mm256_add_ps(a0, a1)), s2 = hsum8(_mm256_add_ps(q0, q1));
+    float sg = hsum8(_mm256_add_ps(b0, b1)), sgd = hsum8(_mm256_add_ps(e0, e1));
+    float c = s1 / (float)n;
+    float var = (s2 - s1 * c) / (float)n;
+    var = var > 0.0f ? var : 0.0f;
+    float rstd = 1.0f / sqrtf(var + eps);
+    float mg = sg / (float)n, mgx = rstd * (sgd - c * sg) / (float)n;
+    const __m256 vc = _mm256_set1_ps(c), vr = _mm256_set1_ps(rstd);
+    const __m256 vmg = _mm256_set1_ps(mg), vmgx = _mm256_set1_ps(mgx);
+    const __m256i all = _mm256_set1_epi32(-1);
+    for (i = 0; i + 8 <= n; i += 8) {
+        ln_bwd8(dx, dg_acc, db_acc, dy, x, g, i, all, true, vm0, vc, vr, vmg, vmgx);
+    }
+    if (i < n) {
+        ln_bwd8(dx, dg_acc, db_acc, dy, x, g, i, tail_mask8(n - i), false, vm0, vc, vr, vmg, vmgx);
+    }
+}
 #else
 typedef int cordon__rows_avx2_not_built; /* not an x86 target: an empty unit is not ISO C */
 #endif

@@ -250,6 +250,132 @@ void cordon__layer_norm_row_avx512(float *y, const float *x, const float *g, con
         _mm512_mask_storeu_ps(y + i, k, _mm512_fmadd_ps(v, gv, bv));
     }
 }
+
+/* Backward kernels. Each computes its row's statistics exactly as the forward kernel above does (the
+ * same accumulators in the same order), so a backward pass sees the forward pass's mean and rstd bit
+ * for bit, and makes as few passes over a row as the formulas allow:
+ *   softmax: one dot product, one output pass;
+ *   RMSNorm: one pass for Σx² and Σ dy·w·x together, one output pass (with dw);
+ *   LayerNorm: Σx; then Σ(x − m0), Σ(x − m0)², Σ gi and Σ gi·(x − m0) together (gi = dy·γ); one output
+ *   pass (with dγ, dβ). mean(gi·x̂) = rstd·(Σ gi·(x − m0) − c·Σ gi)/n, the same quantity as the
+ *   reference table's Σ gi·((x − m0) − c)·rstd / n, in one pass fewer. */
+void cordon__softmax_bwd_row_avx512(float *dx, const float *y, const float *dy, size_t n, float scale) {
+    const __m512 vd = _mm512_set1_ps(cordon__dot_avx512(dy, y, n));
+    const __m512 vs = _mm512_set1_ps(scale);
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m512 a = _mm512_mul_ps(_mm512_mul_ps(vs, _mm512_loadu_ps(y + i)), _mm512_sub_ps(_mm512_loadu_ps(dy + i), vd));
+        __m512 b = _mm512_mul_ps(_mm512_mul_ps(vs, _mm512_loadu_ps(y + i + 16)),
+                                 _mm512_sub_ps(_mm512_loadu_ps(dy + i + 16), vd));
+        _mm512_storeu_ps(dx + i, a);
+        _mm512_storeu_ps(dx + i + 16, b);
+    }
+    for (; i < n; i += 16) {
+        __mmask16 k = tail_mask(n - i);
+        __m512 a = _mm512_mul_ps(_mm512_mul_ps(vs, _mm512_maskz_loadu_ps(k, y + i)),
+                                 _mm512_sub_ps(_mm512_maskz_loadu_ps(k, dy + i), vd));
+        _mm512_mask_storeu_ps(dx + i, k, a);
+    }
+}
+
+void cordon__rms_norm_bwd_row_avx512(float *dx, float *dw_acc, const float *dy, const float *x, const float *w,
+                                     size_t n, float eps) {
+    /* Σx² in cordon__dot_avx512's order (the forward kernel's r), Σ dy·w·x beside it. */
+    __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0, t0 = s0, t1 = s0, t2 = s0, t3 = s0;
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        __m512 x0 = _mm512_loadu_ps(x + i), x1 = _mm512_loadu_ps(x + i + 16);
+        __m512 x2 = _mm512_loadu_ps(x + i + 32), x3 = _mm512_loadu_ps(x + i + 48);
+        s0 = _mm512_fmadd_ps(x0, x0, s0);
+        s1 = _mm512_fmadd_ps(x1, x1, s1);
+        s2 = _mm512_fmadd_ps(x2, x2, s2);
+        s3 = _mm512_fmadd_ps(x3, x3, s3);
+        t0 = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_loadu_ps(dy + i), _mm512_loadu_ps(w + i)), x0, t0);
+        t1 = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_loadu_ps(dy + i + 16), _mm512_loadu_ps(w + i + 16)), x1, t1);
+        t2 = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_loadu_ps(dy + i + 32), _mm512_loadu_ps(w + i + 32)), x2, t2);
+        t3 = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_loadu_ps(dy + i + 48), _mm512_loadu_ps(w + i + 48)), x3, t3);
+    }
+    for (; i < n; i += 16) {
+        __mmask16 k = tail_mask(n - i);
+        __m512 xv = _mm512_maskz_loadu_ps(k, x + i);
+        s0 = _mm512_fmadd_ps(xv, xv, s0);
+        t0 = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(k, dy + i), _mm512_maskz_loadu_ps(k, w + i)), xv, t0);
+    }
+    float ss = hsum16(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+    float sd = hsum16(_mm512_add_ps(_mm512_add_ps(t0, t1), _mm512_add_ps(t2, t3)));
+    float r = 1.0f / sqrtf(ss / (float)n + eps);
+    const __m512 vr = _mm512_set1_ps(r), vc = _mm512_set1_ps(sd * r * r * r / (float)n);
+    for (i = 0; i < n; i += 16) {
+        __mmask16 k = tail_mask(n - i);
+        __m512 xv = _mm512_maskz_loadu_ps(k, x + i), dv = _mm512_maskz_loadu_ps(k, dy + i);
+        if (dw_acc != NULL) {
+            __m512 acc = _mm512_maskz_loadu_ps(k, dw_acc + i);
+            _mm512_mask_storeu_ps(dw_acc + i, k, _mm512_fmadd_ps(_mm512_mul_ps(dv, xv), vr, acc));
+        }
+        __m512 v = _mm512_mul_ps(_mm512_mul_ps(vr, _mm512_maskz_loadu_ps(k, w + i)), dv);
+        _mm512_mask_storeu_ps(dx + i, k, _mm512_fnmadd_ps(vc, xv, v));
+    }
+}
+
+void cordon__layer_norm_bwd_row_avx512(float *dx, float *dg_acc, float *db_acc, const float *dy, const float *x,
+                                       const float *g, size_t n, float eps) {
+    float m0 = sum16x4(x, n) / (float)n;
+    const __m512 vm0 = _mm512_set1_ps(m0);
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, q0 = a0, q1 = a0, b0 = a0, b1 = a0, e0 = a0, e1 = a0;
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m512 d0 = _mm512_sub_ps(_mm512_loadu_ps(x + i), vm0);
+        __m512 d1 = _mm512_sub_ps(_mm512_loadu_ps(x + i + 16), vm0);
+        __m512 g0 = _mm512_loadu_ps(dy + i), g1 = _mm512_loadu_ps(dy + i + 16);
+        if (g != NULL) {
+            g0 = _mm512_mul_ps(g0, _mm512_loadu_ps(g + i));
+            g1 = _mm512_mul_ps(g1, _mm512_loadu_ps(g + i + 16));
+        }
+        a0 = _mm512_add_ps(a0, d0);
+        a1 = _mm512_add_ps(a1, d1);
+        q0 = _mm512_fmadd_ps(d0, d0, q0);
+        q1 = _mm512_fmadd_ps(d1, d1, q1);
+        b0 = _mm512_add_ps(b0, g0);
+        b1 = _mm512_add_ps(b1, g1);
+        e0 = _mm512_fmadd_ps(g0, d0, e0);
+        e1 = _mm512_fmadd_ps(g1, d1, e1);
+    }
+    for (; i < n; i += 16) {
+        __mmask16 k = tail_mask(n - i);
+        __m512 d = _mm512_maskz_sub_ps(k, _mm512_maskz_loadu_ps(k, x + i), vm0);
+        __m512 gi = _mm512_maskz_loadu_ps(k, dy + i);
+        if (g != NULL) {
+            gi = _mm512_mul_ps(gi, _mm512_maskz_loadu_ps(k, g + i));
+        }
+        a0 = _mm512_add_ps(a0, d);
+        q0 = _mm512_fmadd_ps(d, d, q0);
+        b0 = _mm512_add_ps(b0, gi);
+        e0 = _mm512_fmadd_ps(gi, d, e0);
+    }
+    float s1 = hsum16(_mm512_add_ps(a0, a1)), s2 = hsum16(_mm512_add_ps(q0, q1));
+    float sg = hsum16(_mm512_add_ps(b0, b1)), sgd = hsum16(_mm512_add_ps(e0, e1));
+    float c = s1 / (float)n;
+    float var = (s2 - s1 * c) / (float)n;
+    var = var > 0.0f ? var : 0.0f;
+    float rstd = 1.0f / sqrtf(var + eps);
+    float mg = sg / (float)n, mgx = rstd * (sgd - c * sg) / (float)n;
+    const __m512 vc = _mm512_set1_ps(c), vr = _mm512_set1_ps(rstd);
+    const __m512 vmg = _mm512_set1_ps(mg), vmgx = _mm512_set1_ps(mgx);
+    for (i = 0; i < n; i += 16) {
+        __mmask16 k = tail_mask(n - i);
+        __m512 xh = _mm512_mul_ps(_mm512_sub_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), vm0), vc), vr);
+        __m512 dv = _mm512_maskz_loadu_ps(k, dy + i);
+        if (dg_acc != NULL) {
+            _mm512_mask_storeu_ps(dg_acc + i, k, _mm512_fmadd_ps(dv, xh, _mm512_maskz_loadu_ps(k, dg_acc + i)));
+        }
+        if (db_acc != NULL) {
+            _mm512_mask_storeu_ps(db_acc + i, k, _mm512_add_ps(_mm512_maskz_loadu_ps(k, db_acc + i), dv));
+        }
+        __m512 gi = g != NULL ? _mm512_mul_ps(dv, _mm512_maskz_loadu_ps(k, g + i)) : dv;
+        /* rstd·((gi − mg) − x̂·mgx) */
+        _mm512_mask_storeu_ps(dx + i, k, _mm512_mul_ps(vr, _mm512_fnmadd_ps(xh, vmgx, _mm512_sub_ps(gi, vmg))));
+    }
+}
 #else
 typedef int cordon__rows_avx512_not_built; /* not an x86 target: an empty unit is not ISO C */
 #endif
