@@ -849,6 +849,10 @@ static cordon_status norm_bwd_lane(void *ctx, size_t lane, size_t nlanes) {
 
 static void store_param(const cordon__view *v, const float *src, size_t n) {
     float *base = (float *)(void *)v->storage->data + v->offset;
+    if (v->strides[3] == 1) {
+        memcpy(base, src, n * sizeof(float));
+        return;
+    }
     for (size_t j = 0; j < n; j++) {
         base[j * v->strides[3]] = src[j];
     }

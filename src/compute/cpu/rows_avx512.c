@@ -305,7 +305,22 @@ void cordon__rms_norm_bwd_row_avx512(float *dx, float *dw_acc, const float *dy, 
     float sd = hsum16(_mm512_add_ps(_mm512_add_ps(t0, t1), _mm512_add_ps(t2, t3)));
     float r = 1.0f / sqrtf(ss / (float)n + eps);
     const __m512 vr = _mm512_set1_ps(r), vc = _mm512_set1_ps(sd * r * r * r / (float)n);
-    for (i = 0; i < n; i += 16) {
+    i = 0;
+    if (dw_acc != NULL) {
+        for (; i + 16 <= n; i += 16) {
+            __m512 xv = _mm512_loadu_ps(x + i), dv = _mm512_loadu_ps(dy + i);
+            _mm512_storeu_ps(dw_acc + i, _mm512_fmadd_ps(_mm512_mul_ps(dv, xv), vr, _mm512_loadu_ps(dw_acc + i)));
+            __m512 v = _mm512_mul_ps(_mm512_mul_ps(vr, _mm512_loadu_ps(w + i)), dv);
+            _mm512_storeu_ps(dx + i, _mm512_fnmadd_ps(vc, xv, v));
+        }
+    } else {
+        for (; i + 16 <= n; i += 16) {
+            __m512 xv = _mm512_loadu_ps(x + i), dv = _mm512_loadu_ps(dy + i);
+            __m512 v = _mm512_mul_ps(_mm512_mul_ps(vr, _mm512_loadu_ps(w + i)), dv);
+            _mm512_storeu_ps(dx + i, _mm512_fnmadd_ps(vc, xv, v));
+        }
+    }
+    for (; i < n; i += 16) {
         __mmask16 k = tail_mask(n - i);
         __m512 xv = _mm512_maskz_loadu_ps(k, x + i), dv = _mm512_maskz_loadu_ps(k, dy + i);
         if (dw_acc != NULL) {
@@ -315,6 +330,23 @@ void cordon__rms_norm_bwd_row_avx512(float *dx, float *dw_acc, const float *dy, 
         __m512 v = _mm512_mul_ps(_mm512_mul_ps(vr, _mm512_maskz_loadu_ps(k, w + i)), dv);
         _mm512_mask_storeu_ps(dx + i, k, _mm512_fnmadd_ps(vc, xv, v));
     }
+}
+
+/* One vector of the LayerNorm backward output pass (k: the lanes in the row; all-ones in the body of
+ * the row, where the compiler drops the masking). */
+static inline void ln_bwd16(float *dx, float *dg_acc, float *db_acc, const float *dy, const float *x, const float *g,
+                            size_t i, __mmask16 k, __m512 vm0, __m512 vc, __m512 vr, __m512 vmg, __m512 vmgx) {
+    __m512 xh = _mm512_mul_ps(_mm512_sub_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), vm0), vc), vr);
+    __m512 dv = _mm512_maskz_loadu_ps(k, dy + i);
+    if (dg_acc != NULL) {
+        _mm512_mask_storeu_ps(dg_acc + i, k, _mm512_fmadd_ps(dv, xh, _mm512_maskz_loadu_ps(k, dg_acc + i)));
+    }
+    if (db_acc != NULL) {
+        _mm512_mask_storeu_ps(db_acc + i, k, _mm512_add_ps(_mm512_maskz_loadu_ps(k, db_acc + i), dv));
+    }
+    __m512 gi = g != NULL ? _mm512_mul_ps(dv, _mm512_maskz_loadu_ps(k, g + i)) : dv;
+    /* rstd·((gi − mg) − x̂·mgx) */
+    _mm512_mask_storeu_ps(dx + i, k, _mm512_mul_ps(vr, _mm512_fnmadd_ps(xh, vmgx, _mm512_sub_ps(gi, vmg))));
 }
 
 void cordon__layer_norm_bwd_row_avx512(float *dx, float *dg_acc, float *db_acc, const float *dy, const float *x,
@@ -361,19 +393,11 @@ void cordon__layer_norm_bwd_row_avx512(float *dx, float *dg_acc, float *db_acc, 
     float mg = sg / (float)n, mgx = rstd * (sgd - c * sg) / (float)n;
     const __m512 vc = _mm512_set1_ps(c), vr = _mm512_set1_ps(rstd);
     const __m512 vmg = _mm512_set1_ps(mg), vmgx = _mm512_set1_ps(mgx);
-    for (i = 0; i < n; i += 16) {
-        __mmask16 k = tail_mask(n - i);
-        __m512 xh = _mm512_mul_ps(_mm512_sub_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), vm0), vc), vr);
-        __m512 dv = _mm512_maskz_loadu_ps(k, dy + i);
-        if (dg_acc != NULL) {
-            _mm512_mask_storeu_ps(dg_acc + i, k, _mm512_fmadd_ps(dv, xh, _mm512_maskz_loadu_ps(k, dg_acc + i)));
-        }
-        if (db_acc != NULL) {
-            _mm512_mask_storeu_ps(db_acc + i, k, _mm512_add_ps(_mm512_maskz_loadu_ps(k, db_acc + i), dv));
-        }
-        __m512 gi = g != NULL ? _mm512_mul_ps(dv, _mm512_maskz_loadu_ps(k, g + i)) : dv;
-        /* rstd·((gi − mg) − x̂·mgx) */
-        _mm512_mask_storeu_ps(dx + i, k, _mm512_mul_ps(vr, _mm512_fnmadd_ps(xh, vmgx, _mm512_sub_ps(gi, vmg))));
+    for (i = 0; i + 16 <= n; i += 16) {
+        ln_bwd16(dx, dg_acc, db_acc, dy, x, g, i, 0xFFFFu, vm0, vc, vr, vmg, vmgx);
+    }
+    if (i < n) {
+        ln_bwd16(dx, dg_acc, db_acc, dy, x, g, i, tail_mask(n - i), vm0, vc, vr, vmg, vmgx);
     }
 }
 #else
