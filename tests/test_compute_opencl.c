@@ -708,3 +708,17 @@ TEST(safetensors_save_and_load_go_through_the_device) {
     ct_destroy(a), ct_destroy(b), ct_destroy(tv), ct_destroy(t);
     CHECK_OK(cordon_device_destroy(d));
 }
+
+/* BF16 weights live on host-memory devices only: an OpenCL device refuses BF16 tensors at creation
+ * (nothing created), so no OpenCL kernel ever sees one; safetensors' load_as refuses the same way. */
+TEST(bf16_tensors_are_refused_on_an_opencl_device) {
+    cordon_device d = ocl_device();
+    uint64_t sh[2] = {4, 4};
+    cordon_tensor t = {3};
+    CHECK_STATUS(cordon_tensor_create(d, CORDON_DTYPE_BF16, 2, sh, &t), CORDON_UNSUPPORTED);
+    CHECK_EQ_U64(t.handle, 3);
+    cordon_device_info info;
+    CHECK_OK(cordon_device_info_get(d, &info));
+    CHECK_EQ_U64(info.tensors, 0);
+    CHECK_OK(cordon_device_destroy(d));
+}

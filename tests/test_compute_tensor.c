@@ -157,7 +157,7 @@ TEST(create_refuses_bad_shapes_and_dtypes) {
     CHECK_STATUS(cordon_tensor_create(d, CORDON_DTYPE_F32, 0, ok, &t), CORDON_INVALID_ARGUMENT);
     CHECK_STATUS(cordon_tensor_create(d, CORDON_DTYPE_F32, 5, big, &t), CORDON_INVALID_ARGUMENT);
     CHECK_STATUS(cordon_tensor_create(d, CORDON_DTYPE_F32, 4, big, &t), CORDON_OVERFLOW);
-    CHECK_STATUS(cordon_tensor_create(d, CORDON_DTYPE_BF16, 2, ok, &t), CORDON_UNSUPPORTED);
+    CHECK_STATUS(cordon_tensor_create(d, CORDON_DTYPE_F16, 2, ok, &t), CORDON_UNSUPPORTED);
     CHECK_STATUS(cordon_tensor_create(d, (cordon_dtype)9, 2, ok, &t), CORDON_INVALID_ARGUMENT);
     CHECK_STATUS(cordon_tensor_create(d, CORDON_DTYPE_F32, 2, NULL, &t), CORDON_INVALID_ARGUMENT);
     CHECK_EQ_U64(t.handle, 5);

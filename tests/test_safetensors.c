@@ -343,6 +343,78 @@ TEST(loads_f16_and_bf16_converted_exactly) {
     CHECK_OK(cordon_device_destroy(d));
 }
 
+TEST(load_as_bf16_keeps_bf16_bits_and_rounds_f32_and_f16) {
+    char path[512];
+    data_path("st_half.safetensors", path, sizeof path);
+    cordon_device d = cpu();
+    cordon_safetensors f;
+    CHECK_OK(cordon_safetensors_open(path, &f));
+    cordon_tensor b, h;
+    CHECK_OK(cordon_safetensors_load_as(f, "b", d, CORDON_DTYPE_BF16, &b));
+    cordon_tensor_info info;
+    CHECK_OK(cordon_tensor_info_get(b, &info));
+    CHECK(info.dtype == CORDON_DTYPE_BF16 && info.elements == 6 && info.bytes == 12);
+    uint16_t raw[8];
+    CHECK_OK(cordon_tensor_read(b, raw, 6 * sizeof(uint16_t)));
+    /* The file's bits: 1, -3, +inf, 2^-133, NaN, 3.140625. */
+    const uint16_t want_b[6] = {0x3F80u, 0xC040u, 0x7F80u, 0x0001u, 0x7FC0u, 0x4049u};
+    for (int i = 0; i < 6; i++) {
+        CHECK_MSG(raw[i] == want_b[i], "bf16 element %d: 0x%04x", i, raw[i]);
+    }
+    /* F16 values rounded to bf16: 1, -2, 65504 (rounds up to 65536), 2^-24, 1023·2^-24, +inf, -0, NaN. */
+    CHECK_OK(cordon_safetensors_load_as(f, "h", d, CORDON_DTYPE_BF16, &h));
+    CHECK_OK(cordon_tensor_read(h, raw, 8 * sizeof(uint16_t)));
+    const uint16_t want_h[8] = {0x3F80u, 0xC000u, 0x4780u, 0x3380u, 0x3880u, 0x7F80u, 0x8000u, 0x7FC0u};
+    for (int i = 0; i < 8; i++) {
+        CHECK_MSG(raw[i] == want_h[i], "f16 element %d as bf16: 0x%04x", i, raw[i]);
+    }
+    /* F32 target: exactly cordon_safetensors_load. */
+    cordon_tensor b32;
+    CHECK_OK(cordon_safetensors_load_as(f, "b", d, CORDON_DTYPE_F32, &b32));
+    CHECK_OK(cordon_tensor_info_get(b32, &info));
+    CHECK(info.dtype == CORDON_DTYPE_F32);
+    CHECK_OK(cordon_safetensors_close(f));
+    CHECK_OK(cordon_device_destroy(d));
+}
+
+TEST(load_as_f32_file_into_bf16_rounds_to_nearest_even) {
+    char path[512];
+    data_path("st_f32.safetensors", path, sizeof path);
+    cordon_device d = cpu();
+    cordon_safetensors f;
+    CHECK_OK(cordon_safetensors_open(path, &f));
+    cordon_tensor w;
+    CHECK_OK(cordon_safetensors_load_as(f, "weight", d, CORDON_DTYPE_BF16, &w));
+    const float vals[6] = {0.5f, -1.25f, 2.0f, 3.75f, -0.0f, 1e-3f};
+    uint16_t want[6], raw[6];
+    CHECK_OK(cordon_bf16_from_f32(want, vals, 6));
+    CHECK_OK(cordon_tensor_read(w, raw, sizeof raw));
+    for (int i = 0; i < 6; i++) {
+        CHECK_MSG(raw[i] == want[i], "element %d: 0x%04x, want 0x%04x", i, raw[i], want[i]);
+    }
+    CHECK(raw[5] == 0x3A83u); /* 1e-3 = 0x3A83126F: the dropped half is below the tie */
+    CHECK_OK(cordon_safetensors_close(f));
+    CHECK_OK(cordon_device_destroy(d));
+}
+
+TEST(load_as_refuses_other_dtypes_and_creates_nothing) {
+    char path[512];
+    data_path("st_half.safetensors", path, sizeof path);
+    cordon_device d = cpu();
+    cordon_safetensors f;
+    CHECK_OK(cordon_safetensors_open(path, &f));
+    cordon_tensor t = {11};
+    CHECK_STATUS(cordon_safetensors_load_as(f, "b", d, CORDON_DTYPE_F16, &t), CORDON_UNSUPPORTED);
+    CHECK_STATUS(cordon_safetensors_load_as(f, "b", d, (cordon_dtype)9, &t), CORDON_INVALID_ARGUMENT);
+    CHECK_STATUS(cordon_safetensors_load_as(f, "nope", d, CORDON_DTYPE_BF16, &t), CORDON_INVALID_ARGUMENT);
+    CHECK_EQ_U64(t.handle, 11);
+    cordon_device_info info;
+    CHECK_OK(cordon_device_info_get(d, &info));
+    CHECK_EQ_U64(info.tensors, 0);
+    CHECK_OK(cordon_safetensors_close(f));
+    CHECK_OK(cordon_device_destroy(d));
+}
+
 TEST(closed_file_and_handle_zero_are_stale) {
     char path[512];
     data_path("st_f32.safetensors", path, sizeof path);

@@ -3,7 +3,8 @@
  *
  * Conventions for every operation here:
  *  - Outputs come first and are tensors the caller created; an operation allocates nothing. Every
- *    operand must be F32 and live on the same device.
+ *    operand must be F32 (the one exception: cordon_matmul's B may be BF16) and live on the same device;
+ *    a BF16 tensor anywhere else gives CORDON_UNSUPPORTED and changes nothing.
  *  - Describe, validate, then run: all checks happen before the first byte is written, so a refused call
  *    returns a status and every tensor is as it was. Order: handles (CORDON_STALE), invalid values and
  *    mixed devices or dtypes (CORDON_INVALID_ARGUMENT, CORDON_UNSUPPORTED for a dtype without kernels),
@@ -62,7 +63,17 @@ CORDON_API void cordon_matmul_params_init(cordon_matmul_params *p);
  * is impossible (extents are >= 1). M = 1 uses a matrix-vector path (the decode case).
  * Accuracy: |error| <= 1e-5 · (|alpha|·Σ_k |a_ik·b_kj| + |beta·c_ij|) (measured 2.9e-7; f32 accumulation,
  * blocked, K up to 1000 in the tests).
- * Aliasing: C may overlap neither A nor B. */
+ * Aliasing: C may overlap neither A nor B.
+ * BF16 weights: B may be a BF16 tensor (any strides, transposed or not), A and C F32. Each element of B is
+ * widened exactly to f32 and the product runs as above (f32 products, f32 accumulation): the result is
+ * the f32 matmul of the bf16 values, within the bound above of the exact product with the bf16-rounded
+ * B. Against an f32 B that was rounded to bf16 (cordon_bf16_from_f32: |b' − b| <= 2^-8·|b|), the
+ * rounding adds at most 2^-8·|alpha|·Σ_k |a_ik·b_kj| per element (|error| <= (2^-8 + 1e-5)·(|alpha|·
+ * Σ_k |a_ik·b_kj|) + 1e-5·|beta·c_ij| in all; on random data the error is far below, since the
+ * per-weight errors are independent: about 2^-9·sqrt(Σ_k (a_ik·b_kj)²)). The activation A is never
+ * rounded to bf16 (docs/compute.md, "BF16 weights", says why the AVX-512 BF16 dot-product instruction is
+ * not used). The BLAS engine has no bf16 product: a BF16 B runs on the built-in kernels there too.
+ * Only devices that hold BF16 tensors (the CPU) get here. */
 CORDON_API CORDON_NODISCARD cordon_status cordon_matmul(cordon_tensor c, cordon_tensor a, cordon_tensor b,
                                                         const cordon_matmul_params *p);
 

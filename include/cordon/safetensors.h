@@ -94,14 +94,23 @@ CORDON_API CORDON_NODISCARD cordon_status cordon_safetensors_metadata_at(cordon_
 CORDON_API CORDON_NODISCARD cordon_status cordon_safetensors_metadata_get(cordon_safetensors file, const char *key,
                                                                           const char **value_out);
 
-/* Loads the tensor called name into a new contiguous F32 tensor on device: F32 is copied, F16 and BF16
- * converted exactly (every 16-bit value is representable in f32, NaN payloads kept). A scalar (shape
+/* Loads the tensor called name into a new contiguous F32 tensor on device (cordon_safetensors_load_as
+ * keeps BF16 as BF16): F32 is copied, F16 and BF16 converted exactly (every 16-bit value is representable in f32, NaN payloads kept). A scalar (shape
  * []) loads as shape (1). Errors: STALE (file or device), INVALID_ARGUMENT (NULL argument, no tensor of
  * that name), UNSUPPORTED (a dtype other than F32/F16/BF16, an extent of 0: cordon tensors are never
  * empty; a device whose storage is not host memory), and cordon_tensor_create's errors
  * (OUT_OF_MEMORY…). Nothing is created on failure. */
 CORDON_API CORDON_NODISCARD cordon_status cordon_safetensors_load(cordon_safetensors file, const char *name,
                                                                   cordon_device device, cordon_tensor *out);
+
+/* cordon_safetensors_load into a tensor of the given dtype. F32: exactly cordon_safetensors_load. BF16
+ * (weights kept at half the size, for cordon_matmul's B): a BF16 entry is copied bit for bit (NaN
+ * payloads included), F32 and F16 entries rounded to nearest even as cordon_bf16_from_f32 does. Errors:
+ * those of cordon_safetensors_load, with INVALID_ARGUMENT for an unknown dtype and UNSUPPORTED for F16
+ * (no F16 tensors) or BF16 on a device that holds no BF16 tensors (such as OpenCL). */
+CORDON_API CORDON_NODISCARD cordon_status cordon_safetensors_load_as(cordon_safetensors file, const char *name,
+                                                                     cordon_device device, cordon_dtype dtype,
+                                                                     cordon_tensor *out);
 
 /* ------------------------------------------------------------------------------------------------
  * Saving */

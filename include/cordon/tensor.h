@@ -36,8 +36,15 @@ CORDON_BEGIN_DECLS
 
 #define CORDON_TENSOR_MAX_DIMS 4
 
-/* Element types. Only F32 tensors can be created today; BF16 and F16 are named so that the API and file
- * formats have room for them (safetensors files holding them are converted to F32 on load). */
+/* Element types.
+ *  F32   IEEE binary32: every operation takes it.
+ *  BF16  bfloat16, the upper 16 bits of an f32 (8 exponent bits, 7 fraction bits): storage for weights.
+ *        A BF16 tensor is created, viewed, copied (to BF16), read and written like any other (raw 2-byte
+ *        elements through cordon_tensor_read/write, or converted from and to f32 by
+ *        cordon_tensor_read_f32/write_f32), and is accepted as the B operand of cordon_matmul (ops.h:
+ *        A and C stay F32, accumulation in f32). Every other operation refuses it with
+ *        CORDON_UNSUPPORTED. Only devices whose storage is host memory (the CPU) hold BF16 tensors.
+ *  F16   IEEE binary16: named for file formats only (safetensors files holding F16 load as F32). */
 typedef enum cordon_dtype {
     CORDON_DTYPE_F32 = 1,
     CORDON_DTYPE_BF16 = 2,
@@ -56,10 +63,22 @@ CORDON_API size_t cordon_dtype_size(cordon_dtype dtype);
 /* "f32", "bf16", "f16", or "unknown". Static. */
 CORDON_API const char *cordon_dtype_name(cordon_dtype dtype);
 
+/* Conversions between f32 and bf16, n elements (src and dst must not overlap; both may be NULL when n is
+ * 0). Narrowing rounds to nearest, ties to even, bit by bit (the caller's rounding mode and FTZ/DAZ
+ * settings play no part): the relative error is at most 2^-8 for every normal result; f32 subnormals
+ * round to bf16 subnormals (the same exponent range, fewer fraction bits), never flushed; finite values
+ * of magnitude >= 0x1.ffp127 (halfway between the largest finite bf16, 0x1.fep127, and 2^128) round to
+ * infinity, infinities stay infinities, and a NaN stays a NaN of the same sign, its payload's top bits
+ * kept and the quiet bit set (a payload cut to zero never turns it into an infinity). Widening is exact
+ * (shift by 16 bits). Errors: INVALID_ARGUMENT (a NULL pointer with n > 0). */
+CORDON_API CORDON_NODISCARD cordon_status cordon_bf16_from_f32(uint16_t *dst, const float *src, size_t n);
+CORDON_API CORDON_NODISCARD cordon_status cordon_bf16_to_f32(float *dst, const uint16_t *src, size_t n);
+
 /* Creates a contiguous tensor of the given shape (ndim 1..4, each extent >= 1), zero-filled.
  * Errors: STALE (device), INVALID_ARGUMENT (NULL shape or out, ndim 0 or > 4, a zero extent, unknown
- * dtype), UNSUPPORTED (a dtype other than F32), OVERFLOW (the byte size does not fit 63 bits),
- * OUT_OF_MEMORY (the device's storage is exhausted or the OS refused). */
+ * dtype), UNSUPPORTED (F16; BF16 on a device whose storage is not host memory, such as OpenCL),
+ * OVERFLOW (the byte size does not fit 63 bits), OUT_OF_MEMORY (the device's storage is exhausted or
+ * the OS refused). */
 CORDON_API CORDON_NODISCARD cordon_status cordon_tensor_create(cordon_device device, cordon_dtype dtype, unsigned ndim,
                                                                const uint64_t *shape, cordon_tensor *out);
 
@@ -87,7 +106,16 @@ CORDON_API CORDON_NODISCARD cordon_status cordon_tensor_write(cordon_tensor t, c
 /* Copies the tensor's elements, in row-major order of its shape, into dst (exactly `bytes` bytes). */
 CORDON_API CORDON_NODISCARD cordon_status cordon_tensor_read(cordon_tensor t, void *dst, size_t bytes);
 
-/* Copies src's elements into dst: same dtype and shape, any strides, any devices. dst and src may not
+/* cordon_tensor_write and cordon_tensor_read with f32 host values, `count` of them (exactly the tensor's
+ * element count): an F32 tensor moves them unchanged; a BF16 tensor stores each rounded as
+ * cordon_bf16_from_f32 says and reads each widened exactly (through a staging buffer of the tensor's
+ * size). Errors: those of write/read, with SHAPE_MISMATCH for a count other than the element count and
+ * OUT_OF_MEMORY when the staging buffer is refused; a refused write changes nothing. */
+CORDON_API CORDON_NODISCARD cordon_status cordon_tensor_write_f32(cordon_tensor t, const float *src, size_t count);
+CORDON_API CORDON_NODISCARD cordon_status cordon_tensor_read_f32(cordon_tensor t, float *dst, size_t count);
+
+/* Copies src's elements into dst: same dtype (INVALID_ARGUMENT otherwise: no conversion) and shape, any
+ * strides, any devices. dst and src may not
  * overlap in storage unless they are the same view (then nothing changes): CORDON_INVALID_ARGUMENT. */
 CORDON_API CORDON_NODISCARD cordon_status cordon_tensor_copy(cordon_tensor dst, cordon_tensor src);
 

@@ -13,7 +13,8 @@
 #include "cordon/ops.h"
 
 /* C[b] = alpha·op(A[b])·op(B[b]) + beta·C[b] for every batch index b of C (dimensions 0 and 1), with A
- * and B broadcast (stride 0 where their extent is 1). Transposes are folded into the views: a, b here
+ * and B broadcast (stride 0 where their extent is 1). A and C are F32; B is F32 or, on a backend with
+ * `bf16`, BF16 (b.dtype), each element widened exactly to f32. Transposes are folded into the views: a, b here
  * are op(A), op(B), of shapes (…, M, K) and (…, K, N). alpha = 0: A and B are not read; beta = 0: C is
  * not read. */
 typedef struct cordon__matmul_desc {
@@ -94,6 +95,9 @@ struct cordon__backend {
     /* Tensor storage is host memory that kernels and cordon_tensor_read/write may address directly
      * (block->data); otherwise block->handle names device memory and only the backend touches it. */
     bool host_memory;
+    /* Holds BF16 tensors (storage, transfers, copies) and runs matmul with a BF16 B (cordon__matmul_desc:
+     * b.dtype). A kind without it never sees a BF16 view: cordon_tensor_create refuses them. */
+    bool bf16;
     /* What this kind would run on here (for cordon_device_kinds); available false when it cannot. */
     void (*describe)(cordon_device_kind *out);
     /* Device lifetime. create fills the backend's part of dev from the validated options (threads,

@@ -156,7 +156,18 @@ typedef struct cordon__view {
     uint64_t shape[CORDON__MAX_DIMS];   /* right-aligned */
     uint64_t strides[CORDON__MAX_DIMS]; /* right-aligned, elements */
     bool present;                  /* false for an absent optional operand */
+    cordon_dtype dtype;            /* the tensor's; 0 (scratch views) means F32 */
 } cordon__view;
+
+/* Is the view's element a bf16 (2 bytes)? Every other view holds f32 elements. */
+static inline bool cordon__view_bf16(const cordon__view *v) {
+    return v->dtype == CORDON_DTYPE_BF16;
+}
+
+/* Bytes per element of a view. */
+static inline size_t cordon__view_elem_size(const cordon__view *v) {
+    return cordon__view_bf16(v) ? 2u : 4u;
+}
 
 /* The view of a pinned tensor. */
 void cordon__view_of(const cordon__tensor *t, cordon__view *out);
@@ -172,10 +183,14 @@ typedef struct cordon__operands {
 
 /* Acquires n tensors (n <= CORDON__MAX_OPERANDS); `optional` has bit i set when tensors[i] may be
  * CORDON_TENSOR_NONE (its view then has present = false). STALE for a dead handle; INVALID_ARGUMENT for
- * operands on different devices or a dtype other than F32 (UNSUPPORTED for BF16/F16). On failure nothing
- * stays pinned. */
+ * operands on different devices; UNSUPPORTED for a dtype other than F32 (BF16 is accepted for operand i
+ * when bit i of `bf16_ok` is set, see cordon__operands_acquire_bf16). On failure nothing stays pinned. */
 cordon_status cordon__operands_acquire(cordon__operands *ops, const cordon_tensor *tensors, unsigned n,
                                        unsigned optional);
+/* The same, with operand i allowed to be BF16 when bit i of bf16_ok is set (and the device holds BF16
+ * tensors at all). */
+cordon_status cordon__operands_acquire_bf16(cordon__operands *ops, const cordon_tensor *tensors, unsigned n,
+                                            unsigned optional, unsigned bf16_ok);
 void cordon__operands_release(cordon__operands *ops);
 
 /* ----------------------------------------------------------------------------------------------------

@@ -13,14 +13,14 @@ endif()
 set_source_files_properties("${_cordon_kdir}/kernels_scalar.c" PROPERTIES
   COMPILE_OPTIONS "${_cordon_kernel_opt};${_cordon_novec};-ffp-contract=off")
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64|i.86)$")
-  # Per level: the C table (kernels_<level>.c) and the intrinsic kernels placed in it (rows_, gemm_).
-  foreach(_cordon_kf kernels_avx2.c rows_avx2.c gemm_avx2.c)
+  # Per level: the C table (kernels_<level>.c) and the intrinsic kernels placed in it (rows_, gemm_, bf16_).
+  foreach(_cordon_kf kernels_avx2.c rows_avx2.c gemm_avx2.c bf16_avx2.c)
     if(EXISTS "${_cordon_kdir}/${_cordon_kf}")
       set_source_files_properties("${_cordon_kdir}/${_cordon_kf}" PROPERTIES
         COMPILE_OPTIONS "${_cordon_kernel_opt};-mavx2;-mfma;-ffp-contract=fast")
     endif()
   endforeach()
-  foreach(_cordon_kf kernels_avx512.c rows_avx512.c gemm_avx512.c)
+  foreach(_cordon_kf kernels_avx512.c rows_avx512.c gemm_avx512.c bf16_avx512.c)
     if(EXISTS "${_cordon_kdir}/${_cordon_kf}")
       set_source_files_properties("${_cordon_kdir}/${_cordon_kf}" PROPERTIES
         COMPILE_OPTIONS "${_cordon_kernel_opt};-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mavx2;-mfma;-mprefer-vector-width=512;-ffp-contract=fast")

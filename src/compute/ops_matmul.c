@@ -71,7 +71,8 @@ cordon_status cordon_matmul(cordon_tensor c, cordon_tensor a, cordon_tensor b, c
     }
     cordon__operands ops;
     cordon_tensor list[3] = {c, a, b};
-    cordon_status st = cordon__operands_acquire(&ops, list, 3, 0);
+    /* B (operand 2) may hold bf16 weights on a device that has them; A and C are F32. */
+    cordon_status st = cordon__operands_acquire_bf16(&ops, list, 3, 0, 1u << 2);
     if (st != CORDON_OK) {
         return st;
     }

@@ -256,6 +256,18 @@ cordon_status cordon_safetensors_metadata_get(cordon_safetensors file, const cha
 
 cordon_status cordon__safetensors_load_entry(const cordon__st_table *t, const cordon__st_entry *e, cordon_device device,
                                              bool transpose, cordon_tensor *out) {
+    return cordon__safetensors_load_entry_as(t, e, device, transpose, CORDON_DTYPE_F32, out);
+}
+
+cordon_status cordon__safetensors_load_entry_as(const cordon__st_table *t, const cordon__st_entry *e,
+                                                cordon_device device, bool transpose, cordon_dtype dtype,
+                                                cordon_tensor *out) {
+    if (dtype != CORDON_DTYPE_F32 && dtype != CORDON_DTYPE_BF16) {
+        return dtype == CORDON_DTYPE_F16 ? CORDON_UNSUPPORTED : CORDON_INVALID_ARGUMENT;
+    }
+    if (dtype == CORDON_DTYPE_BF16 && transpose) {
+        return CORDON_UNSUPPORTED;
+    }
     if (e->dtype != CORDON_DTYPE_F32 && e->dtype != CORDON_DTYPE_F16 && e->dtype != CORDON_DTYPE_BF16) {
         return CORDON_UNSUPPORTED;
     }
@@ -275,14 +287,18 @@ cordon_status cordon__safetensors_load_entry(const cordon__st_table *t, const co
         shape[1] = e->shape[0];
     }
     cordon_tensor made;
-    cordon_status st = cordon_tensor_create(device, CORDON_DTYPE_F32, ndim, shape, &made);
+    cordon_status st = cordon_tensor_create(device, dtype, ndim, shape, &made);
     if (st != CORDON_OK) {
         return st;
     }
     cordon__tensor *tt = NULL;
     st = cordon__tensor_acquire(made, &tt);
     if (st == CORDON_OK) {
-        if (!tt->device->backend->host_memory) {
+        if (dtype == CORDON_DTYPE_BF16) {
+            /* Only host-memory devices hold BF16 tensors (cordon_tensor_create refused the others): a new
+             * contiguous tensor of exactly e->elements bf16 values. */
+            cordon__safetensors_convert_bf16(t, e, (uint16_t *)(void *)tt->storage->data);
+        } else if (!tt->device->backend->host_memory) {
             /* Device memory: converted into a host buffer, then uploaded by the device. */
             void *stage = NULL;
             st = cordon__sys_alloc((size_t)(e->elements * sizeof(float)), &stage);
@@ -310,6 +326,11 @@ cordon_status cordon__safetensors_load_entry(const cordon__st_table *t, const co
 
 cordon_status cordon_safetensors_load(cordon_safetensors file, const char *name, cordon_device device,
                                       cordon_tensor *out) {
+    return cordon_safetensors_load_as(file, name, device, CORDON_DTYPE_F32, out);
+}
+
+cordon_status cordon_safetensors_load_as(cordon_safetensors file, const char *name, cordon_device device,
+                                         cordon_dtype dtype, cordon_tensor *out) {
     cordon__st_file *f = NULL;
     const cordon__st_table *t = NULL;
     cordon_status st = cordon__safetensors_acquire(file, &f, &t);
@@ -320,7 +341,7 @@ cordon_status cordon_safetensors_load(cordon_safetensors file, const char *name,
         st = CORDON_INVALID_ARGUMENT;
     } else {
         size_t i = cordon__safetensors_lookup(t, name);
-        st = i == SIZE_MAX ? CORDON_INVALID_ARGUMENT : cordon__safetensors_load_entry(t, &t->entries[i], device, false, out);
+        st = i == SIZE_MAX ? CORDON_INVALID_ARGUMENT : cordon__safetensors_load_entry_as(t, &t->entries[i], device, false, dtype, out);
     }
     cordon__safetensors_release(f);
     return st;

@@ -52,6 +52,9 @@ const char *cordon__safetensors_meta_lookup(const cordon__st_table *t, const cha
 /* Converts entry e (F32, F16 or BF16) to f32 into dst (e->elements floats). transpose: e is 2-D (rows,
  * cols) and dst receives its transpose (cols, rows), row-major. */
 void cordon__safetensors_convert(const cordon__st_table *t, const cordon__st_entry *e, float *dst, bool transpose);
+/* Converts entry e to bf16 into dst (e->elements values): a BF16 entry's bits are copied unchanged, F32
+ * and F16 values rounded to nearest even (cordon_bf16_from_f32). */
+void cordon__safetensors_convert_bf16(const cordon__st_table *t, const cordon__st_entry *e, uint16_t *dst);
 
 /* Opens a file image held by the caller (no mapping), which must stay unchanged until the handle is
  * closed: for tests and the fuzzer. Statuses as cordon_safetensors_open. */
@@ -65,6 +68,11 @@ bool cordon__utf8_valid(const uint8_t *s, size_t n, bool nul_ok);
  * cordon_safetensors_load and the LoRA loader. */
 cordon_status cordon__safetensors_load_entry(const cordon__st_table *t, const cordon__st_entry *e, cordon_device device,
                                              bool transpose, cordon_tensor *out);
+/* The same into a tensor of the given dtype: F32 (as above), or BF16 (not transposed; a device that holds
+ * BF16 tensors, else cordon_tensor_create's UNSUPPORTED). */
+cordon_status cordon__safetensors_load_entry_as(const cordon__st_table *t, const cordon__st_entry *e,
+                                                cordon_device device, bool transpose, cordon_dtype dtype,
+                                                cordon_tensor *out);
 
 /* Acquires an open file's table (pinned until cordon__safetensors_release), for safetensors*.c. */
 typedef struct cordon__st_file cordon__st_file;

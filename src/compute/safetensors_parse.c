@@ -760,3 +760,15 @@ void cordon__safetensors_convert(const cordon__st_table *t, const cordon__st_ent
         dst[i] = element(e, src, i);
     }
 }
+
+void cordon__safetensors_convert_bf16(const cordon__st_table *t, const cordon__st_entry *e, uint16_t *dst) {
+    const uint8_t *src = t->data + e->begin;
+    for (uint64_t i = 0; i < e->elements; i++) {
+        if (e->dtype == CORDON_DTYPE_BF16) {
+            const uint8_t *b = src + 2u * i;
+            dst[i] = (uint16_t)(b[0] | b[1] << 8); /* the file's bits, NaN payloads and all */
+        } else {
+            dst[i] = cordon__f32_to_bf16(element(e, src, i));
+        }
+    }
+}

@@ -3,6 +3,7 @@
 #include "cordon/tensor.h"
 
 #include "compute/backend.h"
+#include "compute/halfconv.h"
 #include "core/handle.h"
 #include "core/objpool.h"
 #include "sys/sys.h"
@@ -71,10 +72,16 @@ void cordon__view_of(const cordon__tensor *t, cordon__view *out) {
         }
     }
     v.present = true;
+    v.dtype = t->dtype;
     *out = v;
 }
 
 cordon_status cordon__operands_acquire(cordon__operands *ops, const cordon_tensor *list, unsigned n, unsigned optional) {
+    return cordon__operands_acquire_bf16(ops, list, n, optional, 0);
+}
+
+cordon_status cordon__operands_acquire_bf16(cordon__operands *ops, const cordon_tensor *list, unsigned n,
+                                            unsigned optional, unsigned bf16_ok) {
     ops->count = 0;
     ops->device = NULL;
     if (n > CORDON__MAX_OPERANDS) {
@@ -106,7 +113,9 @@ cordon_status cordon__operands_acquire(cordon__operands *ops, const cordon_tenso
         } else if (ops->t[i]->device != ops->device) {
             st = CORDON_INVALID_ARGUMENT;
         }
-        if (st == CORDON_OK && ops->t[i]->dtype != CORDON_DTYPE_F32) {
+        bool bf16 = ops->t[i]->dtype == CORDON_DTYPE_BF16 && (bf16_ok & (1u << i)) != 0 &&
+                    ops->t[i]->device->backend->bf16;
+        if (st == CORDON_OK && ops->t[i]->dtype != CORDON_DTYPE_F32 && !bf16) {
             st = CORDON_UNSUPPORTED;
         }
     }
@@ -223,7 +232,7 @@ cordon_status cordon_tensor_create(cordon_device device, cordon_dtype dtype, uns
     uint64_t n = 0;
     if (shape == NULL || out == NULL || ndim == 0 || ndim > CORDON__MAX_DIMS || elem == 0) {
         st = CORDON_INVALID_ARGUMENT;
-    } else if (dtype != CORDON_DTYPE_F32) {
+    } else if (dtype != CORDON_DTYPE_F32 && !(dtype == CORDON_DTYPE_BF16 && dev->backend->bf16)) {
         st = CORDON_UNSUPPORTED;
     } else {
         st = shape_elements(ndim, shape, elem, &n);
@@ -381,6 +390,82 @@ cordon_status cordon_tensor_read(cordon_tensor t, void *dst, size_t bytes) {
     return transfer(t, dst, bytes, true);
 }
 
+cordon_status cordon_bf16_from_f32(uint16_t *dst, const float *src, size_t n) {
+    if (n != 0 && (dst == NULL || src == NULL)) {
+        return CORDON_INVALID_ARGUMENT;
+    }
+    for (size_t i = 0; i < n; i++) {
+        dst[i] = cordon__f32_to_bf16(src[i]);
+    }
+    return CORDON_OK;
+}
+
+cordon_status cordon_bf16_to_f32(float *dst, const uint16_t *src, size_t n) {
+    if (n != 0 && (dst == NULL || src == NULL)) {
+        return CORDON_INVALID_ARGUMENT;
+    }
+    for (size_t i = 0; i < n; i++) {
+        dst[i] = cordon__bf16_to_f32(src[i]);
+    }
+    return CORDON_OK;
+}
+
+/* write_f32/read_f32 of a tensor that is not F32: through a staging buffer of its own dtype, so that
+ * the transfer itself (and its validation) is cordon_tensor_write/read's. */
+static cordon_status transfer_f32(cordon_tensor t, float *buf, size_t count, bool to_host) {
+    cordon_tensor_info info;
+    cordon_status st = cordon_tensor_info_get(t, &info);
+    if (st != CORDON_OK) {
+        return st;
+    }
+    if (buf == NULL) {
+        return CORDON_INVALID_ARGUMENT;
+    }
+    if ((uint64_t)count != info.elements) {
+        return CORDON_SHAPE_MISMATCH;
+    }
+    if (count > SIZE_MAX / sizeof(float)) {
+        return CORDON_OVERFLOW;
+    }
+    if (info.dtype == CORDON_DTYPE_F32) {
+        return to_host ? cordon_tensor_read(t, buf, count * sizeof(float))
+                       : cordon_tensor_write(t, buf, count * sizeof(float));
+    }
+    if (info.dtype != CORDON_DTYPE_BF16) {
+        return CORDON_UNSUPPORTED;
+    }
+    void *stage = NULL;
+    st = cordon__sys_alloc(count * sizeof(uint16_t), &stage);
+    if (st != CORDON_OK) {
+        return st;
+    }
+    uint16_t *h = stage;
+    if (to_host) {
+        st = cordon_tensor_read(t, h, count * sizeof(uint16_t));
+        if (st == CORDON_OK) {
+            for (size_t i = 0; i < count; i++) {
+                buf[i] = cordon__bf16_to_f32(h[i]);
+            }
+        }
+    } else {
+        for (size_t i = 0; i < count; i++) {
+            h[i] = cordon__f32_to_bf16(buf[i]);
+        }
+        st = cordon_tensor_write(t, h, count * sizeof(uint16_t));
+    }
+    cordon__sys_free(stage);
+    return st;
+}
+
+cordon_status cordon_tensor_write_f32(cordon_tensor t, const float *src, size_t count) {
+    /* The buffer is only read on this path (to_host = false). */
+    return transfer_f32(t, (float *)(uintptr_t)src, count, false);
+}
+
+cordon_status cordon_tensor_read_f32(cordon_tensor t, float *dst, size_t count) {
+    return transfer_f32(t, dst, count, true);
+}
+
 /* dst = src between any two devices: directly when both are host memory or share a device, else staged
  * through a host buffer (read from src's device, written to dst's). */
 static cordon_status copy_views(cordon__device *ddev, const cordon__view *dv, cordon__device *sdev,
@@ -388,7 +473,7 @@ static cordon_status copy_views(cordon__device *ddev, const cordon__view *dv, co
     if (ddev == sdev || (ddev->backend->host_memory && sdev->backend->host_memory)) {
         return ddev->backend->copy(ddev, dv, sv);
     }
-    uint64_t bytes = cordon__view_elements(sv) * sizeof(float);
+    uint64_t bytes = cordon__view_elements(sv) * cordon__view_elem_size(sv);
     void *buf = NULL;
     cordon_status st = cordon__sys_alloc((size_t)bytes, &buf);
     if (st != CORDON_OK) {

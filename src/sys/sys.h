@@ -213,6 +213,7 @@ cordon_status cordon__sys_thread_on_exit(void (*fn)(void *arg), void *arg);
 #define CORDON__CPU_AVX2 1u   /* AVX2 + FMA */
 #define CORDON__CPU_AVX512 2u /* AVX-512 F, BW, VL, DQ (and AVX2) */
 #define CORDON__CPU_NEON 4u   /* aarch64 Advanced SIMD */
+#define CORDON__CPU_AVX512_BF16 8u /* AVX-512 BF16 (vdpbf16ps, vcvtne2ps2bf16), with CORDON__CPU_AVX512 */
 uint32_t cordon__sys_cpu_features(void);
 
 /* Copies the environment variable `name` into buf[len] (NUL-terminated) and sets *found_out; absent:

@@ -211,6 +211,19 @@ static const float *elem_ptr(const cordon__view *v, uint64_t off) {
     return (const float *)(const void *)v->storage->data + off;
 }
 
+/* Element `off` of a BF16 view (B of a product on bf16 weights). */
+static const uint16_t *elem_ptr16(const cordon__view *v, uint64_t off) {
+    return (const uint16_t *)(const void *)v->storage->data + off;
+}
+
+/* A bf16 widened exactly to f32. */
+static inline float widen_bf16(uint16_t h) {
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
 /* Offsets of batch (b0, b1) in a view (broadcast where its extent is 1). */
 static uint64_t batch_offset(const cordon__view *v, uint64_t b0, uint64_t b1) {
     return v->offset + (v->shape[0] == 1 ? 0 : b0 * v->strides[0]) + (v->shape[1] == 1 ? 0 : b1 * v->strides[1]);
@@ -292,6 +305,42 @@ static void pack_b(float *dst, const float *b, uint64_t brs, uint64_t bcs, size_
                 }
             }
         }
+    }
+}
+
+/* pack_b for a bf16 op(B): the same panels, each element widened to f32 (so the micro-kernels and
+ * everything after packing are those of an f32 B holding the widened values). */
+static void pack_b_bf16(float *dst, const uint16_t *b, uint64_t brs, uint64_t bcs, size_t p0, size_t kc, size_t j0,
+                        size_t n, size_t nr) {
+    size_t np = (n + nr - 1) / nr;
+    for (size_t jp = 0; jp < np; jp++) {
+        size_t w = n - jp * nr < nr ? n - jp * nr : nr;
+        for (size_t p = 0; p < kc; p++) {
+            float *o = dst + jp * kc * nr + p * nr;
+            const uint16_t *src = b + (p0 + p) * brs + (j0 + jp * nr) * bcs;
+            if (bcs == 1) {
+                for (size_t j = 0; j < w; j++) {
+                    o[j] = widen_bf16(src[j]);
+                }
+            } else {
+                for (size_t j = 0; j < w; j++) {
+                    o[j] = widen_bf16(src[j * bcs]);
+                }
+            }
+            for (size_t j = w; j < nr; j++) {
+                o[j] = 0.0f;
+            }
+        }
+    }
+}
+
+/* Packs op(B) of the product's batch base offset `boff` with whichever of the two the dtype needs. */
+static void pack_b_any(float *dst, const cordon__view *bv, uint64_t boff, size_t p0, size_t kc, size_t j0, size_t n,
+                       size_t nr) {
+    if (cordon__view_bf16(bv)) {
+        pack_b_bf16(dst, elem_ptr16(bv, boff), bv->strides[2], bv->strides[3], p0, kc, j0, n, nr);
+    } else {
+        pack_b(dst, elem_ptr(bv, boff), bv->strides[2], bv->strides[3], p0, kc, j0, n, nr);
     }
 }
 
@@ -380,10 +429,9 @@ static void gemm_block(const gemm_job *job, float *slot, uint64_t batch, size_t 
     size_t mr = k->mr, nr = k->nr;
     uint64_t b0 = batch / d->c.shape[1], b1 = batch % d->c.shape[1];
     const float *a = elem_ptr(&d->a, batch_offset(&d->a, b0, b1));
-    const float *b = elem_ptr(&d->b, batch_offset(&d->b, b0, b1));
+    uint64_t boff = batch_offset(&d->b, b0, b1);
     float *c = (float *)(void *)d->c.storage->data + batch_offset(&d->c, b0, b1);
     uint64_t ars = d->a.strides[2], acs = d->a.strides[3];
-    uint64_t brs = d->b.strides[2], bcs = d->b.strides[3];
     uint64_t crs = d->c.strides[2], ccs = d->c.strides[3];
     size_t m = i1 - i0;
     size_t n = (size_t)d->n - j0 < job->nc ? (size_t)d->n - j0 : job->nc;
@@ -402,7 +450,7 @@ static void gemm_block(const gemm_job *job, float *slot, uint64_t batch, size_t 
         if (job->bpack != NULL) {
             bp = job->bpack + p0 * job->npad + (j0 / nr) * kc * nr;
         } else {
-            pack_b(own_b, b, brs, bcs, p0, kc, j0, n, nr);
+            pack_b_any(own_b, &d->b, boff, p0, kc, j0, n, nr);
             bp = own_b;
         }
         pack_a(ap, a, ars, acs, p0, kc, i0, m, mr);
@@ -422,12 +470,11 @@ static void gemm_block(const gemm_job *job, float *slot, uint64_t batch, size_t 
 static cordon_status pack_b_lane(void *ctx, size_t lane, size_t nlanes) {
     const gemm_job *job = ctx;
     const cordon__matmul_desc *d = job->d;
-    const float *b = elem_ptr(&d->b, batch_offset(&d->b, 0, 0));
+    uint64_t boff = batch_offset(&d->b, 0, 0);
     size_t slices = ((size_t)d->k + KC - 1) / KC;
     for (size_t q = lane; q < slices; q += nlanes) {
         size_t p0 = q * KC, kc = (size_t)d->k - p0 < KC ? (size_t)d->k - p0 : KC;
-        pack_b((float *)(uintptr_t)(job->bpack + p0 * job->npad), b, d->b.strides[2], d->b.strides[3], p0, kc, 0,
-               (size_t)d->n, job->k->nr);
+        pack_b_any((float *)(uintptr_t)(job->bpack + p0 * job->npad), &d->b, boff, p0, kc, 0, (size_t)d->n, job->k->nr);
     }
     return CORDON_OK;
 }
@@ -522,7 +569,8 @@ static cordon_status skinny_lane(void *ctx, size_t lane, size_t nlanes) {
         size_t n = (size_t)d->n - j0 < job->width ? (size_t)d->n - j0 : job->width;
         uint64_t b0 = batch / d->c.shape[1], b1 = batch % d->c.shape[1];
         const float *a = elem_ptr(&d->a, batch_offset(&d->a, b0, b1));
-        const float *b = elem_ptr(&d->b, batch_offset(&d->b, b0, b1)) + j0;
+        uint64_t boff = batch_offset(&d->b, b0, b1) + j0;
+        bool b16 = cordon__view_bf16(&d->b);
         float *c = (float *)(void *)d->c.storage->data + batch_offset(&d->c, b0, b1) + j0;
         uint64_t ars = d->a.strides[2], acs = d->a.strides[3], brs = d->b.strides[2], crs = d->c.strides[2];
         scale_block(c, crs, 1, (size_t)d->m, n, d->beta);
@@ -535,8 +583,14 @@ static cordon_status skinny_lane(void *ctx, size_t lane, size_t nlanes) {
             for (size_t i = 0; i < d->m; i++) {
                 const float *ai = a + i * ars;
                 float *ci = c + i * crs;
-                for (size_t p = p0; p < p1; p++) {
-                    job->k->axpy(ci, d->alpha * ai[p * acs], b + p * brs, n);
+                if (b16) {
+                    for (size_t p = p0; p < p1; p++) {
+                        job->k->axpy_bf16(ci, d->alpha * ai[p * acs], elem_ptr16(&d->b, boff + p * brs), n);
+                    }
+                } else {
+                    for (size_t p = p0; p < p1; p++) {
+                        job->k->axpy(ci, d->alpha * ai[p * acs], elem_ptr(&d->b, boff + p * brs), n);
+                    }
                 }
             }
         }
@@ -555,14 +609,17 @@ static cordon_status dots_lane(void *ctx, size_t lane, size_t nlanes) {
         size_t n = (size_t)d->n - j0 < job->width ? (size_t)d->n - j0 : job->width;
         uint64_t b0 = batch / d->c.shape[1], b1 = batch % d->c.shape[1];
         const float *x = elem_ptr(&d->a, batch_offset(&d->a, b0, b1));
-        const float *bt = elem_ptr(&d->b, batch_offset(&d->b, b0, b1));
+        uint64_t boff = batch_offset(&d->b, b0, b1);
+        bool b16 = cordon__view_bf16(&d->b);
         float *y = (float *)(void *)d->c.storage->data + batch_offset(&d->c, b0, b1);
         uint64_t bcs = d->b.strides[3], ycs = d->c.strides[3];
         for (size_t j = j0; j < j0 + n; j++) {
             float *e = y + j * ycs;
             *e = d->beta == 0.0f ? 0.0f : (d->beta == 1.0f ? *e : d->beta * *e);
             if (d->alpha != 0.0f) {
-                *e += d->alpha * job->k->dot(x, bt + j * bcs, (size_t)d->k);
+                float dp = b16 ? job->k->dot_bf16(x, elem_ptr16(&d->b, boff + j * bcs), (size_t)d->k)
+                               : job->k->dot(x, elem_ptr(&d->b, boff + j * bcs), (size_t)d->k);
+                *e += d->alpha * dp;
             }
         }
     }
@@ -576,7 +633,9 @@ cordon_status cordon__cpu_matmul(cordon__device *dev, const cordon__matmul_desc 
     const cordon__matmul_desc *d = &folded;
     uint64_t batches = d->c.shape[0] * d->c.shape[1];
     uint64_t work = batches * d->m * d->n * d->k;
-    bool builtin = dev->matmul != CORDON_MATMUL_BLAS;
+    /* BLAS has no product on bf16: a BF16 B always runs on the built-in kernels. */
+    bool b16 = cordon__view_bf16(&d->b);
+    bool builtin = dev->matmul != CORDON_MATMUL_BLAS || b16;
     if (builtin && d->m <= SKINNY_M && d->b.strides[3] == 1 && d->c.strides[3] == 1) {
         skinny_job job = {d, k, 256, 0, 0};
         if (d->m == 1) {
@@ -602,7 +661,7 @@ cordon_status cordon__cpu_matmul(cordon__device *dev, const cordon__matmul_desc 
     uint64_t lda = 0, ldb = 0, ldc = 0;
     /* BLAS when every operand has a BLAS layout, every size fits its int arguments, and a single-row
      * product (gemv) has a unit-stride vector: decided before any block runs. */
-    job.blas = dev->matmul == CORDON_MATMUL_BLAS && d->alpha != 0.0f && blas_layout(&d->a, &ta, &lda) &&
+    job.blas = !b16 && dev->matmul == CORDON_MATMUL_BLAS && d->alpha != 0.0f && blas_layout(&d->a, &ta, &lda) &&
                blas_layout(&d->b, &tb, &ldb) && blas_layout(&d->c, &tc, &ldc) && !tc && d->m <= INT32_MAX &&
                d->n <= INT32_MAX && d->k <= INT32_MAX && lda <= INT32_MAX && ldb <= INT32_MAX && ldc <= INT32_MAX &&
                !(d->m == 1 && d->a.strides[3] != 1 && d->k > 1);
@@ -928,6 +987,18 @@ static cordon_status copy_lane(void *ctx, size_t lane, size_t nlanes) {
     const cordon__view *const *vv = job->d;
     const cordon__view *dst = vv[0], *src = vv[1];
     size_t n = job->n;
+    if (cordon__view_bf16(dst)) {
+        /* 2-byte elements, moved where they lie (no gather buffers: the call took no scratch). */
+        uint64_t ss = src->shape[3] == 1 ? 0 : src->strides[3], ds = dst->strides[3];
+        for (uint64_t r = lane; r < job->rows; r += nlanes) {
+            const uint16_t *s = (const uint16_t *)(const void *)src->storage->data + row_offset(src, dst->shape, r);
+            uint16_t *o = (uint16_t *)(void *)dst->storage->data + row_offset(dst, dst->shape, r);
+            for (size_t j = 0; j < n; j++) {
+                o[j * ds] = s[j * ss];
+            }
+        }
+        return CORDON_OK;
+    }
     float *sb = row_buf(job, lane, 0), *ob = row_buf(job, lane, 1);
     for (uint64_t r = lane; r < job->rows; r += nlanes) {
         const float *s = read_row(src, dst->shape, r, n, sb);
@@ -941,7 +1012,8 @@ static cordon_status copy_lane(void *ctx, size_t lane, size_t nlanes) {
 cordon_status cordon__cpu_copy(cordon__device *dev, const cordon__view *dst, const cordon__view *src) {
     const cordon__view *vv[2] = {dst, src};
     rows_job job = {vv, dev->kernels, NULL, 0, rows_of(dst), (size_t)dst->shape[3]};
-    return run_rows(dev, &job, 2 * job.n, copy_lane, PS_COPY * job.n, rows_direct(vv, 2, job.n));
+    return run_rows(dev, &job, 2 * job.n, copy_lane, PS_COPY * job.n,
+                    cordon__view_bf16(dst) || rows_direct(vv, 2, job.n));
 }
 
 /* ---------------------------------------------------------------------------------------------------

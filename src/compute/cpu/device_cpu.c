@@ -56,8 +56,10 @@ static void cpu_describe(cordon_device_kind *out) {
     snprintf(out->name, sizeof out->name, "cpu");
     cordon_system_info info;
     unsigned cpus = cordon_system_info_get(&info) == CORDON_OK ? info.cpu_count_usable : 1;
-    snprintf(out->description, sizeof out->description, "%u usable CPUs, best instruction set %s, BLAS: %s", cpus,
-             cordon_isa_name(best_isa(cordon__sys_cpu_features())),
+    uint32_t features = cordon__sys_cpu_features();
+    /* AVX-512 BF16 is reported, not used: the bf16 kernels widen the weights to f32 (docs/compute.md). */
+    snprintf(out->description, sizeof out->description, "%u usable CPUs, best instruction set %s%s, BLAS: %s", cpus,
+             cordon_isa_name(best_isa(features)), (features & CORDON__CPU_AVX512_BF16) != 0 ? " (+AVX512_BF16)" : "",
              cordon__sys_blas_available() ? cordon__sys_blas_name() : "not built in");
     out->available = true;
 }
@@ -181,7 +183,7 @@ static cordon_status cpu_zero(cordon__device *dev, cordon__block *b, uint64_t by
 
 /* Moves a view's elements between it and a packed row-major host buffer. */
 static void move_elements(const cordon__view *v, uint8_t *host, bool to_host) {
-    const size_t elem = sizeof(float);
+    const size_t elem = cordon__view_elem_size(v);
     uint8_t *base = v->storage->data + v->offset * elem;
     if (cordon__view_contiguous(v)) {
         size_t bytes = (size_t)(cordon__view_elements(v) * elem);
@@ -233,6 +235,7 @@ static cordon_status cpu_sync(cordon__device *dev) {
 const cordon__backend cordon__backend_cpu = {
     .kind = "cpu",
     .host_memory = true,
+    .bf16 = true,
     .describe = cpu_describe,
     .create = cpu_create,
     .destroy = cpu_destroy,

@@ -13,6 +13,7 @@
 #define CORDON_COMPUTE_CPU_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cordon/device.h"
 
@@ -35,6 +36,11 @@ struct cordon__cpu_kernels {
     float (*dot)(const float *a, const float *b, size_t n);
     /* y[i] += s·x[i]. */
     void (*axpy)(float *y, float s, const float *x, size_t n);
+    /* dot and axpy with the second operand in bf16 (BF16 weights, ops.h cordon_matmul): each bf16
+     * element is widened exactly to f32 (a 16-bit shift), then the arithmetic is the f32 kernel's, in
+     * the same order; the result equals dot/axpy on the widened values. */
+    float (*dot_bf16)(const float *a, const uint16_t *b, size_t n);
+    void (*axpy_bf16)(float *y, float s, const uint16_t *x, size_t n);
     /* y = softmax(scale·x + mask) over n columns, where columns >= valid are removed (causal); mask may be
      * NULL. y may be x. A row with nothing left gives zeros. */
     void (*softmax_row)(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale);
@@ -68,6 +74,8 @@ void cordon__exp_row_avx2(float *y, const float *x, size_t n);
 void cordon__softmax_row_avx2(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale);
 float cordon__dot_avx2(const float *a, const float *b, size_t n);
 void cordon__axpy_avx2(float *y, float s, const float *x, size_t n);
+float cordon__dot_bf16_avx2(const float *a, const uint16_t *b, size_t n);
+void cordon__axpy_bf16_avx2(float *y, float s, const uint16_t *x, size_t n);
 void cordon__rms_norm_row_avx2(float *y, const float *x, const float *w, size_t n, float eps);
 void cordon__layer_norm_row_avx2(float *y, const float *x, const float *g, const float *b, size_t n, float eps);
 void cordon__softmax_bwd_row_avx2(float *dx, const float *y, const float *dy, size_t n, float scale);
@@ -79,6 +87,8 @@ void cordon__exp_row_avx512(float *y, const float *x, size_t n);
 void cordon__softmax_row_avx512(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale);
 float cordon__dot_avx512(const float *a, const float *b, size_t n);
 void cordon__axpy_avx512(float *y, float s, const float *x, size_t n);
+float cordon__dot_bf16_avx512(const float *a, const uint16_t *b, size_t n);
+void cordon__axpy_bf16_avx512(float *y, float s, const uint16_t *x, size_t n);
 void cordon__rms_norm_row_avx512(float *y, const float *x, const float *w, size_t n, float eps);
 void cordon__layer_norm_row_avx512(float *y, const float *x, const float *g, const float *b, size_t n, float eps);
 void cordon__softmax_bwd_row_avx512(float *dx, const float *y, const float *dy, size_t n, float scale);
