@@ -78,6 +78,37 @@ TEST(matmul_matches_reference_for_every_alpha_beta_and_transpose) {
     ct_iter_end(&it);
 }
 
+/* Rank-k updates (K <= 16) and products of at most 16 columns (a LoRA adapter's two products) take
+ * their own kernels: every alpha/beta, transpose and layout, with tails in both dimensions. */
+TEST(matmul_small_k_and_small_n_match_reference) {
+    static const float ab[][2] = {{1, 0}, {2, 0}, {1, 1}, {-1.5f, 0.75f}, {0, 0.5f}};
+    static const uint64_t shapes[][3] = {{37, 45, 9}, {20, 70, 16}, {9, 130, 1}, {37, 7, 70}, {21, 16, 33}, {12, 1, 40}};
+    ct_iter it;
+    ct_iter_init(&it, true);
+    while (ct_iter_next(&it)) {
+        ct_rng r = {SEED};
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            for (int t = 0; t < 4; t++) {
+                for (size_t i = 0; i < sizeof ab / sizeof ab[0]; i++) {
+                    mm_case c = {.M = shapes[s][0], .N = shapes[s][1], .K = shapes[s][2], .ta = t & 1, .tb = t >> 1,
+                                 .alpha = ab[i][0], .beta = ab[i][1], .la = (ct_layout)((s + i) % CT_LAYOUTS),
+                                 .lb = (ct_layout)((s + (size_t)t) % CT_LAYOUTS), .lc = (ct_layout)(i % CT_LAYOUTS)};
+                    check_matmul(it.dev, it.cfg, &r, &c);
+                }
+            }
+        }
+        mm_case batched = {.M = 10, .N = 5, .K = 40, .nbatch = 2, .ab = {2, 3}, .bb = {1, 1}, .cb = {2, 3}, .alpha = 1};
+        check_matmul(it.dev, it.cfg, &r, &batched);
+        mm_case per_batch_b = {.M = 11, .N = 6, .K = 20, .nbatch = 1, .ab = {3}, .bb = {3}, .cb = {3}, .tb = true,
+                               .alpha = 0.5f, .beta = 1};
+        check_matmul(it.dev, it.cfg, &r, &per_batch_b);
+        mm_case rank = {.M = 9, .N = 50, .K = 8, .nbatch = 1, .ab = {4}, .bb = {4}, .cb = {4}, .alpha = 2, .beta = 0};
+        check_matmul(it.dev, it.cfg, &r, &rank);
+    }
+    ct_report();
+    ct_iter_end(&it);
+}
+
 TEST(matmul_broadcasts_batch_dimensions) {
     ct_iter it;
     ct_iter_init(&it, true);

@@ -626,6 +626,83 @@ static cordon_status dots_lane(void *ctx, size_t lane, size_t nlanes) {
     return CORDON_OK;
 }
 
+/* Small products (kernels.h gemm_small_k, gemm_small_n): a rank-k update with k <= 16, or at most 16
+ * columns of C, are computed without packing or micro-tile padding (a LoRA adapter's x·A and (x·A)·B).
+ * Items: blocks of SMALL_ROWS rows of C of each batch; every element is computed by one item, so the
+ * lanes never change a result. */
+#define SMALL_ROWS 8u
+typedef struct small_job {
+    const cordon__matmul_desc *d;
+    const cordon__cpu_kernels *k;
+    const float *bt; /* op(B) transposed into scratch (small N, B shared by every batch), or NULL */
+    size_t mblocks, items;
+    bool small_k;
+} small_job;
+
+static cordon_status small_lane(void *ctx, size_t lane, size_t nlanes) {
+    const small_job *job = ctx;
+    const cordon__matmul_desc *d = job->d;
+    for (size_t item = lane; item < job->items; item += nlanes) {
+        uint64_t batch = item / job->mblocks;
+        size_t i0 = (item % job->mblocks) * SMALL_ROWS;
+        size_t m = (size_t)d->m - i0 < SMALL_ROWS ? (size_t)d->m - i0 : SMALL_ROWS;
+        uint64_t b0 = batch / d->c.shape[1], b1 = batch % d->c.shape[1];
+        const float *a = elem_ptr(&d->a, batch_offset(&d->a, b0, b1)) + i0 * d->a.strides[2];
+        const float *b = elem_ptr(&d->b, batch_offset(&d->b, b0, b1));
+        float *c = (float *)(void *)d->c.storage->data + batch_offset(&d->c, b0, b1) + i0 * d->c.strides[2];
+        if (job->small_k) {
+            job->k->gemm_small_k(c, (size_t)d->c.strides[2], a, (size_t)d->a.strides[2], (size_t)d->a.strides[3], b,
+                                 (size_t)d->b.strides[2], m, (size_t)d->k, (size_t)d->n, d->alpha, d->beta);
+        } else {
+            const float *bt = job->bt != NULL ? job->bt : b;
+            size_t btrs = job->bt != NULL ? (size_t)d->k : (size_t)d->b.strides[3];
+            job->k->gemm_small_n(c, (size_t)d->c.strides[2], (size_t)d->c.strides[3], a, (size_t)d->a.strides[2], bt,
+                                 btrs, m, (size_t)d->k, (size_t)d->n, d->alpha, d->beta);
+        }
+    }
+    return CORDON_OK;
+}
+
+/* Runs a small product when the shape and layout allow one; *done says whether it did. */
+static cordon_status small_matmul(cordon__device *dev, const cordon__matmul_desc *d, bool *done) {
+    *done = false;
+    if (dev->matmul == CORDON_MATMUL_BLAS || d->alpha == 0.0f || d->m == 0 || d->n == 0 || d->k == 0) {
+        return CORDON_OK;
+    }
+    small_job job = {d, dev->kernels, NULL, 0, 0, false};
+    bool shared_b = d->b.shape[0] == 1 && d->b.shape[1] == 1;
+    if (d->k <= CORDON__GEMM_SMALL_K && d->b.strides[3] == 1 && d->c.strides[3] == 1) {
+        job.small_k = true;
+    } else if (d->n <= CORDON__GEMM_SMALL_N && d->a.strides[3] == 1 && (d->b.strides[2] == 1 || shared_b)) {
+        job.small_k = false;
+    } else {
+        return CORDON_OK;
+    }
+    uint64_t batches = d->c.shape[0] * d->c.shape[1];
+    job.mblocks = (size_t)((d->m + SMALL_ROWS - 1) / SMALL_ROWS);
+    job.items = (size_t)batches * job.mblocks;
+    cordon__block *bt = NULL;
+    if (!job.small_k && d->b.strides[2] != 1) {
+        /* op(B) of every batch transposed once: row j holds column j (k floats). */
+        cordon_status st = cordon__scratch_get(dev, d->n * d->k * sizeof(float), &bt);
+        if (st != CORDON_OK) {
+            return st;
+        }
+        float *t = (float *)(void *)bt->data;
+        const float *b = elem_ptr(&d->b, batch_offset(&d->b, 0, 0));
+        for (size_t p = 0; p < d->k; p++) {
+            for (size_t j = 0; j < d->n; j++) {
+                t[j * d->k + p] = b[p * d->b.strides[2] + j * d->b.strides[3]];
+            }
+        }
+        job.bt = t;
+    }
+    *done = true;
+    cordon_status st = run_lanes(dev, lanes_for(dev, job.items, batches * d->m * d->n * d->k, PS_GEMM), small_lane, &job);
+    cordon__scratch_put(dev, bt);
+    return st;
+}
+
 cordon_status cordon__cpu_matmul(cordon__device *dev, const cordon__matmul_desc *desc) {
     const cordon__cpu_kernels *k = dev->kernels;
     cordon__matmul_desc folded;
@@ -653,6 +730,11 @@ cordon_status cordon__cpu_matmul(cordon__device *dev, const cordon__matmul_desc 
         job.nblocks = ((size_t)d->n + job.width - 1) / job.width;
         job.items = (size_t)batches * job.nblocks;
         return run_lanes(dev, lanes_for(dev, job.items, work, PS_GEMM), dots_lane, &job);
+    }
+    bool small = false;
+    cordon_status small_st = small_matmul(dev, d, &small);
+    if (small || small_st != CORDON_OK) {
+        return small_st;
     }
     gemm_job job = {0};
     job.d = d;

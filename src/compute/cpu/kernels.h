@@ -20,6 +20,9 @@
 /* The GEMM micro-tile: the largest MR and NR of any table (tile buffers are sized by them). */
 #define CORDON__GEMM_MR_MAX 16u
 #define CORDON__GEMM_NR_MAX 32u
+/* The small-product kernels' limits (gemm_small_k, gemm_small_n). */
+#define CORDON__GEMM_SMALL_K 16u
+#define CORDON__GEMM_SMALL_N 16u
 
 struct cordon__cpu_kernels {
     cordon_isa isa;
@@ -32,6 +35,17 @@ struct cordon__cpu_kernels {
      * rounding of alpha·sum + c per element where the level has FMA). NULL: the framework uses
      * gemm_micro and adds the tile itself. */
     void (*gemm_micro_c)(size_t kc, const float *a, const float *b, float *c, size_t ldc, float alpha);
+    /* Small products, one call per block of m rows, operands addressed by strides (in elements):
+     * gemm_small_k (k <= CORDON__GEMM_SMALL_K, B rows and C rows contiguous):
+     *   c[i·crs + j] = alpha·Σ_{p<k} a[i·ars + p·acs]·b[p·brs + j] + beta·c[i·crs + j], the sum over p in
+     *   order (beta = 0: C is not read);
+     * gemm_small_n (n <= CORDON__GEMM_SMALL_N, A rows contiguous, B given transposed: bt row j holds
+     *   column j of B, contiguous): c[i·crs + j·ccs] = alpha·Σ_p a[i·ars + p]·bt[j·btrs + p] + beta·c,
+     *   the sum in a fixed order that depends on k only. alpha is never 0 here. */
+    void (*gemm_small_k)(float *c, size_t crs, const float *a, size_t ars, size_t acs, const float *b, size_t brs,
+                         size_t m, size_t k, size_t n, float alpha, float beta);
+    void (*gemm_small_n)(float *c, size_t crs, size_t ccs, const float *a, size_t ars, const float *bt, size_t btrs,
+                         size_t m, size_t k, size_t n, float alpha, float beta);
     /* Σ a[i]·b[i]. */
     float (*dot)(const float *a, const float *b, size_t n);
     /* y[i] += s·x[i]. */
@@ -70,6 +84,10 @@ extern const struct cordon__cpu_kernels cordon__kernels_avx512;
 /* Intrinsic kernels placed in those tables (rows_<level>.c, gemm_<level>.c). */
 void cordon__gemm_micro_c_avx2(size_t kc, const float *a, const float *b, float *c, size_t ldc, float alpha);
 void cordon__gemm_micro_c_avx512(size_t kc, const float *a, const float *b, float *c, size_t ldc, float alpha);
+void cordon__gemm_small_k_avx512(float *c, size_t crs, const float *a, size_t ars, size_t acs, const float *b,
+                                 size_t brs, size_t m, size_t k, size_t n, float alpha, float beta);
+void cordon__gemm_small_n_avx512(float *c, size_t crs, size_t ccs, const float *a, size_t ars, const float *bt,
+                                 size_t btrs, size_t m, size_t k, size_t n, float alpha, float beta);
 void cordon__exp_row_avx2(float *y, const float *x, size_t n);
 void cordon__softmax_row_avx2(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale);
 float cordon__dot_avx2(const float *a, const float *b, size_t n);
