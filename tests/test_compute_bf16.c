@@ -458,6 +458,10 @@ static const bcase bf16_cases[] = {
     {.M = 37, .N = 61, .K = 520, .tb = true, .lb = B_SLICED, .alpha = 2, .beta = -1},
     {.M = 200, .N = 70, .K = 270, .alpha = 1},
     {.M = 200, .N = 33, .K = 100, .tb = true, .lb = B_TRANSPOSED, .alpha = 1},
+    /* Shapes the f32 small-product kernels take (K <= 16, N <= 16): a bf16 B must not reach them. */
+    {.M = 20, .N = 40, .K = 12, .alpha = 1},
+    {.M = 20, .N = 9, .K = 50, .alpha = 1, .beta = 0.5f},
+    {.M = 20, .N = 9, .K = 50, .tb = true, .alpha = 1},
     /* alpha = 0 reads no B; beta = 0 reads no C (a NaN there does not reach the result). */
     {.M = 5, .N = 20, .K = 30, .alpha = 0, .beta = 0.5f},
     {.M = 1, .N = 64, .K = 64, .alpha = 1, .beta = 0, .nan_in_c = true},

@@ -627,14 +627,17 @@ static cordon_status dots_lane(void *ctx, size_t lane, size_t nlanes) {
 }
 
 /* Small products (kernels.h gemm_small_k, gemm_small_n): a rank-k update with k <= 16, or at most 16
- * columns of C, are computed without packing or micro-tile padding (a LoRA adapter's x·A and (x·A)·B).
- * Items: blocks of SMALL_ROWS rows of C of each batch; every element is computed by one item, so the
- * lanes never change a result. */
+ * columns of C, are computed without packing A or padding micro-tiles (a LoRA adapter's x·A and
+ * (x·A)·B). Only for a B shared by every batch, which is read in place when its layout allows, else
+ * copied once into scratch (transposed for small N; widened when it is bf16, so a bf16 product is the
+ * f32 product of the widened weights bit for bit, whatever the path). Items: blocks of SMALL_ROWS rows
+ * of C of each batch; every element is computed by one item, so the lanes never change a result. */
 #define SMALL_ROWS 8u
 typedef struct small_job {
     const cordon__matmul_desc *d;
     const cordon__cpu_kernels *k;
-    const float *bt; /* op(B) transposed into scratch (small N, B shared by every batch), or NULL */
+    const float *b;   /* small K: op(B) with unit column stride; small N: op(B) transposed */
+    size_t brs;       /* its row stride */
     size_t mblocks, items;
     bool small_k;
 } small_job;
@@ -648,58 +651,69 @@ static cordon_status small_lane(void *ctx, size_t lane, size_t nlanes) {
         size_t m = (size_t)d->m - i0 < SMALL_ROWS ? (size_t)d->m - i0 : SMALL_ROWS;
         uint64_t b0 = batch / d->c.shape[1], b1 = batch % d->c.shape[1];
         const float *a = elem_ptr(&d->a, batch_offset(&d->a, b0, b1)) + i0 * d->a.strides[2];
-        const float *b = elem_ptr(&d->b, batch_offset(&d->b, b0, b1));
         float *c = (float *)(void *)d->c.storage->data + batch_offset(&d->c, b0, b1) + i0 * d->c.strides[2];
         if (job->small_k) {
-            job->k->gemm_small_k(c, (size_t)d->c.strides[2], a, (size_t)d->a.strides[2], (size_t)d->a.strides[3], b,
-                                 (size_t)d->b.strides[2], m, (size_t)d->k, (size_t)d->n, d->alpha, d->beta);
+            job->k->gemm_small_k(c, (size_t)d->c.strides[2], a, (size_t)d->a.strides[2], (size_t)d->a.strides[3],
+                                 job->b, job->brs, m, (size_t)d->k, (size_t)d->n, d->alpha, d->beta);
         } else {
-            const float *bt = job->bt != NULL ? job->bt : b;
-            size_t btrs = job->bt != NULL ? (size_t)d->k : (size_t)d->b.strides[3];
-            job->k->gemm_small_n(c, (size_t)d->c.strides[2], (size_t)d->c.strides[3], a, (size_t)d->a.strides[2], bt,
-                                 btrs, m, (size_t)d->k, (size_t)d->n, d->alpha, d->beta);
+            job->k->gemm_small_n(c, (size_t)d->c.strides[2], (size_t)d->c.strides[3], a, (size_t)d->a.strides[2],
+                                 job->b, job->brs, m, (size_t)d->k, (size_t)d->n, d->alpha, d->beta);
         }
     }
     return CORDON_OK;
 }
 
+/* op(B)[p, j] as f32 (widened when B is bf16). */
+static float b_elem(const cordon__view *b, uint64_t base, size_t p, size_t j) {
+    uint64_t off = base + p * b->strides[2] + j * b->strides[3];
+    return cordon__view_bf16(b) ? widen_bf16(*elem_ptr16(b, off)) : *elem_ptr(b, off);
+}
+
 /* Runs a small product when the shape and layout allow one; *done says whether it did. */
 static cordon_status small_matmul(cordon__device *dev, const cordon__matmul_desc *d, bool *done) {
     *done = false;
-    if (dev->matmul == CORDON_MATMUL_BLAS || d->alpha == 0.0f || d->m == 0 || d->n == 0 || d->k == 0) {
+    bool b16 = cordon__view_bf16(&d->b);
+    bool shared_b = d->b.shape[0] == 1 && d->b.shape[1] == 1;
+    if ((dev->matmul == CORDON_MATMUL_BLAS && !b16) || !shared_b || d->alpha == 0.0f || d->m == 0 || d->n == 0 ||
+        d->k == 0) {
         return CORDON_OK;
     }
-    small_job job = {d, dev->kernels, NULL, 0, 0, false};
-    bool shared_b = d->b.shape[0] == 1 && d->b.shape[1] == 1;
-    if (d->k <= CORDON__GEMM_SMALL_K && d->b.strides[3] == 1 && d->c.strides[3] == 1) {
+    small_job job = {d, dev->kernels, NULL, 0, 0, 0, false};
+    bool in_place;
+    if (d->k <= CORDON__GEMM_SMALL_K && d->c.strides[3] == 1) {
         job.small_k = true;
-    } else if (d->n <= CORDON__GEMM_SMALL_N && d->a.strides[3] == 1 && (d->b.strides[2] == 1 || shared_b)) {
-        job.small_k = false;
+        in_place = !b16 && d->b.strides[3] == 1;
+    } else if (d->n <= CORDON__GEMM_SMALL_N && d->a.strides[3] == 1) {
+        in_place = !b16 && d->b.strides[2] == 1;
     } else {
         return CORDON_OK;
     }
     uint64_t batches = d->c.shape[0] * d->c.shape[1];
     job.mblocks = (size_t)((d->m + SMALL_ROWS - 1) / SMALL_ROWS);
     job.items = (size_t)batches * job.mblocks;
-    cordon__block *bt = NULL;
-    if (!job.small_k && d->b.strides[2] != 1) {
-        /* op(B) of every batch transposed once: row j holds column j (k floats). */
-        cordon_status st = cordon__scratch_get(dev, d->n * d->k * sizeof(float), &bt);
+    uint64_t base = batch_offset(&d->b, 0, 0);
+    cordon__block *copy = NULL;
+    if (in_place) {
+        job.b = elem_ptr(&d->b, base);
+        job.brs = (size_t)(job.small_k ? d->b.strides[2] : d->b.strides[3]);
+    } else {
+        cordon_status st = cordon__scratch_get(dev, d->n * d->k * sizeof(float), &copy);
         if (st != CORDON_OK) {
             return st;
         }
-        float *t = (float *)(void *)bt->data;
-        const float *b = elem_ptr(&d->b, batch_offset(&d->b, 0, 0));
-        for (size_t p = 0; p < d->k; p++) {
-            for (size_t j = 0; j < d->n; j++) {
-                t[j * d->k + p] = b[p * d->b.strides[2] + j * d->b.strides[3]];
+        float *t = (float *)(void *)copy->data;
+        size_t kk = (size_t)d->k, nn = (size_t)d->n;
+        for (size_t p = 0; p < kk; p++) {
+            for (size_t j = 0; j < nn; j++) {
+                t[job.small_k ? p * nn + j : j * kk + p] = b_elem(&d->b, base, p, j);
             }
         }
-        job.bt = t;
+        job.b = t;
+        job.brs = job.small_k ? nn : kk;
     }
     *done = true;
     cordon_status st = run_lanes(dev, lanes_for(dev, job.items, batches * d->m * d->n * d->k, PS_GEMM), small_lane, &job);
-    cordon__scratch_put(dev, bt);
+    cordon__scratch_put(dev, copy);
     return st;
 }
 
