@@ -642,6 +642,78 @@ static void bench_matmul(cordon_bench *b, devices *dv, size_t m, size_t n, size_
 }
 
 /* ---------------------------------------------------------------------------------------------------
+ * Decode on bf16 weights: y (1 × N) = x (1 × K) · B with B stored as BF16, against the same product with B
+ * stored as F32, on the same device, in the same run (samples interleaved). Two layouts: B (K × N)
+ * row-major (the axpy path) and B = Wᵀ of a row-major W (N × K), the layout of a linear layer's weight
+ * (the dot path). Decode reads the weights once, so the speed-up is bounded by the bytes: 2× at most. */
+
+#define DECODE_TARGET_SPEEDUP 1.8
+
+static void bench_decode_bf16(cordon_bench *b, devices *dv, size_t n, size_t k, bool wt, unsigned threads) {
+    char name[48];
+    snprintf(name, sizeof name, "1x%zux%zu%s", n, k, wt ? "-Wt" : "");
+    float *ha = host_random(k, 6), *hb = host_random(k * n, 7);
+    if (ha == NULL || hb == NULL) {
+        failed = 1;
+        free(ha), free(hb);
+        return;
+    }
+    cordon_device dev = dv->builtin[threads];
+    uint64_t sa[2] = {1, k}, sb[2] = {wt ? n : k, wt ? k : n}, sc[2] = {1, n};
+    mm_ctx ctx[2];
+    bool ok = true;
+    for (int i = 0; i < 2; i++) {
+        ctx[i] = (mm_ctx){.m = 1, .n = n, .k = k};
+        cordon_matmul_params_init(&ctx[i].p);
+        ctx[i].p.trans_b = wt;
+        ok = ok && tensor_from(dev, 2, sa, ha, k, &ctx[i].a) && tensor_from(dev, 2, sc, NULL, 0, &ctx[i].c);
+    }
+    /* ctx[0]: BF16 weights (rounded from the same f32 values); ctx[1]: F32 weights. */
+    ok = ok && must(cordon_tensor_create(dev, CORDON_DTYPE_BF16, 2, sb, &ctx[0].b), "tensor_create bf16") &&
+         must(cordon_tensor_write_f32(ctx[0].b, hb, k * n), "tensor_write_f32") &&
+         tensor_from(dev, 2, sb, hb, k * n, &ctx[1].b);
+    contender cs[2] = {
+        {.label = "cordon f32", .fn = mm_cordon, .arg = &ctx[1], .threads = threads, .present = ok},
+        {.label = "cordon", .fn = mm_cordon, .arg = &ctx[0], .threads = threads, .present = ok},
+    };
+    if (ok) {
+        measure(b, cs, 2);
+        line_info li = {.op = "decode_bf16", .shape = name, .isa = dv->isa, .engine = "built-in",
+                        .flops = 2.0 * (double)n * (double)k};
+        emit(b, &li, &cs[1], &cs[0], NULL);
+        if (read_bw[threads] > 0) {
+            /* The machine limit: the bf16 weights' bytes at the read bandwidth measured in this run. */
+            contender lim = {.label = "read bandwidth", .threads = threads, .present = true};
+            lim.med_us = lim.min_us = lim.max_us = 2.0 * (double)k * (double)n / (read_bw[threads] * 1e3);
+            emit(b, &li, &cs[1], &lim, NULL);
+        }
+        double speedup = cs[0].med_us / cs[1].med_us;
+        if (cordon_bench_json(b)) {
+            printf("{\"suite\":\"compute\",\"name\":\"decode_bf16/%s/t%u/speedup over f32\",\"op\":\"decode_bf16\","
+                   "\"shape\":\"%s\",\"threads\":%u,\"isa\":\"%s\",\"value\":%.4g,\"unit\":\"x\","
+                   "\"bf16_us\":%.6g,\"bf16_spread_pct\":%.3g,\"f32_us\":%.6g,\"f32_spread_pct\":%.3g,"
+                   "\"target\":%.2g,\"met\":%s}\n",
+                   name, threads, name, threads, dv->isa, speedup, cs[1].med_us, cs[1].spread_pct, cs[0].med_us,
+                   cs[0].spread_pct, DECODE_TARGET_SPEEDUP, speedup >= DECODE_TARGET_SPEEDUP ? "true" : "false");
+            fflush(stdout);
+        } else {
+            cordon_bench_note(b, "decode bf16 %s, %u thread%s: %.2fx the f32 decode speed (target >= %.1fx: %s)", name,
+                              threads, threads == 1 ? "" : "s", speedup, DECODE_TARGET_SPEEDUP,
+                              speedup >= DECODE_TARGET_SPEEDUP ? "met" : "NOT met");
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        cordon_tensor ts[3] = {ctx[i].a, ctx[i].b, ctx[i].c};
+        for (int j = 0; j < 3; j++) {
+            if (ts[j].handle != 0) {
+                must(cordon_tensor_destroy(ts[j]), "tensor_destroy");
+            }
+        }
+    }
+    free(ha), free(hb);
+}
+
+/* ---------------------------------------------------------------------------------------------------
  * LoRA: the adapter path y = (alpha/r)·(x·A)·B on x (4, 16, 512), rank 8 (metal-candle's benchmark), and
  * the whole layer y = x·W + adapter */
 
@@ -1444,6 +1516,29 @@ CORDON_BENCH_SUITE(compute_threshold, "small-work threshold alone: RMSNorm on 1 
     must(cordon_device_destroy(dv.builtin[2]), "device_destroy");
 }
 
+/* Decode on bf16 weights alone (also part of "compute"): the read bandwidth, then bf16 against f32. */
+CORDON_BENCH_SUITE(compute_decode, "decode (M = 1, K = N = 4096) on BF16 weights vs F32 weights, and the read bandwidth") {
+    failed = 0;
+    devices dv = {0};
+    cordon_device_info info;
+    if (!make_builtin_devices(&dv, &info)) {
+        cordon_bench_note(b, "cannot create the CPU devices: suite skipped");
+        return;
+    }
+    double load[1] = {0};
+    if (getloadavg(load, 1) == 1) {
+        cordon_bench_note(b, "cordon CPU device: %s; load average %.2f at the start", info.description, load[0]);
+    }
+    print_header(b);
+    bench_limits(b, &dv);
+    for (unsigned t = 1; t <= 2 && !failed; t++) {
+        bench_decode_bf16(b, &dv, 4096, 4096, false, t);
+        bench_decode_bf16(b, &dv, 4096, 4096, true, t);
+    }
+    must(cordon_device_destroy(dv.builtin[1]), "device_destroy");
+    must(cordon_device_destroy(dv.builtin[2]), "device_destroy");
+}
+
 CORDON_BENCH_SUITE(compute, "tensor ops (matmul, softmax, norms, LoRA, RoPE, attention, backward) vs OpenBLAS, oneDNN, plain C and measured machine limits") {
     failed = 0;
     devices dv = {0};
@@ -1543,6 +1638,10 @@ CORDON_BENCH_SUITE(compute, "tensor ops (matmul, softmax, norms, LoRA, RoPE, att
         for (unsigned t = 1; t <= 2; t++) {
             bench_matmul(b, &dv, ms[i], 4096, 4096, ms[i] == 1 ? "gemv" : "matmul", t);
         }
+    }
+    for (unsigned t = 1; t <= 2 && !failed; t++) {
+        bench_decode_bf16(b, &dv, 4096, 4096, false, t);
+        bench_decode_bf16(b, &dv, 4096, 4096, true, t);
     }
     for (unsigned t = 1; t <= 2 && !failed; t++) {
         bench_lora(b, &dv, false, t);

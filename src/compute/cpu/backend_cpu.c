@@ -584,7 +584,14 @@ static cordon_status skinny_lane(void *ctx, size_t lane, size_t nlanes) {
                 const float *ai = a + i * ars;
                 float *ci = c + i * crs;
                 if (b16) {
-                    for (size_t p = p0; p < p1; p++) {
+                    /* Four rows of B per pass over c's row: the same updates in the same order. */
+                    size_t p = p0;
+                    for (; p + 4 <= p1; p += 4) {
+                        float s4[4] = {d->alpha * ai[p * acs], d->alpha * ai[(p + 1) * acs],
+                                       d->alpha * ai[(p + 2) * acs], d->alpha * ai[(p + 3) * acs]};
+                        job->k->axpy4_bf16(ci, s4, elem_ptr16(&d->b, boff + p * brs), (size_t)brs, n);
+                    }
+                    for (; p < p1; p++) {
                         job->k->axpy_bf16(ci, d->alpha * ai[p * acs], elem_ptr16(&d->b, boff + p * brs), n);
                     }
                 } else {
@@ -613,13 +620,22 @@ static cordon_status dots_lane(void *ctx, size_t lane, size_t nlanes) {
         bool b16 = cordon__view_bf16(&d->b);
         float *y = (float *)(void *)d->c.storage->data + batch_offset(&d->c, b0, b1);
         uint64_t bcs = d->b.strides[3], ycs = d->c.strides[3];
-        for (size_t j = j0; j < j0 + n; j++) {
-            float *e = y + j * ycs;
-            *e = d->beta == 0.0f ? 0.0f : (d->beta == 1.0f ? *e : d->beta * *e);
-            if (d->alpha != 0.0f) {
-                float dp = b16 ? job->k->dot_bf16(x, elem_ptr16(&d->b, boff + j * bcs), (size_t)d->k)
-                               : job->k->dot(x, elem_ptr(&d->b, boff + j * bcs), (size_t)d->k);
-                *e += d->alpha * dp;
+        for (size_t j = j0; j < j0 + n;) {
+            /* bf16: four outputs per call (shared loads of x), each dot as the single call computes it. */
+            size_t group = b16 && d->alpha != 0.0f && j + 4 <= j0 + n ? 4 : 1;
+            float dp[4] = {0};
+            if (group == 4) {
+                job->k->dot4_bf16(x, elem_ptr16(&d->b, boff + j * bcs), (size_t)bcs, (size_t)d->k, dp);
+            } else if (d->alpha != 0.0f) {
+                dp[0] = b16 ? job->k->dot_bf16(x, elem_ptr16(&d->b, boff + j * bcs), (size_t)d->k)
+                            : job->k->dot(x, elem_ptr(&d->b, boff + j * bcs), (size_t)d->k);
+            }
+            for (size_t g = 0; g < group; g++, j++) {
+                float *e = y + j * ycs;
+                *e = d->beta == 0.0f ? 0.0f : (d->beta == 1.0f ? *e : d->beta * *e);
+                if (d->alpha != 0.0f) {
+                    *e += d->alpha * dp[g];
+                }
             }
         }
     }

@@ -55,6 +55,12 @@ struct cordon__cpu_kernels {
      * the same order; the result equals dot/axpy on the widened values. */
     float (*dot_bf16)(const float *a, const uint16_t *b, size_t n);
     void (*axpy_bf16)(float *y, float s, const uint16_t *x, size_t n);
+    /* Four of those at once, each exactly as the single call (the same operations in the same order):
+     * axpy4_bf16 does y += s[r]·x[r·ldx + ·] for r = 0..3 in turn, dot4_bf16 out[r] = dot_bf16(a,
+     * b + r·ldb, n). Decode is bound by bytes read, so keeping y in registers across four rows and
+     * sharing a's loads across four dots is what lets bf16 run at the memory's speed. */
+    void (*axpy4_bf16)(float *y, const float *s, const uint16_t *x, size_t ldx, size_t n);
+    void (*dot4_bf16)(const float *a, const uint16_t *b, size_t ldb, size_t n, float *out);
     /* y = softmax(scale·x + mask) over n columns, where columns >= valid are removed (causal); mask may be
      * NULL. y may be x. A row with nothing left gives zeros. */
     void (*softmax_row)(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale);
@@ -107,6 +113,8 @@ float cordon__dot_avx512(const float *a, const float *b, size_t n);
 void cordon__axpy_avx512(float *y, float s, const float *x, size_t n);
 float cordon__dot_bf16_avx512(const float *a, const uint16_t *b, size_t n);
 void cordon__axpy_bf16_avx512(float *y, float s, const uint16_t *x, size_t n);
+void cordon__axpy4_bf16_avx512(float *y, const float *s, const uint16_t *x, size_t ldx, size_t n);
+void cordon__dot4_bf16_avx512(const float *a, const uint16_t *b, size_t ldb, size_t n, float *out);
 void cordon__rms_norm_row_avx512(float *y, const float *x, const float *w, size_t n, float eps);
 void cordon__layer_norm_row_avx512(float *y, const float *x, const float *g, const float *b, size_t n, float eps);
 void cordon__softmax_bwd_row_avx512(float *dx, const float *y, const float *dy, size_t n, float scale);
