@@ -215,20 +215,24 @@ void cordon__rms_norm_row_avx512(float *y, const float *x, const float *w, size_
     }
 }
 
-/* LayerNorm with the corrected two-pass moments of the reference table: m0 = Σx/n; s1 = Σ(x − m0),
- * s2 = Σ(x − m0)²; deviations formed as (x − m0) − c with c = s1/n. */
-void cordon__layer_norm_row_avx512(float *y, const float *x, const float *g, const float *b, size_t n, float eps) {
-    float m0 = sum16x4(x, n) / (float)n;
-    const __m512 vm0 = _mm512_set1_ps(m0);
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0, q0 = a0, q1 = a0;
+/* Σ(x − m0) and Σ(x − m0)² with four accumulators each (lane l of accumulator q sums elements
+ * 64·t + 16·q + l), combined as (0 + 1) + (2 + 3): the order depends on n only. */
+static inline void ln_moments(const float *x, size_t n, __m512 vm0, float *s1, float *s2) {
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, q0 = a0, q1 = a0, q2 = a0, q3 = a0;
     size_t i = 0;
-    for (; i + 32 <= n; i += 32) {
+    for (; i + 64 <= n; i += 64) {
         __m512 d0 = _mm512_sub_ps(_mm512_loadu_ps(x + i), vm0);
         __m512 d1 = _mm512_sub_ps(_mm512_loadu_ps(x + i + 16), vm0);
+        __m512 d2 = _mm512_sub_ps(_mm512_loadu_ps(x + i + 32), vm0);
+        __m512 d3 = _mm512_sub_ps(_mm512_loadu_ps(x + i + 48), vm0);
         a0 = _mm512_add_ps(a0, d0);
         a1 = _mm512_add_ps(a1, d1);
+        a2 = _mm512_add_ps(a2, d2);
+        a3 = _mm512_add_ps(a3, d3);
         q0 = _mm512_fmadd_ps(d0, d0, q0);
         q1 = _mm512_fmadd_ps(d1, d1, q1);
+        q2 = _mm512_fmadd_ps(d2, d2, q2);
+        q3 = _mm512_fmadd_ps(d3, d3, q3);
     }
     for (; i < n; i += 16) {
         __mmask16 k = tail_mask(n - i);
@@ -236,18 +240,36 @@ void cordon__layer_norm_row_avx512(float *y, const float *x, const float *g, con
         a0 = _mm512_add_ps(a0, d);
         q0 = _mm512_fmadd_ps(d, d, q0);
     }
-    float s1 = hsum16(_mm512_add_ps(a0, a1)), s2 = hsum16(_mm512_add_ps(q0, q1));
+    *s1 = hsum16(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+    *s2 = hsum16(_mm512_add_ps(_mm512_add_ps(q0, q1), _mm512_add_ps(q2, q3)));
+}
+
+/* One vector of the LayerNorm output: ((x − m0) − c)·rstd·γ + β (γ, β absent: 1, 0). */
+static inline void ln_out16(float *y, const float *x, const float *g, const float *b, size_t i, __mmask16 k, __m512 vm0,
+                            __m512 vc, __m512 vr) {
+    __m512 v = _mm512_mul_ps(_mm512_sub_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), vm0), vc), vr);
+    __m512 gv = g != NULL ? _mm512_maskz_loadu_ps(k, g + i) : _mm512_set1_ps(1.0f);
+    __m512 bv = b != NULL ? _mm512_maskz_loadu_ps(k, b + i) : _mm512_setzero_ps();
+    _mm512_mask_storeu_ps(y + i, k, _mm512_fmadd_ps(v, gv, bv));
+}
+
+/* LayerNorm with the corrected two-pass moments of the reference table: m0 = Σx/n; s1 = Σ(x − m0),
+ * s2 = Σ(x − m0)²; deviations formed as (x − m0) − c with c = s1/n. */
+void cordon__layer_norm_row_avx512(float *y, const float *x, const float *g, const float *b, size_t n, float eps) {
+    float m0 = sum16x4(x, n) / (float)n;
+    const __m512 vm0 = _mm512_set1_ps(m0);
+    float s1, s2;
+    ln_moments(x, n, vm0, &s1, &s2);
     float c = s1 / (float)n;
     float var = (s2 - s1 * c) / (float)n;
     var = var > 0.0f ? var : 0.0f;
     const __m512 vc = _mm512_set1_ps(c), vr = _mm512_set1_ps(1.0f / sqrtf(var + eps));
-    const __m512 one = _mm512_set1_ps(1.0f), zero = _mm512_setzero_ps();
-    for (i = 0; i < n; i += 16) {
-        __mmask16 k = tail_mask(n - i);
-        __m512 v = _mm512_mul_ps(_mm512_sub_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), vm0), vc), vr);
-        __m512 gv = g != NULL ? _mm512_maskz_loadu_ps(k, g + i) : one;
-        __m512 bv = b != NULL ? _mm512_maskz_loadu_ps(k, b + i) : zero;
-        _mm512_mask_storeu_ps(y + i, k, _mm512_fmadd_ps(v, gv, bv));
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        ln_out16(y, x, g, b, i, 0xFFFFu, vm0, vc, vr);
+    }
+    if (i < n) {
+        ln_out16(y, x, g, b, i, tail_mask(n - i), vm0, vc, vr);
     }
 }
 
@@ -353,25 +375,29 @@ void cordon__layer_norm_bwd_row_avx512(float *dx, float *dg_acc, float *db_acc, 
                                        const float *g, size_t n, float eps) {
     float m0 = sum16x4(x, n) / (float)n;
     const __m512 vm0 = _mm512_set1_ps(m0);
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0, q0 = a0, q1 = a0, b0 = a0, b1 = a0, e0 = a0, e1 = a0;
+    /* The forward kernel's ln_moments order for Σ(x − m0) and Σ(x − m0)², and the same for the others. */
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, q0 = a0, q1 = a0, q2 = a0, q3 = a0;
+    __m512 b0 = a0, b1 = a0, b2 = a0, b3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0;
     size_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        __m512 d0 = _mm512_sub_ps(_mm512_loadu_ps(x + i), vm0);
-        __m512 d1 = _mm512_sub_ps(_mm512_loadu_ps(x + i + 16), vm0);
-        __m512 g0 = _mm512_loadu_ps(dy + i), g1 = _mm512_loadu_ps(dy + i + 16);
-        if (g != NULL) {
-            g0 = _mm512_mul_ps(g0, _mm512_loadu_ps(g + i));
-            g1 = _mm512_mul_ps(g1, _mm512_loadu_ps(g + i + 16));
-        }
-        a0 = _mm512_add_ps(a0, d0);
-        a1 = _mm512_add_ps(a1, d1);
-        q0 = _mm512_fmadd_ps(d0, d0, q0);
-        q1 = _mm512_fmadd_ps(d1, d1, q1);
-        b0 = _mm512_add_ps(b0, g0);
-        b1 = _mm512_add_ps(b1, g1);
-        e0 = _mm512_fmadd_ps(g0, d0, e0);
-        e1 = _mm512_fmadd_ps(g1, d1, e1);
+#  define LN_BWD_STEP(a, q, bs, e, o)                                                                               \
+      do {                                                                                                          \
+          __m512 d_ = _mm512_sub_ps(_mm512_loadu_ps(x + i + (o)), vm0);                                             \
+          __m512 g_ = _mm512_loadu_ps(dy + i + (o));                                                                \
+          if (g != NULL) {                                                                                          \
+              g_ = _mm512_mul_ps(g_, _mm512_loadu_ps(g + i + (o)));                                                 \
+          }                                                                                                         \
+          a = _mm512_add_ps(a, d_);                                                                                 \
+          q = _mm512_fmadd_ps(d_, d_, q);                                                                           \
+          bs = _mm512_add_ps(bs, g_);                                                                               \
+          e = _mm512_fmadd_ps(g_, d_, e);                                                                           \
+      } while (0)
+    for (; i + 64 <= n; i += 64) {
+        LN_BWD_STEP(a0, q0, b0, e0, 0);
+        LN_BWD_STEP(a1, q1, b1, e1, 16);
+        LN_BWD_STEP(a2, q2, b2, e2, 32);
+        LN_BWD_STEP(a3, q3, b3, e3, 48);
     }
+#  undef LN_BWD_STEP
     for (; i < n; i += 16) {
         __mmask16 k = tail_mask(n - i);
         __m512 d = _mm512_maskz_sub_ps(k, _mm512_maskz_loadu_ps(k, x + i), vm0);
@@ -384,8 +410,10 @@ void cordon__layer_norm_bwd_row_avx512(float *dx, float *dg_acc, float *db_acc, 
         b0 = _mm512_add_ps(b0, gi);
         e0 = _mm512_fmadd_ps(gi, d, e0);
     }
-    float s1 = hsum16(_mm512_add_ps(a0, a1)), s2 = hsum16(_mm512_add_ps(q0, q1));
-    float sg = hsum16(_mm512_add_ps(b0, b1)), sgd = hsum16(_mm512_add_ps(e0, e1));
+    float s1 = hsum16(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+    float s2 = hsum16(_mm512_add_ps(_mm512_add_ps(q0, q1), _mm512_add_ps(q2, q3)));
+    float sg = hsum16(_mm512_add_ps(_mm512_add_ps(b0, b1), _mm512_add_ps(b2, b3)));
+    float sgd = hsum16(_mm512_add_ps(_mm512_add_ps(e0, e1), _mm512_add_ps(e2, e3)));
     float c = s1 / (float)n;
     float var = (s2 - s1 * c) / (float)n;
     var = var > 0.0f ? var : 0.0f;
