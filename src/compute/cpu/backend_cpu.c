@@ -383,6 +383,7 @@ typedef struct gemm_job {
     size_t mblocks, nblocks, items;
     size_t tiles_m; /* ceil(m / mr) */
     bool blas;
+    bool whole_n;   /* items are M blocks, each against all of N (B packed whole: bpack) */
 } gemm_job;
 
 /* Rows [i0, i1) of M block mb: whole micro-tiles, the tiles dealt as evenly as possible, so that every
@@ -465,6 +466,43 @@ static void gemm_block(const gemm_job *job, float *slot, uint64_t batch, size_t 
     }
 }
 
+/* Rows [i0, i1) of batch 0 against every column, with op(B) packed whole (job->bpack): op(A) is packed
+ * once per K slice and used for every NC block of columns, whose packed B (KC × NC) stays in L2 while
+ * the A micro-panels stream over it. The same tiles, sums and order as gemm_block. */
+static void gemm_rows_whole_n(const gemm_job *job, float *slot, size_t i0, size_t i1) {
+    const cordon__matmul_desc *d = job->d;
+    const cordon__cpu_kernels *k = job->k;
+    size_t mr = k->mr, nr = k->nr;
+    const float *a = elem_ptr(&d->a, batch_offset(&d->a, 0, 0));
+    float *c = (float *)(void *)d->c.storage->data + batch_offset(&d->c, 0, 0);
+    uint64_t ars = d->a.strides[2], acs = d->a.strides[3];
+    uint64_t crs = d->c.strides[2], ccs = d->c.strides[3];
+    size_t m = i1 - i0, ntot = (size_t)d->n;
+    float *crows = c + i0 * crs;
+    scale_block(crows, crs, ccs, m, ntot, d->beta);
+    float *ap = slot;
+    float *tile = ap + job->mc * KC;
+    size_t mpanels = (m + mr - 1) / mr;
+    for (size_t p0 = 0; p0 < d->k; p0 += KC) {
+        size_t kc = (size_t)d->k - p0 < KC ? (size_t)d->k - p0 : KC;
+        pack_a(ap, a, ars, acs, p0, kc, i0, m, mr);
+        for (size_t j0 = 0; j0 < ntot; j0 += job->nc) {
+            size_t n = ntot - j0 < job->nc ? ntot - j0 : job->nc;
+            size_t npanels = (n + nr - 1) / nr;
+            const float *bp = job->bpack + p0 * job->npad + (j0 / nr) * kc * nr;
+            float *cblk = crows + j0 * ccs;
+            for (size_t ip = 0; ip < mpanels; ip++) {
+                size_t mi = m - ip * mr < mr ? m - ip * mr : mr;
+                for (size_t jp = 0; jp < npanels; jp++) {
+                    size_t nj = n - jp * nr < nr ? n - jp * nr : nr;
+                    micro_tile(k, kc, ap + ip * kc * mr, bp + jp * kc * nr, cblk + ip * mr * crs + jp * nr * ccs, crs,
+                               ccs, mi, nj, d->alpha, tile);
+                }
+            }
+        }
+    }
+}
+
 /* Packs the whole op(B) of batch 0 into job->bpack: K slice q at q·KC·npad, its panels as pack_b lays
  * them out. One item per K slice. */
 static cordon_status pack_b_lane(void *ctx, size_t lane, size_t nlanes) {
@@ -528,6 +566,16 @@ static cordon_status gemm_block_blas(const gemm_job *job, uint64_t batch, size_t
 static cordon_status gemm_lane(void *ctx, size_t lane, size_t nlanes) {
     const gemm_job *job = ctx;
     float *slot = job->scratch + lane * job->per_lane;
+    if (job->whole_n) {
+        for (size_t mb = lane; mb < job->items; mb += nlanes) {
+            size_t i0, i1;
+            mblock_rows(job, mb, &i0, &i1);
+            if (i0 < i1) {
+                gemm_rows_whole_n(job, slot, i0, i1);
+            }
+        }
+        return CORDON_OK;
+    }
     size_t per_batch = job->mblocks * job->nblocks;
     for (size_t item = lane; item < job->items; item += nlanes) {
         uint64_t batch = item / per_batch;
@@ -815,6 +863,17 @@ cordon_status cordon__cpu_matmul(cordon__device *dev, const cordon__matmul_desc 
             job.bpack = (const float *)(const void *)bscratch->data;
             size_t slices = ((size_t)d->k + KC - 1) / KC;
             st = run_lanes(dev, lanes_for(dev, slices, d->k * d->n, PS_COPY), pack_b_lane, &job);
+            /* Items become whole M blocks (A packed once per K slice for all of N): at least as many as
+             * lanes when there are threads to feed. */
+            job.whole_n = true;
+            size_t mb = job.mblocks;
+            if (dev->threads > 1 && mb < threads_lanes) {
+                mb = threads_lanes < job.tiles_m ? threads_lanes : job.tiles_m;
+            }
+            job.mblocks = mb;
+            job.mc = k->mr * ((job.tiles_m + job.mblocks - 1) / job.mblocks);
+            job.items = job.mblocks;
+            nlanes = lanes_for(dev, job.items, work, PS_GEMM);
         }
     }
     job.per_lane = job.blas ? 0
