@@ -63,6 +63,41 @@ TEST(mutex_loses_no_increment_under_contention) {
     CHECK_EQ_U64(mu.state, 0);
 }
 
+/* Odd threads lock with short timeouts (retrying after TIMED_OUT), even ones block, and every third
+ * critical section is long (tens of microseconds, longer than a spin): timed-out lockers leave while
+ * others are parked, the case in which a woken thread must pass the parked threads' claim on
+ * (mutex.c). A lost wake leaves a thread asleep and the test hangs (ctest timeout). */
+static uint32_t busy_work; /* atomic: only burns time inside the critical section */
+
+static void *increment_mixed(void *arg) {
+    const bool timed = ((intptr_t)arg & 1) != 0;
+    for (int i = 0; i < per_thread; i++) {
+        cordon_status st = CORDON_TIMED_OUT;
+        while (st == CORDON_TIMED_OUT) {
+            st = timed ? cordon_mutex_lock_timed(&mu, 1000 + (int64_t)(i % 7) * 20000) : cordon_mutex_lock(&mu);
+        }
+        if (st != CORDON_OK) {
+            return NULL;
+        }
+        for (int k = 0; k < (i % 3 == 0 ? 3000 : 0); k++) {
+            __atomic_fetch_add(&busy_work, 1u, __ATOMIC_RELAXED);
+        }
+        counter++;
+        if (cordon_mutex_unlock(&mu) != CORDON_OK) {
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+TEST(mutex_timed_and_blocking_lockers_mixed_lose_no_wake) {
+    per_thread = iterations(3000);
+    counter = 0;
+    run_threads(increment_mixed, THREADS);
+    CHECK_EQ_U64(counter, (uint64_t)THREADS * (uint64_t)per_thread);
+    CHECK_EQ_U64(mu.state, 0);
+}
+
 TEST(mutex_trylock_is_busy_while_held) {
     cordon_mutex m = CORDON_MUTEX_INIT;
     CHECK_OK(cordon_mutex_trylock(&m));

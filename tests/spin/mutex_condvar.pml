@@ -11,8 +11,9 @@
  * Each atomic instruction of the C code (CAS, exchange, fetch-add, load, store) is one step here.
  *
  * Variants (spin -D…): LOST_WAKEUP reads the condvar sequence after releasing the mutex (a classic
- * lost wakeup); NO_UNLOCK_WAKE makes unlock skip the wake. Each must make the verifier report an error
- * (tests/test_spin.cmake checks it), proving the model can fail. */
+ * lost wakeup); NO_UNLOCK_WAKE makes unlock skip the wake; WOKEN_TAKES_AS_1 lets a thread woken from
+ * the mutex's futex take the lock as 1 (leaving another parked thread without a wake). Each must make
+ * the verifier report an error (tests/test_sync.cmake checks it), proving the model can fail. */
 
 #define NPROC 4            /* _pid 0 is init; the three threads are 1..3 */
 #define MUTEX 0
@@ -52,6 +53,23 @@ inline futex_wake(addr, n) {
     }
 }
 
+/* One look of a spin round at the word (a relaxed load), and when it reads 0 the CAS 0 -> take_as.
+ * The C spin repeats this a bounded number of times; one look per spin phase is modelled (a phase that
+ * looks more often only adds interleavings in which the word read 1 or 2 and nothing was written). */
+inline spin_look(take_as) {
+    seen = mem[MUTEX];
+    if
+    :: seen == 0 ->
+        atomic {
+            if
+            :: mem[MUTEX] == 0 -> mem[MUTEX] = take_as; got = true
+            :: else -> seen = mem[MUTEX]                   /* the failed CAS returns the current value */
+            fi
+        }
+    :: else -> skip
+    fi
+}
+
 inline mutex_lock() {
     /* fast path: CAS 0 -> 1 */
     atomic {
@@ -63,13 +81,25 @@ inline mutex_lock() {
     if
     :: got -> skip
     :: else ->
-        /* the bounded spin only repeats the CAS: one more attempt models it */
+        spin_look(1);                                     /* the first spin: takes a free lock as 1 */
         do
-        :: atomic { old = mem[MUTEX]; mem[MUTEX] = 2 };   /* exchange(2) */
-           if
-           :: old == 0 -> break
-           :: else -> futex_wait(MUTEX, 2)
-           fi
+        :: got -> break
+        :: else ->
+            if
+            :: seen != 2 ->                               /* no exchange when the word read 2 */
+                atomic { old = mem[MUTEX]; mem[MUTEX] = 2 };   /* exchange(2) */
+                if
+                :: old == 0 -> break
+                :: else -> skip
+                fi
+            :: else -> skip
+            fi;
+            futex_wait(MUTEX, 2);
+#ifndef WOKEN_TAKES_AS_1
+            spin_look(2)                                  /* after a wake: takes a free lock as 2 */
+#else
+            spin_look(1)                                  /* BUG: drops the claim of other parked threads */
+#endif
         od
     fi
 }
@@ -114,7 +144,7 @@ inline enter() { in_cs++; assert(in_cs == 1) }
 inline leave() { in_cs-- }
 
 proctype producer() {
-    byte old, s, woken, i;
+    byte old, s, woken, i, seen;
     bool got;
     byte k = 0;
     do
@@ -131,7 +161,7 @@ proctype producer() {
 }
 
 proctype consumer() {
-    byte old, s, woken, i;
+    byte old, s, woken, i, seen;
     bool got;
     mutex_lock();
     enter();
