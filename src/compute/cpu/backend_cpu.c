@@ -794,8 +794,9 @@ cordon_status cordon__cpu_matmul(cordon__device *dev, const cordon__matmul_desc 
     if (builtin && d->m <= SKINNY_M && d->b.strides[3] == 1 && d->c.strides[3] == 1) {
         skinny_job job = {d, k, 256, 0, 0};
         if (d->m == 1) {
-            /* Decode: long contiguous stretches of B's rows; as many blocks as lanes, 64-column multiples. */
-            size_t want = (size_t)dev->threads * 4u;
+            /* Decode: long contiguous stretches of B's rows; as many blocks as lanes, 64-column multiples.
+             * bf16 rows take half the blocks: the same bytes per stretch as f32 (what the prefetchers see). */
+            size_t want = (size_t)dev->threads * (cordon__view_bf16(&d->b) ? 2u : 4u);
             size_t w = (((size_t)d->n + want - 1) / want + 63) / 64 * 64;
             job.width = w > 256 ? w : 256;
         }
