@@ -767,9 +767,21 @@ static cordon_status small_matmul(cordon__device *dev, const cordon__matmul_desc
         }
         float *t = (float *)(void *)copy->data;
         size_t kk = (size_t)d->k, nn = (size_t)d->n;
-        for (size_t p = 0; p < kk; p++) {
+        /* Element (p, j) goes to t[p·ps + j·js]. */
+        size_t ps = job.small_k ? nn : 1, js = job.small_k ? 1 : kk;
+        size_t brs = (size_t)d->b.strides[2], bcs = (size_t)d->b.strides[3];
+        if (b16) {
+            for (size_t p = 0; p < kk; p++) {
+                for (size_t j = 0; j < nn; j++) {
+                    t[p * ps + j * js] = b_elem(&d->b, base, p, j);
+                }
+            }
+        } else {
+            const float *b = elem_ptr(&d->b, base);
             for (size_t j = 0; j < nn; j++) {
-                t[job.small_k ? p * nn + j : j * kk + p] = b_elem(&d->b, base, p, j);
+                for (size_t p = 0; p < kk; p++) {
+                    t[p * ps + j * js] = b[p * brs + j * bcs];
+                }
             }
         }
         job.b = t;
