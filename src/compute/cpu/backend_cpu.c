@@ -1075,6 +1075,25 @@ static cordon_status norm_bwd_lane(void *ctx, size_t lane, size_t nlanes) {
         }
         uint64_t r0 = (uint64_t)blk * job->block_rows;
         uint64_t r1 = r0 + job->block_rows < job->base.rows ? r0 + job->block_rows : job->base.rows;
+        if (job->base.scratch == NULL) {
+            /* Every row in place: groups of rows per call (the same results as row by row). */
+            for (uint64_t r = r0; r < r1; r += CORDON__NORM_BWD_ROWS) {
+                size_t g = r1 - r < CORDON__NORM_BWD_ROWS ? (size_t)(r1 - r) : CORDON__NORM_BWD_ROWS;
+                float *dxs[CORDON__NORM_BWD_ROWS];
+                const float *dys[CORDON__NORM_BWD_ROWS], *xs[CORDON__NORM_BWD_ROWS];
+                for (size_t q = 0; q < g; q++) {
+                    xs[q] = read_row(&d->x, d->x.shape, r + q, n, NULL);
+                    dys[q] = read_row(&d->dy, d->x.shape, r + q, n, NULL);
+                    dxs[q] = out_row(&d->dx, r + q, n, NULL);
+                }
+                if (d->layer) {
+                    job->base.k->layer_norm_bwd_rows(dxs, pw, pb, dys, xs, w, g, n, d->eps);
+                } else {
+                    job->base.k->rms_norm_bwd_rows(dxs, pw, dys, xs, w, g, n, d->eps);
+                }
+            }
+            continue;
+        }
         for (uint64_t r = r0; r < r1; r++) {
             const float *x = read_row(&d->x, d->x.shape, r, n, xb);
             const float *dy = read_row(&d->dy, d->x.shape, r, n, gb);

@@ -23,6 +23,9 @@
 /* The small-product kernels' limits (gemm_small_k, gemm_small_n). */
 #define CORDON__GEMM_SMALL_K 16u
 #define CORDON__GEMM_SMALL_N 16u
+/* The most rows of one rms_norm_bwd_rows / layer_norm_bwd_rows call (two rows of 4096 and their
+ * gradient rows stay in a 48 KiB L1 between the passes). */
+#define CORDON__NORM_BWD_ROWS 2u
 
 struct cordon__cpu_kernels {
     cordon_isa isa;
@@ -76,6 +79,14 @@ struct cordon__cpu_kernels {
     /* dx for LayerNorm; dg_acc += dy⊙x̂, db_acc += dy (each may be NULL). dx may be dy. */
     void (*layer_norm_bwd_row)(float *dx, float *dg_acc, float *db_acc, const float *dy, const float *x,
                                const float *g, size_t n, float eps);
+    /* The two backward kernels above for `rows` rows at once (1 <= rows <= CORDON__NORM_BWD_ROWS; row q at
+     * dx[q], dy[q], x[q]): the parameter gradients get each row's terms in row order, so every result
+     * is bit for bit that of calling the row kernel for each row in turn; the gradient rows are read and
+     * written once per call instead of once per row. */
+    void (*rms_norm_bwd_rows)(float *const *dx, float *dw_acc, const float *const *dy, const float *const *x,
+                              const float *w, size_t rows, size_t n, float eps);
+    void (*layer_norm_bwd_rows)(float *const *dx, float *dg_acc, float *db_acc, const float *const *dy,
+                                const float *const *x, const float *g, size_t rows, size_t n, float eps);
     /* Elementwise on n contiguous elements (kind from backend.h's cordon__ew_kind; a, b as described
      * there; b NULL for unary kinds). y may be a or b. */
     void (*elementwise)(int kind, float *y, const float *a, const float *b, size_t n, float s);
@@ -122,6 +133,10 @@ void cordon__rms_norm_bwd_row_avx512(float *dx, float *dw_acc, const float *dy, 
                                      size_t n, float eps);
 void cordon__layer_norm_bwd_row_avx512(float *dx, float *dg_acc, float *db_acc, const float *dy, const float *x,
                                        const float *g, size_t n, float eps);
+void cordon__rms_norm_bwd_rows_avx512(float *const *dx, float *dw_acc, const float *const *dy, const float *const *x,
+                                      const float *w, size_t rows, size_t n, float eps);
+void cordon__layer_norm_bwd_rows_avx512(float *const *dx, float *dg_acc, float *db_acc, const float *const *dy,
+                                        const float *const *x, const float *g, size_t rows, size_t n, float eps);
 #endif
 #if defined(__aarch64__)
 extern const struct cordon__cpu_kernels cordon__kernels_neon;

@@ -300,9 +300,10 @@ void cordon__softmax_bwd_row_avx512(float *dx, const float *y, const float *dy, 
     }
 }
 
-void cordon__rms_norm_bwd_row_avx512(float *dx, float *dw_acc, const float *dy, const float *x, const float *w,
-                                     size_t n, float eps) {
-    /* Σx² in cordon__dot_avx512's order (the forward kernel's r), Σ dy·w·x beside it. */
+/* RMSNorm backward statistics of one row: r = rsqrt(mean(x²) + eps) (Σx² in cordon__dot_avx512's order,
+ * the forward kernel's r) and c = Σ(dy·w·x)·r³/n, its sum beside it. */
+static inline void rms_bwd_stats(const float *dy, const float *x, const float *w, size_t n, float eps, float *r_out,
+                                 float *c_out) {
     __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0, t0 = s0, t1 = s0, t2 = s0, t3 = s0;
     size_t i = 0;
     for (; i + 64 <= n; i += 64) {
@@ -326,53 +327,64 @@ void cordon__rms_norm_bwd_row_avx512(float *dx, float *dw_acc, const float *dy, 
     float ss = hsum16(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
     float sd = hsum16(_mm512_add_ps(_mm512_add_ps(t0, t1), _mm512_add_ps(t2, t3)));
     float r = 1.0f / sqrtf(ss / (float)n + eps);
-    const __m512 vr = _mm512_set1_ps(r), vc = _mm512_set1_ps(sd * r * r * r / (float)n);
-    i = 0;
-    if (dw_acc != NULL) {
-        for (; i + 16 <= n; i += 16) {
-            __m512 xv = _mm512_loadu_ps(x + i), dv = _mm512_loadu_ps(dy + i);
-            _mm512_storeu_ps(dw_acc + i, _mm512_fmadd_ps(_mm512_mul_ps(dv, xv), vr, _mm512_loadu_ps(dw_acc + i)));
-            __m512 v = _mm512_mul_ps(_mm512_mul_ps(vr, _mm512_loadu_ps(w + i)), dv);
-            _mm512_storeu_ps(dx + i, _mm512_fnmadd_ps(vc, xv, v));
-        }
-    } else {
-        for (; i + 16 <= n; i += 16) {
-            __m512 xv = _mm512_loadu_ps(x + i), dv = _mm512_loadu_ps(dy + i);
-            __m512 v = _mm512_mul_ps(_mm512_mul_ps(vr, _mm512_loadu_ps(w + i)), dv);
-            _mm512_storeu_ps(dx + i, _mm512_fnmadd_ps(vc, xv, v));
-        }
+    *r_out = r;
+    *c_out = sd * r * r * r / (float)n;
+}
+
+/* One row's columns [i, i + 16) (lanes k): dx, and its term added to acc (when dw is wanted). */
+static inline __m512 rms_bwd_row16(float *dx, const float *dy, const float *x, __m512 wv, size_t i, __mmask16 k,
+                                   __m512 vr, __m512 vc, __m512 acc, bool dw) {
+    __m512 xv = _mm512_maskz_loadu_ps(k, x + i), dv = _mm512_maskz_loadu_ps(k, dy + i);
+    if (dw) {
+        acc = _mm512_fmadd_ps(_mm512_mul_ps(dv, xv), vr, acc);
     }
-    for (; i < n; i += 16) {
-        __mmask16 k = tail_mask(n - i);
-        __m512 xv = _mm512_maskz_loadu_ps(k, x + i), dv = _mm512_maskz_loadu_ps(k, dy + i);
-        if (dw_acc != NULL) {
-            __m512 acc = _mm512_maskz_loadu_ps(k, dw_acc + i);
-            _mm512_mask_storeu_ps(dw_acc + i, k, _mm512_fmadd_ps(_mm512_mul_ps(dv, xv), vr, acc));
-        }
-        __m512 v = _mm512_mul_ps(_mm512_mul_ps(vr, _mm512_maskz_loadu_ps(k, w + i)), dv);
-        _mm512_mask_storeu_ps(dx + i, k, _mm512_fnmadd_ps(vc, xv, v));
+    __m512 v = _mm512_mul_ps(_mm512_mul_ps(vr, wv), dv);
+    _mm512_mask_storeu_ps(dx + i, k, _mm512_fnmadd_ps(vc, xv, v));
+    return acc;
+}
+
+/* Columns [i, i + 16) (lanes k) of one or two rows: dx, and dw's terms added in row order. */
+static inline void rms_bwd_out16(float *const *dx, float *dw_acc, const float *const *dy, const float *const *x,
+                                 const float *w, bool two, size_t i, __mmask16 k, __m512 vr0, __m512 vc0, __m512 vr1,
+                                 __m512 vc1) {
+    __m512 wv = _mm512_maskz_loadu_ps(k, w + i);
+    bool dw = dw_acc != NULL;
+    __m512 acc = dw ? _mm512_maskz_loadu_ps(k, dw_acc + i) : _mm512_setzero_ps();
+    acc = rms_bwd_row16(dx[0], dy[0], x[0], wv, i, k, vr0, vc0, acc, dw);
+    if (two) {
+        acc = rms_bwd_row16(dx[1], dy[1], x[1], wv, i, k, vr1, vc1, acc, dw);
+    }
+    if (dw) {
+        _mm512_mask_storeu_ps(dw_acc + i, k, acc);
     }
 }
 
-/* One vector of the LayerNorm backward output pass (k: the lanes in the row; all-ones in the body of
- * the row, where the compiler drops the masking). */
-static inline void ln_bwd16(float *dx, float *dg_acc, float *db_acc, const float *dy, const float *x, const float *g,
-                            size_t i, __mmask16 k, __m512 vm0, __m512 vc, __m512 vr, __m512 vmg, __m512 vmgx) {
-    __m512 xh = _mm512_mul_ps(_mm512_sub_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), vm0), vc), vr);
-    __m512 dv = _mm512_maskz_loadu_ps(k, dy + i);
-    if (dg_acc != NULL) {
-        _mm512_mask_storeu_ps(dg_acc + i, k, _mm512_fmadd_ps(dv, xh, _mm512_maskz_loadu_ps(k, dg_acc + i)));
+void cordon__rms_norm_bwd_rows_avx512(float *const *dx, float *dw_acc, const float *const *dy, const float *const *x,
+                                      const float *w, size_t rows, size_t n, float eps) {
+    float r[2] = {0.0f, 0.0f}, c[2] = {0.0f, 0.0f};
+    for (size_t q = 0; q < rows; q++) {
+        rms_bwd_stats(dy[q], x[q], w, n, eps, &r[q], &c[q]);
     }
-    if (db_acc != NULL) {
-        _mm512_mask_storeu_ps(db_acc + i, k, _mm512_add_ps(_mm512_maskz_loadu_ps(k, db_acc + i), dv));
+    bool two = rows == 2;
+    const __m512 vr0 = _mm512_set1_ps(r[0]), vc0 = _mm512_set1_ps(c[0]);
+    const __m512 vr1 = _mm512_set1_ps(r[1]), vc1 = _mm512_set1_ps(c[1]);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        rms_bwd_out16(dx, dw_acc, dy, x, w, two, i, 0xFFFFu, vr0, vc0, vr1, vc1);
     }
-    __m512 gi = g != NULL ? _mm512_mul_ps(dv, _mm512_maskz_loadu_ps(k, g + i)) : dv;
-    /* rstd·((gi − mg) − x̂·mgx) */
-    _mm512_mask_storeu_ps(dx + i, k, _mm512_mul_ps(vr, _mm512_fnmadd_ps(xh, vmgx, _mm512_sub_ps(gi, vmg))));
+    if (i < n) {
+        rms_bwd_out16(dx, dw_acc, dy, x, w, two, i, tail_mask(n - i), vr0, vc0, vr1, vc1);
+    }
 }
 
-void cordon__layer_norm_bwd_row_avx512(float *dx, float *dg_acc, float *db_acc, const float *dy, const float *x,
-                                       const float *g, size_t n, float eps) {
+void cordon__rms_norm_bwd_row_avx512(float *dx, float *dw_acc, const float *dy, const float *x, const float *w,
+                                     size_t n, float eps) {
+    cordon__rms_norm_bwd_rows_avx512(&dx, dw_acc, &dy, &x, w, 1, n, eps);
+}
+
+/* LayerNorm backward statistics of one row (the forward kernel's m0, c and rstd, bit for bit):
+ * st[0..4] = m0, c, rstd, mean(gi), mean(gi·x̂). */
+static inline void ln_bwd_stats(const float *dy, const float *x, const float *g, size_t n, float eps, float *st) {
     float m0 = sum16x4(x, n) / (float)n;
     const __m512 vm0 = _mm512_set1_ps(m0);
     /* The forward kernel's ln_moments order for Σ(x − m0) and Σ(x − m0)², and the same for the others. */
@@ -419,14 +431,73 @@ void cordon__layer_norm_bwd_row_avx512(float *dx, float *dg_acc, float *db_acc, 
     var = var > 0.0f ? var : 0.0f;
     float rstd = 1.0f / sqrtf(var + eps);
     float mg = sg / (float)n, mgx = rstd * (sgd - c * sg) / (float)n;
-    const __m512 vc = _mm512_set1_ps(c), vr = _mm512_set1_ps(rstd);
-    const __m512 vmg = _mm512_set1_ps(mg), vmgx = _mm512_set1_ps(mgx);
-    for (i = 0; i + 16 <= n; i += 16) {
-        ln_bwd16(dx, dg_acc, db_acc, dy, x, g, i, 0xFFFFu, vm0, vc, vr, vmg, vmgx);
+    st[0] = m0;
+    st[1] = c;
+    st[2] = rstd;
+    st[3] = mg;
+    st[4] = mgx;
+}
+
+/* A row's statistics as vectors: m0, c, rstd, mean(gi), mean(gi·x̂). */
+typedef struct ln_bwd_vec {
+    __m512 m0, c, r, mg, mgx;
+} ln_bwd_vec;
+
+/* One row's columns [i, i + 16) (lanes k): dx, and its terms added to dga, dba. */
+static inline void ln_bwd_row16(float *dx, const float *dy, const float *x, const float *g, __m512 gv, size_t i,
+                                __mmask16 k, const ln_bwd_vec *v, __m512 *dga, __m512 *dba) {
+    __m512 xh = _mm512_mul_ps(_mm512_sub_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), v->m0), v->c), v->r);
+    __m512 dv = _mm512_maskz_loadu_ps(k, dy + i);
+    *dga = _mm512_fmadd_ps(dv, xh, *dga);
+    *dba = _mm512_add_ps(*dba, dv);
+    __m512 gi = g != NULL ? _mm512_mul_ps(dv, gv) : dv;
+    /* rstd·((gi − mg) − x̂·mgx) */
+    _mm512_mask_storeu_ps(dx + i, k, _mm512_mul_ps(v->r, _mm512_fnmadd_ps(xh, v->mgx, _mm512_sub_ps(gi, v->mg))));
+}
+
+/* Columns [i, i + 16) (lanes k) of one or two rows: dx, and dγ's and dβ's terms added in row order. */
+static inline void ln_bwd_out16(float *const *dx, float *dg_acc, float *db_acc, const float *const *dy,
+                                const float *const *x, const float *g, bool two, size_t i, __mmask16 k,
+                                const ln_bwd_vec *v0, const ln_bwd_vec *v1) {
+    __m512 gv = g != NULL ? _mm512_maskz_loadu_ps(k, g + i) : _mm512_setzero_ps();
+    __m512 dga = dg_acc != NULL ? _mm512_maskz_loadu_ps(k, dg_acc + i) : _mm512_setzero_ps();
+    __m512 dba = db_acc != NULL ? _mm512_maskz_loadu_ps(k, db_acc + i) : _mm512_setzero_ps();
+    ln_bwd_row16(dx[0], dy[0], x[0], g, gv, i, k, v0, &dga, &dba);
+    if (two) {
+        ln_bwd_row16(dx[1], dy[1], x[1], g, gv, i, k, v1, &dga, &dba);
+    }
+    if (dg_acc != NULL) {
+        _mm512_mask_storeu_ps(dg_acc + i, k, dga);
+    }
+    if (db_acc != NULL) {
+        _mm512_mask_storeu_ps(db_acc + i, k, dba);
+    }
+}
+
+void cordon__layer_norm_bwd_rows_avx512(float *const *dx, float *dg_acc, float *db_acc, const float *const *dy,
+                                        const float *const *x, const float *g, size_t rows, size_t n, float eps) {
+    float st[2][5] = {{0.0f}};
+    for (size_t q = 0; q < rows; q++) {
+        ln_bwd_stats(dy[q], x[q], g, n, eps, st[q]);
+    }
+    ln_bwd_vec v[2];
+    for (size_t q = 0; q < 2; q++) {
+        v[q] = (ln_bwd_vec){_mm512_set1_ps(st[q][0]), _mm512_set1_ps(st[q][1]), _mm512_set1_ps(st[q][2]),
+                            _mm512_set1_ps(st[q][3]), _mm512_set1_ps(st[q][4])};
+    }
+    bool two = rows == 2;
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        ln_bwd_out16(dx, dg_acc, db_acc, dy, x, g, two, i, 0xFFFFu, &v[0], &v[1]);
     }
     if (i < n) {
-        ln_bwd16(dx, dg_acc, db_acc, dy, x, g, i, tail_mask(n - i), vm0, vc, vr, vmg, vmgx);
+        ln_bwd_out16(dx, dg_acc, db_acc, dy, x, g, two, i, tail_mask(n - i), &v[0], &v[1]);
     }
+}
+
+void cordon__layer_norm_bwd_row_avx512(float *dx, float *dg_acc, float *db_acc, const float *dy, const float *x,
+                                       const float *g, size_t n, float eps) {
+    cordon__layer_norm_bwd_rows_avx512(&dx, dg_acc, db_acc, &dy, &x, g, 1, n, eps);
 }
 #else
 typedef int cordon__rows_avx512_not_built; /* not an x86 target: an empty unit is not ISO C */
