@@ -48,6 +48,14 @@
 #  include <arm_neon.h>
 #endif
 
+/* The Windows C runtime spells errno, alloca and _alloca as macros (errno → *_errno(), alloca → __builtin_alloca):
+ * drop them so that the names can be poisoned below; safe code uses neither. */
+#if defined(_WIN32)
+#  undef errno
+#  undef alloca
+#  undef _alloca
+#endif
+
 /* The cordon rule: OS and foreign calls live only in src/sys/ — use the contract in src/sys/sys.h. */
 #pragma GCC poison mmap mmap64 munmap mprotect madvise posix_madvise mremap msync mlock munlock mincore
 #pragma GCC poison brk sbrk shm_open memfd_create syscall ioctl fcntl prctl
@@ -69,6 +77,30 @@
 #pragma GCC poison dlopen dlsym dlclose dlerror sysconf getpagesize sched_yield sched_getaffinity
 #pragma GCC poison nanosleep usleep sleep clock_gettime clock_nanosleep gettimeofday time clock
 #pragma GCC poison uname getenv setenv system errno __errno_location strerror strerror_r perror
+/* The cordon rule, Win32 (src/sys/win32/): memory, waits, threads, files and mappings, libraries,
+ * exceptions, clocks and machine facts, and the C runtime's Windows-only entry points. Poisoned on every
+ * OS, so that a safe file cannot carry a Windows call that only the Windows build would see. */
+#pragma GCC poison VirtualAlloc VirtualAllocEx VirtualAlloc2 VirtualFree VirtualFreeEx VirtualProtect
+#pragma GCC poison VirtualProtectEx VirtualQuery VirtualQueryEx VirtualLock VirtualUnlock DiscardVirtualMemory
+#pragma GCC poison NtAllocateVirtualMemory NtProtectVirtualMemory NtFreeVirtualMemory HeapAlloc HeapFree
+#pragma GCC poison GlobalAlloc LocalAlloc _aligned_malloc _aligned_free _errno _alloca
+#pragma GCC poison WaitOnAddress WakeByAddressSingle WakeByAddressAll WaitForSingleObject
+#pragma GCC poison WaitForMultipleObjects Sleep SleepEx SwitchToThread CreateThread _beginthreadex
+#pragma GCC poison _beginthread ExitThread TerminateThread CreateEventA CreateEventW CreateMutexA
+#pragma GCC poison CreateMutexW InitializeCriticalSection EnterCriticalSection AcquireSRWLockExclusive
+#pragma GCC poison FlsAlloc FlsSetValue FlsGetValue TlsAlloc TlsSetValue TlsGetValue
+#pragma GCC poison CreateFile CreateFileA CreateFileW CreateFileMapping CreateFileMappingA CreateFileMappingW
+#pragma GCC poison OpenFileMappingA OpenFileMappingW MapViewOfFile MapViewOfFileEx UnmapViewOfFile
+#pragma GCC poison ReadFile WriteFile FlushFileBuffers GetFileSizeEx GetFileAttributesA CloseHandle
+#pragma GCC poison DeviceIoControl _open _close _read _write _commit _lseek
+#pragma GCC poison LoadLibrary LoadLibraryA LoadLibraryW LoadLibraryExA LoadLibraryExW GetProcAddress
+#pragma GCC poison FreeLibrary GetModuleHandleA GetModuleHandleW
+#pragma GCC poison AddVectoredExceptionHandler RemoveVectoredExceptionHandler SetUnhandledExceptionFilter
+#pragma GCC poison RaiseException RtlUnwind RtlUnwindEx
+#pragma GCC poison GetLastError SetLastError FormatMessageA FormatMessageW GetSystemInfo
+#pragma GCC poison GetProcessAffinityMask QueryPerformanceCounter QueryPerformanceFrequency GetTickCount64
+#pragma GCC poison RtlGetVersion GetVersionExA GetVersionExW GetEnvironmentVariableA GetEnvironmentVariableW
+#pragma GCC poison ExitProcess TerminateProcess CreateProcessA CreateProcessW FlushProcessWriteBuffers
 /* The cordon rule: the library never aborts, exits or prints on bad input — return a status. */
 #pragma GCC poison abort exit _Exit quick_exit atexit assert
 #pragma GCC poison printf vprintf fprintf vfprintf puts fputs putchar fputc fopen fclose fwrite fread

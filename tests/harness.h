@@ -24,8 +24,15 @@
 typedef void (*cordon_test_fn)(void);
 
 void cordon_test_register(const char *name, cordon_test_fn fn);
+/* MinGW's `printf` format archetype is the system runtime's; the build uses the C99 one
+ * (__USE_MINGW_ANSI_STDIO), which GCC calls gnu_printf. */
+#if defined(__MINGW32__)
+#  define CORDON_TEST_PRINTF gnu_printf
+#else
+#  define CORDON_TEST_PRINTF printf
+#endif
 _Noreturn void cordon_test_fail(const char *file, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+    __attribute__((format(CORDON_TEST_PRINTF, 3, 4)));
 _Noreturn void cordon_test_skip(const char *file, int line, const char *reason);
 /* A seed for property tests: CORDON_TEST_SEED from the environment, else derived from the clock.
  * Printed, so a failing run can be repeated. */

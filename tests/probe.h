@@ -9,12 +9,60 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
+#if !defined(_WIN32)
+#  include <sys/wait.h>
+#endif
 #include <unistd.h>
 
 #define PROBE_OK 0
 #define PROBE_SEGV 1
 #define PROBE_OTHER 2
+
+#if defined(_WIN32)
+/* Windows has no fork: the access runs in this process, through one of two instructions whose
+ * addresses and lengths are known, and a vectored exception handler that sees an access violation at
+ * either records it and resumes after the instruction. */
+#  include <windows.h>
+__asm__(".text\n"
+        "cordon_probe_store: movb $0x5a, (%rcx)\n" /* c6 01 5a: 3 bytes */
+        "ret\n"
+        "cordon_probe_load: movb (%rcx), %al\n" /* 8a 01: 2 bytes */
+        "ret\n");
+void cordon_probe_store(volatile void *addr);
+unsigned char cordon_probe_load(volatile void *addr);
+static volatile LONG probe_faults;
+
+static LONG CALLBACK probe_handler(EXCEPTION_POINTERS *e) {
+    DWORD64 rip = e->ContextRecord->Rip;
+    if (e->ExceptionRecord->ExceptionCode == EXCEPTION_ACCESS_VIOLATION) {
+        if (rip == (DWORD64)(uintptr_t)cordon_probe_store) {
+            e->ContextRecord->Rip = rip + 3;
+            InterlockedIncrement(&probe_faults);
+            return EXCEPTION_CONTINUE_EXECUTION;
+        }
+        if (rip == (DWORD64)(uintptr_t)cordon_probe_load) {
+            e->ContextRecord->Rip = rip + 2;
+            InterlockedIncrement(&probe_faults);
+            return EXCEPTION_CONTINUE_EXECUTION;
+        }
+    }
+    return EXCEPTION_CONTINUE_SEARCH;
+}
+
+static inline int probe_access(void *addr, int do_write) {
+    static volatile LONG installed;
+    if (InterlockedCompareExchange(&installed, 1, 0) == 0) {
+        AddVectoredExceptionHandler(1, probe_handler);
+    }
+    LONG before = probe_faults;
+    if (do_write) {
+        cordon_probe_store(addr);
+    } else {
+        (void)cordon_probe_load(addr);
+    }
+    return probe_faults != before ? PROBE_SEGV : PROBE_OK;
+}
+#else
 
 /* Forks; the child resets SIGSEGV to its default action (sanitizers install their own handler),
  * writes (or reads) one byte at addr and exits 0. Returns PROBE_SEGV when the parent sees the child
@@ -48,6 +96,7 @@ static inline int probe_access(void *addr, int do_write) {
     }
     return PROBE_OTHER;
 }
+#endif
 
 static inline int probe_write(void *addr) {
     return probe_access(addr, 1);

@@ -3,6 +3,9 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
+#if defined(_WIN32)
+#  include <windows.h>
+#endif
 
 #include "cordon/cordon.h"
 #include "harness.h"
@@ -12,7 +15,13 @@
 TEST(system_info_matches_the_os) {
     cordon_system_info info;
     CHECK_OK(cordon_system_info_get(&info));
+#if defined(_WIN32)
+    SYSTEM_INFO si;
+    GetSystemInfo(&si);
+    CHECK_EQ_U64(info.page_size, (uint64_t)si.dwPageSize);
+#else
     CHECK_EQ_U64(info.page_size, (uint64_t)sysconf(_SC_PAGESIZE));
+#endif
     CHECK(info.cpu_count_online >= 1);
     CHECK(info.cpu_count_usable >= 1 && info.cpu_count_usable <= info.cpu_count_online);
     CHECK(info.os_name[0] != '\0');

@@ -30,6 +30,8 @@ cordon_status cordon__sys_futex_wait(uint32_t *word, uint32_t expected, uint64_t
     }
 #if CORDON_FUTEX_BACKEND_ID == CORDON__FUTEX_BACKEND_LINUX
     return cordon__futex_linux_wait(word, expected, deadline_ns, flags);
+#elif CORDON_FUTEX_BACKEND_ID == CORDON__FUTEX_BACKEND_WINDOWS
+    return cordon__futex_win32_wait(word, expected, deadline_ns, flags);
 #elif CORDON_FUTEX_BACKEND_ID == CORDON__FUTEX_BACKEND_ULOCK
     return cordon__futex_ulock_wait(&xnu_ulock, word, expected, deadline_ns, flags);
 #else
@@ -43,6 +45,8 @@ cordon_status cordon__sys_futex_wake(uint32_t *word, uint32_t count, unsigned fl
     }
 #if CORDON_FUTEX_BACKEND_ID == CORDON__FUTEX_BACKEND_LINUX
     return cordon__futex_linux_wake(word, count, flags, woken_out);
+#elif CORDON_FUTEX_BACKEND_ID == CORDON__FUTEX_BACKEND_WINDOWS
+    return cordon__futex_win32_wake(word, count, flags, woken_out);
 #elif CORDON_FUTEX_BACKEND_ID == CORDON__FUTEX_BACKEND_ULOCK
     return cordon__futex_ulock_wake(&xnu_ulock, word, count, flags, woken_out);
 #else

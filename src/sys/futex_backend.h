@@ -6,6 +6,7 @@
  *   1 linux-futex  futex_linux.c    FUTEX_WAIT_BITSET on an absolute CLOCK_MONOTONIC deadline
  *   2 macos-ulock  futex_ulock.c    __ulock_wait2 / __ulock_wake (logic testable on Linux, see below)
  *   3 parking-lot  futex_parking.c  waiter queues keyed by address on pthread mutexes and condvars
+ *   4 windows-wait win32/futex_win32.c  WaitOnAddress / WakeByAddress* (Windows 8 and later)
  * Each backend has the contract of cordon__sys_futex_wait / _wake in sys.h; argument checks are done
  * once in futex.c. This header has no OS type, so tests may include it to drive a backend directly. */
 #ifndef CORDON_SYS_FUTEX_BACKEND_H
@@ -23,6 +24,11 @@
 #define CORDON__FUTEX_BACKEND_LINUX 1
 #define CORDON__FUTEX_BACKEND_ULOCK 2
 #define CORDON__FUTEX_BACKEND_PARKING 3
+#define CORDON__FUTEX_BACKEND_WINDOWS 4
+
+/* Windows (src/sys/win32/futex_win32.c): WaitOnAddress / WakeByAddressSingle / WakeByAddressAll. */
+cordon_status cordon__futex_win32_wait(uint32_t *word, uint32_t expected, uint64_t deadline_ns, unsigned flags);
+cordon_status cordon__futex_win32_wake(uint32_t *word, uint32_t count, unsigned flags, uint32_t *woken_out);
 
 cordon_status cordon__futex_linux_wait(uint32_t *word, uint32_t expected, uint64_t deadline_ns, unsigned flags);
 cordon_status cordon__futex_linux_wake(uint32_t *word, uint32_t count, unsigned flags, uint32_t *woken_out);

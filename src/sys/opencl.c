@@ -951,8 +951,8 @@ cordon_status cordon__sys_cl_buffer_zero(cordon__sys_cl_queue *q, cordon__sys_cl
 }
 
 cordon_status cordon__sys_cl_program_build(cordon__sys_cl_queue *q, const char *const *sources, unsigned count,
-                                           const char *options, char *log, size_t log_len, cordon__sys_cl_program **out) {
-    (void)q, (void)sources, (void)count, (void)options, (void)log, (void)log_len, (void)out;
+                                           const char *options, cordon__sys_cl_program **out) {
+    (void)q, (void)sources, (void)count, (void)options, (void)out;
     return CORDON_BACKEND_UNAVAILABLE;
 }
 

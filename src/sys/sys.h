@@ -255,7 +255,11 @@ cordon_status cordon__sys_file_unmap(const void *data, size_t size);
 
 /* A file open for writing. Opaque: only cordon__sys_file_create makes one. */
 typedef struct cordon__sys_file {
+#if defined(_WIN32)
+    void *handle; /* a Win32 file HANDLE (src/sys/win32/file_win32.c) */
+#else
     int fd;
+#endif
 } cordon__sys_file;
 
 /* Creates path, or truncates it when it exists (mode 0644 before the umask), for writing from the

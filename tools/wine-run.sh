@@ -1,0 +1,37 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# Runs a Windows program under Wine: the crosscompiling emulator of the `windows` preset
+# (cmake/toolchains/x86_64-w64-mingw32.cmake), so every ctest test of that build goes through here.
+#   tools/wine-run.sh PROGRAM.exe [ARG…]   → the program's exit status
+# The Wine prefix ($CORDON_WINEPREFIX, default ~/.cache/cordon/wine-prefix) is created on first use,
+# without dialogs, once even when tests start in parallel; Wine's own messages are off (WINEDEBUG=-all).
+set -eu
+wine=""
+for w in wine64 /usr/lib/wine/wine64 wine; do
+    if command -v "$w" >/dev/null 2>&1; then
+        wine=$(command -v "$w")
+        break
+    fi
+done
+if [ -z "$wine" ]; then
+    echo "tools/wine-run.sh: no wine64 or wine (Debian: apt-get install wine64)" >&2
+    exit 127
+fi
+export WINEPREFIX="${CORDON_WINEPREFIX:-${XDG_CACHE_HOME:-$HOME/.cache}/cordon/wine-prefix}"
+export WINEDEBUG=-all
+# No Mono or Gecko install prompts: cordon's programs are plain console programs.
+export WINEDLLOVERRIDES="mscoree,mshtml="
+export WINEARCH=win64
+if [ ! -f "$WINEPREFIX/.cordon-ready" ]; then
+    mkdir -p "$WINEPREFIX"
+    (
+        flock 9
+        if [ ! -f "$WINEPREFIX/.cordon-ready" ]; then
+            "$wine" wineboot --init >/dev/null 2>&1 || true
+            wineserver=$(command -v wineserver || echo /usr/lib/wine/wineserver)
+            "$wineserver" -w 2>/dev/null || true
+            touch "$WINEPREFIX/.cordon-ready"
+        fi
+    ) 9>"$WINEPREFIX.lock"
+fi
+exec "$wine" "$@"
