@@ -72,6 +72,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         } else if (st != CORDON_UNSUPPORTED) {
             __builtin_trap();
         }
+        /* The same entry kept as (or rounded to) BF16: loadable exactly when the F32 load was. */
+        cordon_status st16 = cordon_safetensors_load_as(f, e.name, device, CORDON_DTYPE_BF16, &t);
+        if (st16 == CORDON_OK) {
+            cordon_tensor_info info;
+            if (st != CORDON_OK || cordon_tensor_info_get(t, &info) != CORDON_OK || info.elements != e.elements ||
+                info.dtype != CORDON_DTYPE_BF16 || cordon_tensor_destroy(t) != CORDON_OK) {
+                __builtin_trap();
+            }
+        } else if (st16 != st) {
+            __builtin_trap();
+        }
     }
     if (covered > size) {
         __builtin_trap();
