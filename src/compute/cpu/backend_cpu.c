@@ -17,8 +17,11 @@
  * into MR-row panels and op(B) into NR-column panels (zero-padded at the edges), and the micro-kernel
  * adds alpha times each MR × NR tile into C (straight into C for whole tiles when the level has an
  * intrinsic kernel, kernels.h gemm_micro_c). beta is applied to each C block before its first slice
- * (beta = 0 writes zeros without reading C). The block sizes and why: see KC below. Products of at most
- * SKINNY_M rows (decode, M = 8) stream B without packing. */
+ * (beta = 0 writes zeros without reading C). When op(B) is packed whole once for every lane, an item is
+ * a whole M block instead, whose A is packed once per K slice for all of N (gemm_rows_whole_n). The
+ * block sizes and why: see KC below. Products of at most SKINNY_M rows (decode, M = 8) stream B without
+ * packing; rank-k updates (k <= 16) and products of at most 16 columns use small-product kernels
+ * (small_matmul). */
 #include <math.h>
 
 #include "compute/backend.h"

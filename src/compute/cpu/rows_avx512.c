@@ -331,31 +331,38 @@ static inline void rms_bwd_stats(const float *dy, const float *x, const float *w
     *c_out = sd * r * r * r / (float)n;
 }
 
-/* One row's columns [i, i + 16) (lanes k): dx, and its term added to acc (when dw is wanted). */
-static inline __m512 rms_bwd_row16(float *dx, const float *dy, const float *x, __m512 wv, size_t i, __mmask16 k,
-                                   __m512 vr, __m512 vc, __m512 acc, bool dw) {
-    __m512 xv = _mm512_maskz_loadu_ps(k, x + i), dv = _mm512_maskz_loadu_ps(k, dy + i);
+/* One row's columns [i, i + 16) from its loaded x and dy: dx (returned), and its dw term added to acc. */
+static inline __m512 rms_bwd_dx16(__m512 xv, __m512 dv, __m512 wv, __m512 vr, __m512 vc, __m512 *acc, bool dw) {
     if (dw) {
-        acc = _mm512_fmadd_ps(_mm512_mul_ps(dv, xv), vr, acc);
+        *acc = _mm512_fmadd_ps(_mm512_mul_ps(dv, xv), vr, *acc);
     }
-    __m512 v = _mm512_mul_ps(_mm512_mul_ps(vr, wv), dv);
-    _mm512_mask_storeu_ps(dx + i, k, _mm512_fnmadd_ps(vc, xv, v));
-    return acc;
+    return _mm512_fnmadd_ps(vc, xv, _mm512_mul_ps(_mm512_mul_ps(vr, wv), dv));
 }
 
-/* Columns [i, i + 16) (lanes k) of one or two rows: dx, and dw's terms added in row order. */
-static inline void rms_bwd_out16(float *const *dx, float *dw_acc, const float *const *dy, const float *const *x,
-                                 const float *w, bool two, size_t i, __mmask16 k, __m512 vr0, __m512 vc0, __m512 vr1,
-                                 __m512 vc1) {
-    __m512 wv = _mm512_maskz_loadu_ps(k, w + i);
-    bool dw = dw_acc != NULL;
-    __m512 acc = dw ? _mm512_maskz_loadu_ps(k, dw_acc + i) : _mm512_setzero_ps();
-    acc = rms_bwd_row16(dx[0], dy[0], x[0], wv, i, k, vr0, vc0, acc, dw);
-    if (two) {
-        acc = rms_bwd_row16(dx[1], dy[1], x[1], wv, i, k, vr1, vc1, acc, dw);
-    }
-    if (dw) {
-        _mm512_mask_storeu_ps(dw_acc + i, k, acc);
+/* The output pass over one or two rows: dx, and dw's terms added in row order. Every load of a column
+ * comes before its first store (rows 4 KiB apart share their low address bits, and a load behind a
+ * store with the same low bits waits for it). `two` and `dw` are constants at each call site, so each
+ * variant is compiled without branches in its loop. */
+static inline void rms_bwd_pass2(float *dx0, float *dx1, float *dw_acc, const float *dy0, const float *dy1,
+                                 const float *x0, const float *x1, const float *w, size_t n, bool two, bool dw,
+                                 __m512 vr0, __m512 vc0, __m512 vr1, __m512 vc1) {
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 k = tail_mask(n - i);
+        __m512 wv = _mm512_maskz_loadu_ps(k, w + i);
+        __m512 acc = dw ? _mm512_maskz_loadu_ps(k, dw_acc + i) : _mm512_setzero_ps();
+        __m512 a0 = _mm512_maskz_loadu_ps(k, x0 + i), d0 = _mm512_maskz_loadu_ps(k, dy0 + i);
+        if (two) {
+            __m512 a1 = _mm512_maskz_loadu_ps(k, x1 + i), d1 = _mm512_maskz_loadu_ps(k, dy1 + i);
+            __m512 o0 = rms_bwd_dx16(a0, d0, wv, vr0, vc0, &acc, dw);
+            __m512 o1 = rms_bwd_dx16(a1, d1, wv, vr1, vc1, &acc, dw);
+            _mm512_mask_storeu_ps(dx0 + i, k, o0);
+            _mm512_mask_storeu_ps(dx1 + i, k, o1);
+        } else {
+            _mm512_mask_storeu_ps(dx0 + i, k, rms_bwd_dx16(a0, d0, wv, vr0, vc0, &acc, dw));
+        }
+        if (dw) {
+            _mm512_mask_storeu_ps(dw_acc + i, k, acc);
+        }
     }
 }
 
@@ -365,15 +372,20 @@ void cordon__rms_norm_bwd_rows_avx512(float *const *dx, float *dw_acc, const flo
     for (size_t q = 0; q < rows; q++) {
         rms_bwd_stats(dy[q], x[q], w, n, eps, &r[q], &c[q]);
     }
-    bool two = rows == 2;
     const __m512 vr0 = _mm512_set1_ps(r[0]), vc0 = _mm512_set1_ps(c[0]);
     const __m512 vr1 = _mm512_set1_ps(r[1]), vc1 = _mm512_set1_ps(c[1]);
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        rms_bwd_out16(dx, dw_acc, dy, x, w, two, i, 0xFFFFu, vr0, vc0, vr1, vc1);
-    }
-    if (i < n) {
-        rms_bwd_out16(dx, dw_acc, dy, x, w, two, i, tail_mask(n - i), vr0, vc0, vr1, vc1);
+    float *dx0 = dx[0], *dx1 = rows == 2 ? dx[1] : dx[0];
+    const float *dy0 = dy[0], *dy1 = rows == 2 ? dy[1] : dy[0], *x0 = x[0], *x1 = rows == 2 ? x[1] : x[0];
+    if (rows == 2) {
+        if (dw_acc != NULL) {
+            rms_bwd_pass2(dx0, dx1, dw_acc, dy0, dy1, x0, x1, w, n, true, true, vr0, vc0, vr1, vc1);
+        } else {
+            rms_bwd_pass2(dx0, dx1, dw_acc, dy0, dy1, x0, x1, w, n, true, false, vr0, vc0, vr1, vc1);
+        }
+    } else if (dw_acc != NULL) {
+        rms_bwd_pass2(dx0, dx1, dw_acc, dy0, dy1, x0, x1, w, n, false, true, vr0, vc0, vr1, vc1);
+    } else {
+        rms_bwd_pass2(dx0, dx1, dw_acc, dy0, dy1, x0, x1, w, n, false, false, vr0, vc0, vr1, vc1);
     }
 }
 
@@ -474,6 +486,45 @@ static inline void ln_bwd_out16(float *const *dx, float *dg_acc, float *db_acc, 
     }
 }
 
+/* One row's columns from its loaded x and dy: dx (returned), and its dγ and dβ terms added. */
+static inline __m512 ln_bwd_dx16(__m512 xv, __m512 dv, const float *g, __m512 gv, const ln_bwd_vec *v, __m512 *dga,
+                                 __m512 *dba) {
+    __m512 xh = _mm512_mul_ps(_mm512_sub_ps(_mm512_sub_ps(xv, v->m0), v->c), v->r);
+    *dga = _mm512_fmadd_ps(dv, xh, *dga);
+    *dba = _mm512_add_ps(*dba, dv);
+    __m512 gi = g != NULL ? _mm512_mul_ps(dv, gv) : dv;
+    /* rstd·((gi − mg) − x̂·mgx) */
+    return _mm512_mul_ps(v->r, _mm512_fnmadd_ps(xh, v->mgx, _mm512_sub_ps(gi, v->mg)));
+}
+
+/* The output pass over one or two rows: dx, and dγ's and dβ's terms added in row order; every load of
+ * a column before its first store (as rms_bwd_pass2). `two` and `acc` (dγ or dβ wanted) are constants at
+ * each call site (acc: both dγ and dβ wanted). */
+static inline void ln_bwd_pass2(float *dx0, float *dx1, float *dg_acc, float *db_acc, const float *dy0,
+                                const float *dy1, const float *x0, const float *x1, const float *g, size_t n, bool two,
+                                bool acc, const ln_bwd_vec *v0, const ln_bwd_vec *v1) {
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 k = tail_mask(n - i);
+        __m512 gv = g != NULL ? _mm512_maskz_loadu_ps(k, g + i) : _mm512_setzero_ps();
+        __m512 dga = acc ? _mm512_maskz_loadu_ps(k, dg_acc + i) : _mm512_setzero_ps();
+        __m512 dba = acc ? _mm512_maskz_loadu_ps(k, db_acc + i) : _mm512_setzero_ps();
+        __m512 a0 = _mm512_maskz_loadu_ps(k, x0 + i), d0 = _mm512_maskz_loadu_ps(k, dy0 + i);
+        __m512 o0 = ln_bwd_dx16(a0, d0, g, gv, v0, &dga, &dba);
+        if (two) {
+            __m512 a1 = _mm512_maskz_loadu_ps(k, x1 + i), d1 = _mm512_maskz_loadu_ps(k, dy1 + i);
+            __m512 o1 = ln_bwd_dx16(a1, d1, g, gv, v1, &dga, &dba);
+            _mm512_mask_storeu_ps(dx0 + i, k, o0);
+            _mm512_mask_storeu_ps(dx1 + i, k, o1);
+        } else {
+            _mm512_mask_storeu_ps(dx0 + i, k, o0);
+        }
+        if (acc) {
+            _mm512_mask_storeu_ps(dg_acc + i, k, dga);
+            _mm512_mask_storeu_ps(db_acc + i, k, dba);
+        }
+    }
+}
+
 void cordon__layer_norm_bwd_rows_avx512(float *const *dx, float *dg_acc, float *db_acc, const float *const *dy,
                                         const float *const *x, const float *g, size_t rows, size_t n, float eps) {
     float st[2][5] = {{0.0f}};
@@ -486,12 +537,26 @@ void cordon__layer_norm_bwd_rows_avx512(float *const *dx, float *dg_acc, float *
                             _mm512_set1_ps(st[q][3]), _mm512_set1_ps(st[q][4])};
     }
     bool two = rows == 2;
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        ln_bwd_out16(dx, dg_acc, db_acc, dy, x, g, two, i, 0xFFFFu, &v[0], &v[1]);
-    }
-    if (i < n) {
-        ln_bwd_out16(dx, dg_acc, db_acc, dy, x, g, two, i, tail_mask(n - i), &v[0], &v[1]);
+    float *dx0 = dx[0], *dx1 = two ? dx[1] : dx[0];
+    const float *dy0 = dy[0], *dy1 = two ? dy[1] : dy[0], *x0 = x[0], *x1 = two ? x[1] : x[0];
+    bool both = dg_acc != NULL && db_acc != NULL;
+    if (both && two) {
+        ln_bwd_pass2(dx0, dx1, dg_acc, db_acc, dy0, dy1, x0, x1, g, n, true, true, &v[0], &v[1]);
+    } else if (both) {
+        ln_bwd_pass2(dx0, dx1, dg_acc, db_acc, dy0, dy1, x0, x1, g, n, false, true, &v[0], &v[1]);
+    } else if (dg_acc == NULL && db_acc == NULL && two) {
+        ln_bwd_pass2(dx0, dx1, NULL, NULL, dy0, dy1, x0, x1, g, n, true, false, &v[0], &v[1]);
+    } else if (dg_acc == NULL && db_acc == NULL) {
+        ln_bwd_pass2(dx0, dx1, NULL, NULL, dy0, dy1, x0, x1, g, n, false, false, &v[0], &v[1]);
+    } else {
+        /* Only one of dγ, dβ: the general output pass with per-vector tests. */
+        size_t i = 0;
+        for (; i + 16 <= n; i += 16) {
+            ln_bwd_out16(dx, dg_acc, db_acc, dy, x, g, two, i, 0xFFFFu, &v[0], &v[1]);
+        }
+        if (i < n) {
+            ln_bwd_out16(dx, dg_acc, db_acc, dy, x, g, two, i, tail_mask(n - i), &v[0], &v[1]);
+        }
     }
 }
 
