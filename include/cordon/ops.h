@@ -70,7 +70,7 @@ CORDON_API void cordon_matmul_params_init(cordon_matmul_params *p);
  * B. Against an f32 B that was rounded to bf16 (cordon_bf16_from_f32: |b' − b| <= 2^-8·|b|), the
  * rounding adds at most 2^-8·|alpha|·Σ_k |a_ik·b_kj| per element (|error| <= (2^-8 + 1e-5)·(|alpha|·
  * Σ_k |a_ik·b_kj|) + 1e-5·|beta·c_ij| in all; on random data the error is far below, since the
- * per-weight errors are independent: about 2^-9·sqrt(Σ_k (a_ik·b_kj)²); measured 1.4e-3·M on the
+ * per-weight errors are independent: about 2^-9·sqrt(Σ_k (a_ik·b_kj)²); measured 1.6e-3·M on the
  * tests' shapes, 1.2e-4·M at K = 4096, and 2.3e-7·M against the product of the rounded weights). The activation A is never
  * rounded to bf16 (docs/compute.md, "BF16 weights", says why the AVX-512 BF16 dot-product instruction is
  * not used). The BLAS engine has no bf16 product: a BF16 B runs on the built-in kernels there too.
