@@ -54,7 +54,7 @@
 #define SHARED_B_MAX (UINT64_C(256) << 20)
 #define NORM_BLOCK_ROWS_MAX 64u
 #define NORM_BLOCK_ROWS_MIN 8u
-#define NORM_BLOCKS_MIN 8u
+#define NORM_BLOCKS_MIN 4u
 
 /* ---------------------------------------------------------------------------------------------------
  * Lanes */
@@ -1072,7 +1072,7 @@ static cordon_status norm_bwd_lane(void *ctx, size_t lane, size_t nlanes) {
         float *pw = NULL, *pb = NULL;
         if (job->partials != NULL) {
             pw = job->partials + blk * 2 * n;
-            memset(pw, 0, 2 * n * sizeof(float));
+            memset(pw, 0, (d->dbias.present ? 2 * n : n) * sizeof(float));
             pb = d->dbias.present ? pw + n : NULL;
             pw = d->dweight.present ? pw : NULL;
         }
@@ -1152,8 +1152,9 @@ cordon_status cordon__cpu_norm_backward(cordon__device *dev, const cordon__norm_
     if (st == CORDON_OK && params) {
         /* Sum the partials in block order into the first block's (y + 1·x is exactly y + x), then store. */
         float *pbase = job.partials;
+        size_t len = d->dbias.present ? 2 * n : n; /* dweight's partials, then dbias's */
         for (size_t blk = 1; blk < job.nblocks; blk++) {
-            dev->kernels->axpy(pbase, 1.0f, pbase + blk * 2 * n, 2 * n);
+            dev->kernels->axpy(pbase, 1.0f, pbase + blk * 2 * n, len);
         }
         if (d->dweight.present) {
             store_param(&d->dweight, pbase, n);
