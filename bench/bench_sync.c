@@ -41,7 +41,11 @@ static void spin_lock(spinlock *s) {
             return;
         }
         while (__atomic_load_n(&s->locked, __ATOMIC_RELAXED)) {
+#if defined(__x86_64__) || defined(__i386__)
             __builtin_ia32_pause();
+#elif defined(__aarch64__)
+            __asm__ __volatile__("yield");
+#endif
         }
     }
 }

@@ -10,6 +10,7 @@ cli=$1
 manifest=$2
 scratch=$3
 cc=$4
+emu=${CORDON_TEST_EMULATOR:-} # the emulator that runs target programs in a cross build
 rm -rf "$scratch"
 mkdir -p "$scratch/src/sys"
 # Scratch manifest: same objects, sources copied into the scratch tree.
@@ -27,12 +28,12 @@ while read -r key val; do
     esac
 done < "$manifest"
 
-"$cli" audit --manifest "$scratch/manifest.txt" --write "$scratch/AUDIT.md" > "$scratch/clean.log" || {
+$emu "$cli" audit --manifest "$scratch/manifest.txt" --write "$scratch/AUDIT.md" > "$scratch/clean.log" || {
     echo "FAIL: the unmodified scratch copy does not pass the audit"; cat "$scratch/clean.log"; exit 1; }
 
 # 1. Remove the SAFETY comment of the uname call: the audit must fail and name it.
 sed -i 's/SAFETY: uname --/NOTE: uname --/' "$scratch/src/sys/info.c"
-if "$cli" audit --manifest "$scratch/manifest.txt" > "$scratch/missing.log"; then
+if $emu "$cli" audit --manifest "$scratch/manifest.txt" > "$scratch/missing.log"; then
     echo "FAIL: audit passed with a SAFETY comment removed"; cat "$scratch/missing.log"; exit 1
 fi
 grep -q "uname used in cordon__sys_os_identity without a SAFETY" "$scratch/missing.log" || {
@@ -41,14 +42,14 @@ sed -i 's/NOTE: uname --/SAFETY: uname --/' "$scratch/src/sys/info.c"
 
 # 2. Change the text of a comment: the audit written before is now stale.
 sed -i 's/read the monotonic clock/read the monotonic clock (changed)/' "$scratch/src/sys/info.c"
-if "$cli" audit --manifest "$scratch/manifest.txt" --check "$scratch/AUDIT.md" > "$scratch/stale.log"; then
+if $emu "$cli" audit --manifest "$scratch/manifest.txt" --check "$scratch/AUDIT.md" > "$scratch/stale.log"; then
     echo "FAIL: audit --check passed against a stale audit"; cat "$scratch/stale.log"; exit 1
 fi
 grep -q "is stale" "$scratch/stale.log" || { echo "FAIL: stale audit not reported"; cat "$scratch/stale.log"; exit 1; }
 
 # 3. A comment without its 'Relies on:' part is incomplete.
 sed -i 's/Relies on: ts is a local/Because ts is a local/' "$scratch/src/sys/info.c"
-if "$cli" audit --manifest "$scratch/manifest.txt" > "$scratch/incomplete.log"; then
+if $emu "$cli" audit --manifest "$scratch/manifest.txt" > "$scratch/incomplete.log"; then
     echo "FAIL: audit passed an incomplete SAFETY comment"; cat "$scratch/incomplete.log"; exit 1
 fi
 sed -i 's/Because ts is a local/Relies on: ts is a local/' "$scratch/src/sys/info.c"
@@ -56,7 +57,7 @@ sed -i 's/read the monotonic clock (changed)/read the monotonic clock/' "$scratc
 
 # 4. An OS call inside a macro definition, with no SAFETY comment, is a call site without its comment.
 printf '\n#define CORDON__PLANTED_IDENTITY(buf) uname(buf)\n' >> "$scratch/src/sys/info.c"
-if "$cli" audit --manifest "$scratch/manifest.txt" > "$scratch/macro.log"; then
+if $emu "$cli" audit --manifest "$scratch/manifest.txt" > "$scratch/macro.log"; then
     echo "FAIL: audit passed an OS call written in a #define without a SAFETY comment"; cat "$scratch/macro.log"; exit 1
 fi
 grep -q "uname used in .* without a SAFETY" "$scratch/macro.log" || {
@@ -69,11 +70,11 @@ printf 'void *mmap(void *a, unsigned long b, int c, int d, int e, long f);\nvoid
 "$cc" -c -o "$scratch/interpose.o" "$scratch/interpose.c"
 cp "$scratch/manifest.txt" "$scratch/interpose-manifest.txt"
 echo "safe_object $scratch/interpose.o" >> "$scratch/interpose-manifest.txt"
-if "$cli" audit --manifest "$scratch/interpose-manifest.txt" > "$scratch/interpose.log"; then
+if $emu "$cli" audit --manifest "$scratch/interpose-manifest.txt" > "$scratch/interpose.log"; then
     echo "FAIL: audit passed with a safe object defining mmap"; cat "$scratch/interpose.log"; exit 1
 fi
 grep -q "mmap: imported by src/sys/ and defined by safe code" "$scratch/interpose.log" || {
     echo "FAIL: audit did not name the interposed symbol"; cat "$scratch/interpose.log"; exit 1; }
-"$cli" audit --manifest "$scratch/manifest.txt" --check "$scratch/AUDIT.md" > "$scratch/restored.log" || {
+$emu "$cli" audit --manifest "$scratch/manifest.txt" --check "$scratch/AUDIT.md" > "$scratch/restored.log" || {
     echo "FAIL: the restored scratch copy does not match its audit again"; cat "$scratch/restored.log"; exit 1; }
 echo "audit refuses a missing comment, an incomplete comment, a stale SAFETY_AUDIT.md, an uncommented call in a #define and an interposing safe object"

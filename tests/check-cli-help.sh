@@ -5,16 +5,17 @@
 # Usage: check-cli-help.sh <cordon-tool>
 set -eu
 tool=$1
-out=$("$tool" --help 2>/dev/null) || { echo "FAIL: cordon --help exited nonzero"; exit 1; }
+emu=${CORDON_TEST_EMULATOR:-} # the emulator that runs target programs in a cross build
+out=$($emu "$tool" --help 2>/dev/null) || { echo "FAIL: cordon --help exited nonzero"; exit 1; }
 for word in info version bench audit --manifest --write --check; do
     echo "$out" | grep -qF -e "$word" || { echo "FAIL: cordon --help does not mention $word:"; echo "$out"; exit 1; }
 done
-out=$("$tool" bench --help 2>/dev/null) || { echo "FAIL: cordon bench --help exited nonzero"; exit 1; }
+out=$($emu "$tool" bench --help 2>/dev/null) || { echo "FAIL: cordon bench --help exited nonzero"; exit 1; }
 echo "$out" | grep -q '^usage: cordon bench' || { echo "FAIL: cordon bench --help printed nothing on stdout"; exit 1; }
 echo "$out" | grep -q -e '--json' || { echo "FAIL: cordon bench --help does not mention --json"; exit 1; }
-out=$("$tool" version) || { echo "FAIL: cordon version exited nonzero"; exit 1; }
+out=$($emu "$tool" version) || { echo "FAIL: cordon version exited nonzero"; exit 1; }
 echo "$out" | grep -qE '^cordon [0-9]+\.[0-9]+\.[0-9]+' || { echo "FAIL: cordon version printed: $out"; exit 1; }
-if "$tool" bench --no-such-option > /dev/null 2>&1; then
+if $emu "$tool" bench --no-such-option > /dev/null 2>&1; then
     echo "FAIL: an unknown bench option is accepted"; exit 1
 fi
 echo "cordon: help on stdout, bench --help on stdout, version"

@@ -4,11 +4,12 @@
 #   check-example-opencl.sh EXAMPLE
 # Exits 77 (skipped) when the build or the machine has no OpenCL device.
 set -u
-out=$("$1" --device opencl --dim 32 --heads 4 --kv-heads 2 --seq 16 --rank 4 --steps 60 \
+emu=${CORDON_TEST_EMULATOR:-} # the emulator that runs target programs in a cross build
+out=$($emu "$1" --device opencl --dim 32 --heads 4 --kv-heads 2 --seq 16 --rank 4 --steps 60 \
     --out example-opencl.safetensors 2>&1)
 rc=$?
 echo "$out"
-if echo "$out" | grep -q "BACKEND_UNAVAILABLE"; then
+if echo "$out" | grep -q -e "BACKEND_UNAVAILABLE" -e "backend not available"; then
     echo "SKIP: no OpenCL device (not built in, or no ICD installed)"
     exit 77
 fi

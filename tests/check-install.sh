@@ -13,6 +13,9 @@ build=$1
 scratch=$2
 cc=$3
 src=$4
+# A cross build (tests/CMakeLists.txt) gives the emulator that runs target programs; <c-compiler> and the
+# toolchain file (CMAKE_TOOLCHAIN_FILE in the environment) build for the target.
+emu=${CORDON_TEST_EMULATOR:-}
 rm -rf "$scratch"
 mkdir -p "$scratch"
 prefix="$scratch/prefix"
@@ -46,7 +49,7 @@ check_runpath() {
 # installed prefix.
 run() {
     check_runpath "$1" "$prefix"
-    env -u LD_LIBRARY_PATH "$1" > "$1.out" 2>&1 || { echo "FAIL: $1 did not run:"; cat "$1.out"; exit 1; }
+    env -u LD_LIBRARY_PATH $emu "$1" > "$1.out" 2>&1 || { echo "FAIL: $1 did not run:"; cat "$1.out"; exit 1; }
     grep -q '^cordon ' "$1.out" || { echo "FAIL: $1 printed:"; cat "$1.out"; exit 1; }
 }
 

@@ -10,6 +10,8 @@ set -eu
 build=$1
 scratch=$2
 src=$3
+# A cross build (tests/CMakeLists.txt) gives the emulator that runs target programs.
+emu=${CORDON_TEST_EMULATOR:-}
 command -v readelf >/dev/null 2>&1 || { echo "SKIP: readelf is not installed (binutils)"; exit 77; }
 rm -rf "$scratch"
 mkdir -p "$scratch"
@@ -30,15 +32,16 @@ for f in "$tool" $(find "$scratch/moved" -name 'libcordon.so*' -type f); do
     fi
 done
 
-out=$(env -u LD_LIBRARY_PATH "$tool" version) || { echo "FAIL: cordon version: $out"; exit 1; }
+out=$(env -u LD_LIBRARY_PATH $emu "$tool" version) || { echo "FAIL: cordon version: $out"; exit 1; }
 echo "$out" | grep -q '^cordon [0-9]' || { echo "FAIL: cordon version printed: $out"; exit 1; }
-out=$(env -u LD_LIBRARY_PATH "$tool" info) || { echo "FAIL: cordon info: $out"; exit 1; }
+out=$(env -u LD_LIBRARY_PATH $emu "$tool" info) || { echo "FAIL: cordon info: $out"; exit 1; }
 echo "$out" | grep -q '^page size:' || { echo "FAIL: cordon info printed: $out"; exit 1; }
-out=$(env -u LD_LIBRARY_PATH "$tool" bench --help 2>/dev/null) || { echo "FAIL: cordon bench --help exited nonzero"; exit 1; }
+echo "$out" | grep -qE '^platform: +(x86-64|aarch64|x86) ' || { echo "FAIL: cordon info names no platform: $out"; exit 1; }
+out=$(env -u LD_LIBRARY_PATH $emu "$tool" bench --help 2>/dev/null) || { echo "FAIL: cordon bench --help exited nonzero"; exit 1; }
 echo "$out" | grep -q 'usage: cordon bench' || { echo "FAIL: cordon bench --help printed nothing on stdout"; exit 1; }
-out=$(env -u LD_LIBRARY_PATH "$tool" --help 2>/dev/null) || { echo "FAIL: cordon --help exited nonzero"; exit 1; }
+out=$(env -u LD_LIBRARY_PATH $emu "$tool" --help 2>/dev/null) || { echo "FAIL: cordon --help exited nonzero"; exit 1; }
 echo "$out" | grep -q '  version' || { echo "FAIL: cordon --help does not list version"; exit 1; }
-if env -u LD_LIBRARY_PATH "$tool" audit > "$scratch/audit.out" 2>&1; then
+if env -u LD_LIBRARY_PATH $emu "$tool" audit > "$scratch/audit.out" 2>&1; then
     echo "FAIL: the installed tool runs audit"; exit 1
 fi
 echo "installed cordon: info, version and bench --help run from a moved prefix; no build-tree path, no peer"

@@ -10,34 +10,40 @@ set -eu
 src=$1
 scratch=$2
 lib=$3
+# A cross build (tests/CMakeLists.txt) gives the emulator that runs target programs and the target triplet.
+emu=${CORDON_TEST_EMULATOR:-}
+cross=${CORDON_TEST_CROSS_PREFIX:-}
 rm -rf "$scratch"
 mkdir -p "$scratch"
 libdir=$(dirname "$lib")
 flags="-Wall -Wextra -Werror -I$src/include"
 missing=""
 for cc in gcc clang; do
-    case $cc in gcc) cxx=g++ ;; clang) cxx=clang++ ;; esac
-    if ! command -v $cc >/dev/null 2>&1; then
+    case $cc in
+        gcc) ccx=${cross:+$cross-}gcc; cxx=${cross:+$cross-}g++ ;;
+        clang) ccx="clang${cross:+ --target=$cross}"; cxx="clang++${cross:+ --target=$cross}" ;;
+    esac
+    if ! command -v ${ccx%% *} >/dev/null 2>&1; then
         echo "SKIP part: $cc is not installed"
         missing="$missing $cc"
         continue
     fi
     for std in c11 c2x; do
         # shellcheck disable=SC2086
-        $cc -std=$std $flags "$src/tests/nodiscard/prodcons.c" -o "$scratch/prodcons-$cc-$std" \
+        $ccx -std=$std $flags "$src/tests/nodiscard/prodcons.c" -o "$scratch/prodcons-$cc-$std" \
             "$lib" -Wl,-rpath,"$libdir" > "$scratch/prodcons-$cc-$std.log" 2>&1 \
             || { echo "FAIL: $cc -std=$std refuses the producer/consumer:"; cat "$scratch/prodcons-$cc-$std.log"; exit 1; }
-        "$scratch/prodcons-$cc-$std" | grep -q '^consumed 1000$' || { echo "FAIL: prodcons ($cc, $std) did not consume 1000"; exit 1; }
+        $emu "$scratch/prodcons-$cc-$std" | grep -q '^consumed 1000$' || { echo "FAIL: prodcons ($cc, $std) did not consume 1000"; exit 1; }
         # shellcheck disable=SC2086
-        if $cc -std=$std $flags -c "$src/tests/nodiscard/must_use.c" -o "$scratch/must_use.o" > "$scratch/must_use.log" 2>&1; then
+        if $ccx -std=$std $flags -c "$src/tests/nodiscard/must_use.c" -o "$scratch/must_use.o" > "$scratch/must_use.log" 2>&1; then
             echo "FAIL: $cc -std=$std accepts an ignored trylock result"; exit 1
         fi
         grep -q 'cordon_mutex_trylock' "$scratch/must_use.log" || { echo "FAIL: $cc -std=$std refused must_use.c for another reason:"; cat "$scratch/must_use.log"; exit 1; }
     done
     # shellcheck disable=SC2086
-    $cc -std=c2x $flags -c "$src/tests/nodiscard/void_cast.c" -o "$scratch/void_cast.o" \
+    $ccx -std=c2x $flags -c "$src/tests/nodiscard/void_cast.c" -o "$scratch/void_cast.o" \
         || { echo "FAIL: $cc -std=c2x does not let (void) silence [[nodiscard]]"; exit 1; }
-    if command -v $cxx >/dev/null 2>&1; then
+    if command -v ${cxx%% *} >/dev/null 2>&1; then
         # shellcheck disable=SC2086
         $cxx -x c++ -std=c++17 $flags -c "$src/tests/nodiscard/void_cast.c" -o "$scratch/void_cast_cxx.o" \
             || { echo "FAIL: $cxx -std=c++17 does not let (void) silence [[nodiscard]]"; exit 1; }

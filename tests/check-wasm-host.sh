@@ -9,6 +9,9 @@ set -eu
 build=$1
 scratch=$2
 src=$3
+# A cross build (tests/CMakeLists.txt) gives the emulator that runs target programs and the target triplet.
+emu=${CORDON_TEST_EMULATOR:-}
+cross=${CORDON_TEST_CROSS_PREFIX:-}
 command -v pkg-config >/dev/null 2>&1 || { echo "SKIP: pkg-config is not installed"; exit 77; }
 rm -rf "$scratch"
 mkdir -p "$scratch"
@@ -35,17 +38,18 @@ check_runpath() {
 }
 missing=""
 for cc in gcc clang; do
-    if ! command -v $cc >/dev/null 2>&1; then
+    case $cc in gcc) ccx=${cross:+$cross-}gcc ;; clang) ccx="clang${cross:+ --target=$cross}" ;; esac
+    if ! command -v ${ccx%% *} >/dev/null 2>&1; then
         echo "SKIP part: $cc is not installed"
         missing="$missing $cc"
         continue
     fi
     # shellcheck disable=SC2046
-    $cc -std=c11 -Wall -Wextra -Werror "$src/tests/install-consumer/wasm_host.c" -o "$scratch/wasm_host-$cc" \
+    $ccx -std=c11 -Wall -Wextra -Werror "$src/tests/install-consumer/wasm_host.c" -o "$scratch/wasm_host-$cc" \
         $(pkg-config --cflags --libs cordon) -Wl,-rpath,"$(pkg-config --variable=libdir cordon)" \
         || { echo "FAIL: $cc does not build the Wasm host with -Wall -Wextra -Werror"; exit 1; }
     check_runpath "$scratch/wasm_host-$cc" "$scratch/prefix"
-    env -u LD_LIBRARY_PATH "$scratch/wasm_host-$cc" || { echo "FAIL: the Wasm host ($cc) failed"; exit 1; }
+    env -u LD_LIBRARY_PATH $emu "$scratch/wasm_host-$cc" || { echo "FAIL: the Wasm host ($cc) failed"; exit 1; }
 done
 if [ -n "$missing" ]; then
     echo "SKIP: not checked with:$missing"

@@ -120,9 +120,9 @@ static inline const char *ct_engine_name(cordon_matmul_engine e) {
 
 static inline void ct_iter_init(ct_iter *it, bool engines) {
     memset(it, 0, sizeof *it);
-    static const cordon_isa isas[3] = {CORDON_ISA_SCALAR, CORDON_ISA_AVX2, CORDON_ISA_AVX512};
+    static const cordon_isa isas[4] = {CORDON_ISA_SCALAR, CORDON_ISA_AVX2, CORDON_ISA_AVX512, CORDON_ISA_NEON};
     for (unsigned e = 0; e < (engines ? 2u : 1u); e++) {
-        for (unsigned i = 0; i < 3; i++) {
+        for (unsigned i = 0; i < 4; i++) {
             for (unsigned t = 1; t <= 2; t++) {
                 it->list[it->n++] = (ct_cfg){isas[i], t, e == 0 ? CORDON_MATMUL_BUILTIN : CORDON_MATMUL_BLAS, false};
             }

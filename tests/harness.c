@@ -60,9 +60,17 @@ void cordon_test_skip(const char *file, int line, const char *reason) {
     longjmp(on_fail, 1);
 }
 
+const char *cordon_test_emulator(void) {
+    const char *env = getenv("CORDON_TEST_EMULATOR");
+    return env != NULL && *env != '\0' ? env : NULL;
+}
+
 bool cordon_test_slow(void) {
     const char *env = getenv("CORDON_TEST_SLOW");
     if (env != NULL && *env != '\0' && strcmp(env, "0") != 0) {
+        return true;
+    }
+    if (cordon_test_emulator() != NULL) {
         return true;
     }
     /* valgrind preloads its own shared objects into the programs it runs */

@@ -37,7 +37,12 @@ _Noreturn void cordon_test_skip(const char *file, int line, const char *reason);
 /* A seed for property tests: CORDON_TEST_SEED from the environment, else derived from the clock.
  * Printed, so a failing run can be repeated. */
 uint64_t cordon_test_seed(void);
-/* Is the test running somewhere everything is ~30x slower (under valgrind, or CORDON_TEST_SLOW=1)?
+/* The emulator the test runs under (CORDON_TEST_EMULATOR, which a cross build's test registration sets,
+ * e.g. "qemu-aarch64 -L /usr/aarch64-linux-gnu"), or NULL when it runs natively. A test that checks
+ * something the emulator does not model (a kernel feature it does not pass on) skips, naming it. */
+const char *cordon_test_emulator(void);
+/* Is the test running somewhere everything is ~30x slower (under valgrind, under an emulator, or
+ * CORDON_TEST_SLOW=1)?
  * Loops then run fewer rounds: the behaviour checked is the same, valgrind checks every access. */
 bool cordon_test_slow(void);
 /* `normal` rounds, or `slow` when cordon_test_slow(). */

@@ -174,6 +174,12 @@ static int exp_tables(const struct cordon__cpu_kernels **out) {
     } else {
         fprintf(stderr, "exp_row: avx512 table not run (processor lacks it)\n");
     }
+#elif defined(__aarch64__)
+    if ((cordon__sys_cpu_features() & CORDON__CPU_NEON) != 0) {
+        out[n++] = &cordon__kernels_neon;
+    } else {
+        fprintf(stderr, "exp_row: neon table not run (processor lacks it)\n");
+    }
 #endif
     return n;
 }

@@ -52,6 +52,10 @@ TEST(isa_avx512_is_exercised) {
     check_level(CORDON_ISA_AVX512, CORDON_MATMUL_BUILTIN);
 }
 
+TEST(isa_neon_is_exercised) {
+    check_level(CORDON_ISA_NEON, CORDON_MATMUL_BUILTIN);
+}
+
 TEST(blas_engine_is_exercised) {
     check_level(CORDON_ISA_SCALAR, CORDON_MATMUL_BLAS);
 }

@@ -463,9 +463,9 @@ static void det_all_ops(cordon_device dev, det_run *run) {
 }
 
 TEST(deterministic_mode_is_bit_identical_for_1_2_3_4_threads) {
-    static const cordon_isa isas[3] = {CORDON_ISA_SCALAR, CORDON_ISA_AVX2, CORDON_ISA_AVX512};
+    static const cordon_isa isas[4] = {CORDON_ISA_SCALAR, CORDON_ISA_AVX2, CORDON_ISA_AVX512, CORDON_ISA_NEON};
     char skipped[128] = "";
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         det_run runs[4];
         memset(runs, 0, sizeof runs);
         bool available = true;

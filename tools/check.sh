@@ -3,7 +3,8 @@
 # Runs every test configuration, one after the other, and prints one closing line:
 #   "check: N passed, N failed, N skipped"
 # Configurations (CMakePresets.json): default (gcc), clang, asan (ASan+LSan+UBSan), tsan, valgrind,
-# fuzz (libFuzzer, bounded time), and every other workflow preset that has a test step.
+# fuzz (libFuzzer, bounded time), aarch64 (cross build, tests under qemu-aarch64), and every other
+# workflow preset that has a test step. A cross preset whose tools are missing is skipped and counted.
 # Usage: tools/check.sh [PRESET…]     (no argument: all of them)
 set -u
 cd "$(dirname "$0")/.." || exit 2
@@ -18,9 +19,32 @@ total_fail=0
 total_skip=0
 failed_presets=""
 start=$(date +%s)
+# The programs a cross preset needs beyond the host toolchain; without them the preset is skipped,
+# loudly, and counted as one skipped configuration (tools/deps.sh test installs them).
+cross_tools() {
+    case $1 in
+        aarch64) echo "aarch64-linux-gnu-gcc aarch64-linux-gnu-g++ aarch64-linux-gnu-objdump qemu-aarch64" ;;
+        windows) echo "x86_64-w64-mingw32-gcc wine64|wine" ;;
+    esac
+}
+skipped_presets=""
 for p in $presets; do
     t0=$(date +%s)
     log="$logdir/$p.log"
+    missing_tools=""
+    for tool in $(cross_tools "$p"); do # a|b: either will do
+        found=""
+        for alt in $(echo "$tool" | tr '|' ' '); do
+            command -v "$alt" > /dev/null 2>&1 && found=1
+        done
+        [ -n "$found" ] || missing_tools="$missing_tools $tool"
+    done
+    if [ -n "$missing_tools" ]; then
+        echo "=== $p: SKIPPED, not run: missing$missing_tools (install with tools/deps.sh test)"
+        total_skip=$((total_skip + 1))
+        skipped_presets="$skipped_presets $p"
+        continue
+    fi
     echo "=== $p: configure, build, test (log: $log)"
     # The full output goes to the log; the terminal gets the workflow steps, every failing test at once,
     # and a progress line every 25 finished tests (valgrind and fuzz take minutes).
@@ -61,5 +85,6 @@ for p in $presets; do
 done
 echo "=== all configurations in $(( $(date +%s) - start )) s"
 [ -z "$failed_presets" ] || echo "failing configurations:$failed_presets"
+[ -z "$skipped_presets" ] || echo "skipped configurations (counted as skipped):$skipped_presets"
 echo "check: $total_pass passed, $total_fail failed, $total_skip skipped"
 [ -z "$failed_presets" ] && [ "$total_fail" -eq 0 ]

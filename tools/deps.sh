@@ -8,6 +8,8 @@ set -eu
 what=${1:-build}
 build_pkgs="build-essential cmake pkg-config"
 test_pkgs="clang libclang-rt-14-dev valgrind spin libnsync-dev libopenblas-dev libdnnl-dev pocl-opencl-icd ocl-icd-opencl-dev opencl-headers libclblast-dev clinfo"
+# The aarch64 preset: cross compiler and C library, and qemu-user to run its tests.
+test_pkgs="$test_pkgs gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu qemu-user"
 case $what in
     build) pkgs=$build_pkgs ;;
     test) pkgs="$build_pkgs $test_pkgs" ;;

@@ -141,8 +141,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 checklink="$here/check-link.sh"
 allowlist="$here/pure-c-allowlist.txt"
 link_plants=0
-case $(uname -m) in
-    x86_64 | i?86)
+# The target's architecture (a cross build's objects are not the host's), from the first safe object.
+objdump=$(awk '$1 == "objdump" {print $2}' "$manifest")
+arch=$(uname -m)
+first_obj=$(awk '$1 == "safe_object" {print $2; exit}' "$manifest")
+if [ -n "$objdump" ] && [ -n "$first_obj" ] && [ -f "$first_obj" ]; then
+    arch=$("$objdump" -f "$first_obj" | sed -n 's/^architecture: *\([^,]*\).*/\1/p')
+fi
+case $arch in
+    x86_64 | x86-64 | i?86 | i386*)
         link_plant asm_syscall 'contains a system-call instruction' 0 'long cordon__planted(void); long cordon__planted(void) { long r; __asm__ __volatile__("syscall" : "=a"(r) : "a"(39L) : "rcx", "r11", "memory"); return r; }' || status=1
         link_plant text_bytes 'contains a system-call instruction' 0 '__attribute__((section(".text"))) const unsigned char cordon__planted_code[] = {0x0f, 0x05, 0xc3};' || status=1
         link_plants=$((link_plants + 2)) ;;
@@ -154,8 +161,11 @@ link_plant global_mmap "defines the global symbol 'mmap'" 0 'void *cordon__p(voi
 link_plant local_write "imports 'write'" 0 'static long cordon__w(int, const void *, unsigned long) __asm__("write"); static long cordon__w(int a, const void *b, unsigned long c) { (void)b; return a + (long)c; } long cordon__planted_a(void); long cordon__planted_a(void) { return cordon__w(1, 0, 0); }' \
     'long write(int, const void *, unsigned long); long cordon__planted_b(void); long cordon__planted_b(void) { return write(2, "x", 1); }' || status=1
 link_plant private_sys "a private function of src/sys/" 0 'int cordon__sys_errno(void); int cordon__planted(void); int cordon__planted(void) { return cordon__sys_errno(); }' || status=1
-link_plant builtin_cpu "imports '__cpu_model'" 0 'int cordon__planted(void); int cordon__planted(void) { __builtin_cpu_init(); return __builtin_cpu_supports("avx2"); }' || status=1
-link_plants=$((link_plants + 1))
+case $arch in
+    x86_64 | x86-64 | i?86 | i386*) # x86's CPU-feature builtins read the compiler runtime's table
+        link_plant builtin_cpu "imports '__cpu_model'" 0 'int cordon__planted(void); int cordon__planted(void) { __builtin_cpu_init(); return __builtin_cpu_supports("avx2"); }' || status=1
+        link_plants=$((link_plants + 1)) ;;
+esac
 link_plant weakref "imports 'mmap'" 1 'static void *cordon__wr(void) __attribute__((weakref("mmap"))); void *cordon__planted(void); void *cordon__planted(void) { return cordon__wr(); }' || status=1
 link_plants=$((link_plants + 4))
 

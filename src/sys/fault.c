@@ -101,6 +101,40 @@ uint64_t cordon__fault_fired(cordon__sys_call call) {
     return atomic_load(&slots[call].fired);
 }
 
+/* The injected page size and the OS's, set together by one test thread before other threads use the
+ * library (fault.h), read by any thread afterwards. */
+static atomic_size_t injected_page;
+static atomic_size_t injected_os_page;
+
+cordon_status cordon__fault_page_size(size_t bytes) {
+    if (!cordon__fault_available()) {
+        return CORDON_UNSUPPORTED;
+    }
+    if (bytes == 0) {
+        atomic_store(&injected_page, 0);
+        return CORDON_OK;
+    }
+    size_t os_page = 0;
+    cordon_status st = cordon__sys_os_page_size(&os_page);
+    if (st != CORDON_OK) {
+        return st;
+    }
+    if ((bytes & (bytes - 1u)) != 0 || bytes < os_page) {
+        return CORDON_INVALID_ARGUMENT;
+    }
+    atomic_store(&injected_os_page, os_page);
+    atomic_store(&injected_page, bytes);
+    return CORDON_OK;
+}
+
+size_t cordon__fault_injected_page(size_t *os_page_out) {
+    size_t page = atomic_load_explicit(&injected_page, memory_order_acquire);
+    if (page != 0 && os_page_out != NULL) {
+        *os_page_out = atomic_load(&injected_os_page);
+    }
+    return page;
+}
+
 bool cordon__fault_hit(cordon__sys_call call, int *err) {
     if (!atomic_load_explicit(&active, memory_order_relaxed)) {
         return false;

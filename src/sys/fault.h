@@ -19,6 +19,7 @@
 #endif
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cordon/status.h"
@@ -57,6 +58,20 @@ uint64_t cordon__fault_calls(cordon__sys_call call);
 
 /* How many injected failures `call` has produced since its last reset or arming. */
 uint64_t cordon__fault_fired(cordon__sys_call call);
+
+/* Page-size injection: from now on cordon__sys_page_size reports `bytes` instead of the OS's page size
+ * (0 restores the OS's), so that the memory module's arithmetic runs with pages this machine does not
+ * have (16 KiB as on Apple Silicon, 64 KiB as on some aarch64 and POWER kernels). `bytes` must be a
+ * power of two and a multiple of the OS page size: every range aligned to it is then aligned for the
+ * OS too, and cordon__sys_pages_reserve returns bases aligned to it, as that OS would. Set it before
+ * anything else in the process asks for the page size (the memory module caches the answer). Not
+ * undone by cordon__fault_reset/stop. CORDON_INVALID_ARGUMENT for a size the OS cannot honour,
+ * CORDON_UNSUPPORTED without fault injection. */
+cordon_status cordon__fault_page_size(size_t bytes);
+
+/* Used by src/sys/: the injected page size, or 0 when none is; *os_page_out (when not NULL) gets the
+ * OS's own page size measured at injection. */
+size_t cordon__fault_injected_page(size_t *os_page_out);
 
 /* Used by src/sys/ at each fault point: true (and *err set) when this call must fail. */
 bool cordon__fault_hit(cordon__sys_call call, int *err);

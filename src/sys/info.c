@@ -53,6 +53,20 @@ cordon_status cordon__sys_page_size(size_t *out) {
     if (out == NULL) {
         return CORDON_INVALID_ARGUMENT;
     }
+#if defined(CORDON_FAULT_INJECTION) && CORDON_FAULT_INJECTION
+    size_t injected = cordon__fault_injected_page(NULL);
+    if (injected != 0) {
+        *out = injected;
+        return CORDON_OK;
+    }
+#endif
+    return cordon__sys_os_page_size(out);
+}
+
+cordon_status cordon__sys_os_page_size(size_t *out) {
+    if (out == NULL) {
+        return CORDON_INVALID_ARGUMENT;
+    }
     long v = 0;
     cordon_status st = sysconf_positive(_SC_PAGESIZE, &v);
     if (st != CORDON_OK) {

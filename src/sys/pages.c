@@ -44,6 +44,61 @@ static cordon_status check_range(const void *addr, size_t len) {
     return ok ? CORDON_OK : CORDON_INVALID_ARGUMENT;
 }
 
+/* munmap of part of a mapping this file just made and has not handed out (fault point, EINTR retry). */
+static cordon_status unmap_part(void *addr, size_t len) {
+    for (;;) {
+        int err = 0;
+        int rc;
+        if (CORDON__FAULT(MUNMAP, &err)) {
+            rc = -1;
+        } else {
+            /* SAFETY: munmap -- give back the slack around a reservation aligned to an injected page
+             * size, or the whole over-sized mapping when that fails.
+             * Relies on: [addr, addr + len) lies inside the mapping mmap returned just above, which
+             * nothing else knows yet; addr and len are multiples of the OS page size (the mapping's
+             * start and length are, and the injected page is a multiple of the OS page).
+             * On failure: errno recorded as "munmap", EINTR retried; the caller reports the first
+             * failure and unmaps what is left. */
+            rc = munmap(addr, len);
+            if (rc != 0) {
+                err = cordon__sys_errno();
+            }
+        }
+        if (rc == 0) {
+            return CORDON_OK;
+        }
+        if (err != EINTR) {
+            return cordon__sys_fail("munmap", err);
+        }
+    }
+}
+
+/* A mapping of len + slack bytes at p, where slack is one injected page less one OS page: keeps the
+ * len bytes from the first injected-page boundary (p is OS-page aligned, so that boundary is at most
+ * slack bytes in) and unmaps the rest, so that the base is aligned as an OS with that page would align
+ * it. On failure nothing stays mapped (unless the cleanup fails too: address space, never memory). */
+static cordon_status keep_aligned(uint8_t *p, size_t len, size_t slack, size_t page, void **base_out) {
+    size_t head = (size_t)(-(uintptr_t)p & (uintptr_t)(page - 1u));
+    size_t tail = slack - head;
+    uint8_t *base = p + head;
+    cordon_status st = head != 0 ? unmap_part(p, head) : CORDON_OK;
+    if (st != CORDON_OK) {
+        cordon_os_error first = cordon_last_os_error();
+        (void)unmap_part(p, len + slack);
+        (void)cordon__sys_fail_as(st, first.call, first.code);
+        return st;
+    }
+    st = tail != 0 ? unmap_part(base + len, tail) : CORDON_OK;
+    if (st != CORDON_OK) {
+        cordon_os_error first = cordon_last_os_error();
+        (void)unmap_part(base, len + tail);
+        (void)cordon__sys_fail_as(st, first.call, first.code);
+        return st;
+    }
+    *base_out = base;
+    return CORDON_OK;
+}
+
 cordon_status cordon__sys_pages_reserve(size_t len, void **base_out) {
     if (base_out == NULL || len == 0) {
         return CORDON_INVALID_ARGUMENT;
@@ -56,6 +111,16 @@ cordon_status cordon__sys_pages_reserve(size_t len, void **base_out) {
     if ((len & (page - 1u)) != 0) {
         return CORDON_INVALID_ARGUMENT;
     }
+    size_t slack = 0; /* nonzero only under an injected page larger than the OS's (fault.h) */
+#if defined(CORDON_FAULT_INJECTION) && CORDON_FAULT_INJECTION
+    size_t os_page = 0;
+    if (cordon__fault_injected_page(&os_page) == page && page > os_page) {
+        slack = page - os_page;
+        if (len > SIZE_MAX - slack) {
+            return CORDON_OVERFLOW;
+        }
+    }
+#endif
     for (;;) {
         int err = 0;
         void *p;
@@ -63,16 +128,20 @@ cordon_status cordon__sys_pages_reserve(size_t len, void **base_out) {
             p = MAP_FAILED;
         } else {
             /* SAFETY: mmap -- reserve address space with no access (a reservation and its guards).
-             * Relies on: len is a nonzero multiple of the page size (checked above); addr NULL lets the
+             * Relies on: len is a nonzero multiple of the page size (checked above), and so is len + slack
+             * (slack: 0, or one injected page less one OS page, overflow-checked); addr NULL lets the
              * kernel choose, so no existing mapping is replaced (no MAP_FIXED); fd -1 and offset 0 with
              * MAP_ANONYMOUS; MAP_NORESERVE + PROT_NONE take no commit charge; the result is compared
              * with MAP_FAILED, never NULL; the caller owns [p, p + len) until munmap with the same len.
              * On failure: errno recorded as "mmap" (ENOMEM → CORDON_OUT_OF_MEMORY), EINTR retried,
              * *base_out untouched, nothing mapped. */
-            p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+            p = mmap(NULL, len + slack, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
             if (p == MAP_FAILED) {
                 err = cordon__sys_errno();
             }
+        }
+        if (p != MAP_FAILED && slack != 0) {
+            return keep_aligned((uint8_t *)p, len, slack, page, base_out);
         }
         if (p != MAP_FAILED) {
             *base_out = p;

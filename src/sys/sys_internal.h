@@ -20,6 +20,10 @@
 /* The errno value left by the call that just failed. Call it first thing on the failure branch. */
 int cordon__sys_errno(void);
 
+/* The OS's own page size, whatever page size a test injected (fault.h); cordon__sys_page_size is the
+ * one everything else uses. */
+cordon_status cordon__sys_os_page_size(size_t *out);
+
 /* Sets errno to 0, for the few calls that can fail without setting it. */
 void cordon__sys_errno_reset(void);
 

@@ -8,10 +8,21 @@
 #include "cordon/cordon.h"
 #include "cordon_cli.h"
 
+/* The architecture this tool and its library were compiled for (under an emulator, the emulated one). */
+#if defined(__x86_64__) || defined(_M_X64)
+#  define CORDON_CLI_ARCH "x86-64"
+#elif defined(__aarch64__) || defined(_M_ARM64)
+#  define CORDON_CLI_ARCH "aarch64"
+#elif defined(__i386__) || defined(_M_IX86)
+#  define CORDON_CLI_ARCH "x86"
+#else
+#  define CORDON_CLI_ARCH "unknown architecture"
+#endif
+
 static void usage(FILE *to) {
     fprintf(to,
             "usage: cordon <command> [options]\n"
-            "  info                       version, OS, page sizes, CPUs, backends compiled in\n"
+            "  info                       version, platform, page sizes, CPUs, backends compiled in\n"
             "  version                    the library version (also --version)\n"
             "  bench [SUITE…] [--quick] [--json]\n"
             "                             benchmarks with baselines timed in the same run (bench --help: suites)\n"
@@ -41,6 +52,7 @@ int cordon_cli_info(int argc, char **argv) {
         return 1;
     }
     printf("cordon %s\n", cordon_version_string());
+    printf("platform:         %s %s\n", CORDON_CLI_ARCH, info.os_name);
     printf("os:               %s %s\n", info.os_name, info.os_release);
     printf("page size:        %zu bytes\n", info.page_size);
     if (info.huge_page_size != 0) {
