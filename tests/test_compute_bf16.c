@@ -528,6 +528,7 @@ TEST(matmul_bf16_weights_are_not_read_when_alpha_is_zero) {
 /* ------------------------------------------------------------------------------------------------
  * The AVX-512 BF16 feature bit (detected, reported by cordon_device_kinds, not used by the kernels) */
 
+#if defined(__x86_64__)
 static bool cpuinfo_has(const char *flag) {
     FILE *f = fopen("/proc/cpuinfo", "r");
     if (f == NULL) {
@@ -550,6 +551,7 @@ static bool cpuinfo_has(const char *flag) {
     fclose(f);
     return found;
 }
+#endif
 
 TEST(avx512_bf16_is_reported_exactly_when_the_processor_has_it) {
 #if !defined(__x86_64__)
