@@ -140,7 +140,9 @@ void cordon__layer_norm_bwd_rows_avx512(float *const *dx, float *dg_acc, float *
 #endif
 #if defined(__aarch64__)
 extern const struct cordon__cpu_kernels cordon__kernels_neon;
-/* Intrinsic kernels placed in that table (rows_neon.c, gemm_neon.c). */
+/* Intrinsic kernels placed in that table (rows_neon.c, gemm_neon.c, bf16_neon.c). */
+float cordon__dot_bf16_neon(const float *a, const uint16_t *b, size_t n);
+void cordon__axpy_bf16_neon(float *y, float s, const uint16_t *x, size_t n);
 void cordon__gemm_micro_c_neon(size_t kc, const float *a, const float *b, float *c, size_t ldc, float alpha);
 void cordon__exp_row_neon(float *y, const float *x, size_t n);
 void cordon__softmax_row_neon(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale);
