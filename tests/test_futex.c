@@ -54,6 +54,12 @@ cordon_status cordon__futex_parking_wake(uint32_t *word, uint32_t count, unsigne
 #endif
 
 static const backend compiled_in = {cordon__sys_futex_wait, cordon__sys_futex_wake};
+
+/* Does the backend say how many threads a wake woke? Windows' WakeByAddress* does not: the backend
+ * reports 0, the only sure lower bound (sys.h). */
+static bool reports_woken(const backend *b) {
+    return b != &compiled_in || strcmp(cordon__sys_futex_backend_name(), "windows-wait") != 0;
+}
 static const backend parking = {cordon__futex_parking_wait, cordon__futex_parking_wake};
 
 typedef struct waiter_ctx {
@@ -128,7 +134,7 @@ static void check_wake_all(const backend *b, uint32_t n) {
     }
     CHECK_EQ_U64(__atomic_load_n(&ctx_g.woken, __ATOMIC_SEQ_CST), n);
     /* Every thread was parked before the wake (settled), so the wake woke all of them. */
-    CHECK_EQ_U64(woken, n);
+    CHECK_EQ_U64(woken, reports_woken(b) ? n : 0u);
 }
 
 static void check_wake_one(const backend *b) {
@@ -146,7 +152,7 @@ static void check_wake_one(const backend *b) {
     /* The word is unchanged: a woken thread sees it still 0 and waits again, but it reports OK first
      * (it breaks out on OK), so exactly one thread finishes. */
     CHECK_OK(b->wake(&word, 1, 0, &woken));
-    CHECK_EQ_U64(woken, 1);
+    CHECK_EQ_U64(woken, reports_woken(b) ? 1u : 0u);
     sleep_ms(50);
     CHECK_EQ_U64(__atomic_load_n(&ctx_g.woken, __ATOMIC_SEQ_CST), 1);
     __atomic_store_n(&word, 1u, __ATOMIC_SEQ_CST);

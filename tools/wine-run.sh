@@ -28,10 +28,13 @@ if [ ! -f "$WINEPREFIX/.cordon-ready" ]; then
         flock 9
         if [ ! -f "$WINEPREFIX/.cordon-ready" ]; then
             "$wine" wineboot --init >/dev/null 2>&1 || true
-            wineserver=$(command -v wineserver || echo /usr/lib/wine/wineserver)
-            "$wineserver" -w 2>/dev/null || true
+            "$(command -v wineserver || echo /usr/lib/wine/wineserver)" -w 2>/dev/null || true
             touch "$WINEPREFIX/.cordon-ready"
         fi
     ) 9>"$WINEPREFIX.lock"
 fi
+# One Wine server for the whole test run (each program would otherwise start its own, ~3 s): it stays
+# 30 s after the last program ends. A second start while one runs is refused by the server itself.
+wineserver=$(command -v wineserver || echo /usr/lib/wine/wineserver)
+"$wineserver" -p30 >/dev/null 2>&1 || true
 exec "$wine" "$@"

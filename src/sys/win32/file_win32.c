@@ -4,9 +4,14 @@
  * WriteFile, FlushFileBuffers, CloseHandle): the Win32 counterpart of file.c.
  *
  * Paths are passed to the ANSI entry points (the process code page; UTF-8 when the program's manifest
- * asks for it). Every handle is owned by exactly one path and closed exactly once. */
+ * asks for it). Every handle is owned by exactly one path and closed exactly once.
+ *
+ * Fault points keep the identifiers of the POSIX counterparts (OPEN, FSTAT, MMAP, MUNMAP, WRITE, FSYNC,
+ * CLOSE), with errno values injected (EINTR retried where POSIX retries it); the mapping object has its
+ * own (CREATE_FILE_MAPPING, a Win32 error code). */
 #define WIN32_LEAN_AND_MEAN
 
+#include <errno.h>
 #include <limits.h>
 #include <stdint.h>
 #include <windows.h>
@@ -19,7 +24,7 @@ static cordon_status close_handle(HANDLE h) {
     cordon_status st = CORDON_OK;
     if (CORDON__FAULT(CLOSE, &err)) {
         /* An injected failure: the handle is still closed below, so nothing leaks. */
-        st = cordon__sys_fail_win32("CloseHandle", err);
+        st = cordon__sys_fail("CloseHandle", err);
     }
     /* SAFETY: CloseHandle -- release a file or file-mapping handle opened in this file, exactly once.
      * Relies on: h is open and owned by the calling function, which never uses it afterwards; a view
@@ -33,8 +38,10 @@ static cordon_status close_handle(HANDLE h) {
 
 static cordon_status open_file(const char *path, bool writing, HANDLE *out) {
     int err = 0;
-    if (CORDON__FAULT(OPEN, &err)) {
-        return cordon__sys_fail_win32("CreateFileA", err);
+    while (CORDON__FAULT(OPEN, &err)) {
+        if (err != EINTR) {
+            return cordon__sys_fail("CreateFileA", err);
+        }
     }
     /* SAFETY: CreateFileA -- open a model file named by the caller, to map it or to write it.
      * Relies on: path is a NUL-terminated string the caller checked for NULL; reading opens an existing
@@ -78,7 +85,8 @@ cordon_status cordon__sys_file_map_readonly(const char *path, const void **data_
     int err = 0;
     LARGE_INTEGER size;
     BOOL ok;
-    if (CORDON__FAULT(FSTAT, &err)) {
+    bool fault = CORDON__FAULT(FSTAT, &err);
+    if (fault) {
         ok = FALSE;
     } else {
         /* SAFETY: GetFileSizeEx -- learn the size of the file just opened.
@@ -90,7 +98,7 @@ cordon_status cordon__sys_file_map_readonly(const char *path, const void **data_
         }
     }
     if (!ok) {
-        st = cordon__sys_fail_win32("GetFileSizeEx", err);
+        st = fault ? cordon__sys_fail("GetFileSizeEx", err) : cordon__sys_fail_win32("GetFileSizeEx", err);
         (void)close_handle(file);
         return st;
     }
@@ -122,7 +130,14 @@ cordon_status cordon__sys_file_map_readonly(const char *path, const void **data_
         return st;
     }
     void *p = NULL;
-    if (CORDON__FAULT(MAP_VIEW_OF_FILE, &err)) {
+    fault = false;
+    while (CORDON__FAULT(MMAP, &err)) {
+        if (err != EINTR) {
+            fault = true;
+            break;
+        }
+    }
+    if (fault) {
         p = NULL;
     } else {
         /* SAFETY: MapViewOfFile -- map the whole file read-only so its bytes are read in place.
@@ -138,7 +153,7 @@ cordon_status cordon__sys_file_map_readonly(const char *path, const void **data_
         }
     }
     if (p == NULL) {
-        st = cordon__sys_fail_win32("MapViewOfFile", err);
+        st = fault ? cordon__sys_fail("MapViewOfFile", err) : cordon__sys_fail_win32("MapViewOfFile", err);
         (void)close_handle(mapping);
         (void)close_handle(file);
         return st;
@@ -157,8 +172,10 @@ cordon_status cordon__sys_file_unmap(const void *data, size_t size) {
         return CORDON_INVALID_ARGUMENT;
     }
     int err = 0;
-    if (CORDON__FAULT(UNMAP_VIEW_OF_FILE, &err)) {
-        return cordon__sys_fail_win32("UnmapViewOfFile", err);
+    while (CORDON__FAULT(MUNMAP, &err)) {
+        if (err != EINTR) {
+            return cordon__sys_fail("UnmapViewOfFile", err);
+        }
     }
     /* SAFETY: UnmapViewOfFile -- release a view made by cordon__sys_file_map_readonly.
      * Relies on: data is exactly the view's base the map call returned (the caller keeps it and
@@ -195,7 +212,10 @@ cordon_status cordon__sys_file_write_all(cordon__sys_file file, const void *buf,
         DWORD n = 0;
         BOOL ok;
         if (CORDON__FAULT(WRITE, &err)) {
-            ok = FALSE;
+            if (err == EINTR) {
+                continue;
+            }
+            return cordon__sys_fail("WriteFile", err);
         } else {
             /* SAFETY: WriteFile -- append bytes of a file being saved.
              * Relies on: file.handle came from cordon__sys_file_create and is not finished; p has len
@@ -229,7 +249,14 @@ cordon_status cordon__sys_file_finish(cordon__sys_file file, bool sync) {
     if (sync) {
         int err = 0;
         BOOL ok;
-        if (CORDON__FAULT(FSYNC, &err)) {
+        bool fault = false;
+        while (CORDON__FAULT(FSYNC, &err)) {
+            if (err != EINTR) {
+                fault = true;
+                break;
+            }
+        }
+        if (fault) {
             ok = FALSE;
         } else {
             /* SAFETY: FlushFileBuffers -- make the saved file's bytes durable before reporting success.
@@ -241,7 +268,7 @@ cordon_status cordon__sys_file_finish(cordon__sys_file file, bool sync) {
             }
         }
         if (!ok) {
-            st = cordon__sys_fail_win32("FlushFileBuffers", err);
+            st = fault ? cordon__sys_fail("FlushFileBuffers", err) : cordon__sys_fail_win32("FlushFileBuffers", err);
         }
     }
     cordon_status cst = close_handle(file.handle);

@@ -8,6 +8,7 @@
  * stretches. It works within one process only: CORDON__SYS_FUTEX_SHARED → CORDON_UNSUPPORTED. */
 #define WIN32_LEAN_AND_MEAN
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <windows.h>
 
@@ -44,8 +45,13 @@ cordon_status cordon__futex_win32_wait(uint32_t *word, uint32_t expected, uint64
         }
         int err = 0;
         BOOL woke = FALSE;
-        if (CORDON__FAULT(WAIT_ON_ADDRESS, &err)) {
-            woke = FALSE;
+        if (CORDON__FAULT(FUTEX, &err)) {
+            /* The futex entry point's fault point (as on Linux): an errno value; EINTR is a wake-up
+             * that changes nothing, retried against the same deadline, and another value a failure. */
+            if (err == EINTR) {
+                continue;
+            }
+            return cordon__sys_fail("WaitOnAddress", err);
         } else {
             uint32_t compare = expected;
             /* SAFETY: WaitOnAddress -- sleep while *word == expected, until woken or ms pass.

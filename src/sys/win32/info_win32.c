@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cordon — facts about the machine on Windows: page size, CPUs, the monotonic clock, OS identity. */
+/* cordon — facts about the machine on Windows: page size, CPUs, the monotonic clock, OS identity.
+ * Fault points keep the identifiers of the POSIX counterparts (SYSCONF, SCHED_GETAFFINITY,
+ * CLOCK_GETTIME, UNAME); an injected value is an errno value. */
 #define WIN32_LEAN_AND_MEAN
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <windows.h>
@@ -37,7 +40,7 @@ cordon_status cordon__sys_page_size(size_t *out) {
     }
     int err = 0;
     if (CORDON__FAULT(SYSCONF, &err)) {
-        return cordon__sys_fail_win32("GetSystemInfo", err);
+        return cordon__sys_fail("GetSystemInfo", err);
     }
     SYSTEM_INFO si;
     system_info(&si);
@@ -54,8 +57,8 @@ cordon_status cordon__sys_cpu_counts(unsigned *online_out, unsigned *usable_out)
     SYSTEM_INFO si;
     system_info(&si);
     int err = 0;
-    if (CORDON__FAULT(GET_PROCESS_AFFINITY_MASK, &err)) {
-        return cordon__sys_fail_win32("GetProcessAffinityMask", err);
+    if (CORDON__FAULT(SCHED_GETAFFINITY, &err)) {
+        return cordon__sys_fail("GetProcessAffinityMask", err);
     }
     DWORD_PTR process_mask = 0;
     DWORD_PTR system_mask = 0;
@@ -83,8 +86,8 @@ cordon_status cordon__sys_monotonic_ns(uint64_t *out) {
         return CORDON_INVALID_ARGUMENT;
     }
     int err = 0;
-    if (CORDON__FAULT(QUERY_PERFORMANCE_COUNTER, &err)) {
-        return cordon__sys_fail_win32("QueryPerformanceCounter", err);
+    if (CORDON__FAULT(CLOCK_GETTIME, &err)) {
+        return cordon__sys_fail("QueryPerformanceCounter", err);
     }
     uint64_t freq = atomic_load_explicit(&qpc_frequency, memory_order_relaxed);
     if (freq == 0) {
@@ -130,8 +133,8 @@ cordon_status cordon__sys_os_identity(char *name, size_t name_len, char *release
         return CORDON_INVALID_ARGUMENT;
     }
     int err = 0;
-    if (CORDON__FAULT(RTL_GET_VERSION, &err)) {
-        return cordon__sys_fail_win32("RtlGetVersion", err);
+    if (CORDON__FAULT(UNAME, &err)) {
+        return cordon__sys_fail("RtlGetVersion", err);
     }
     OSVERSIONINFOW v;
     memset(&v, 0, sizeof v);

@@ -18,9 +18,15 @@
  *                           decommitted tail, or a range the caller discards);
  *   release                 VirtualFree(base, 0, MEM_RELEASE) of the whole reservation.
  * Commit charge: pages made NONE stay committed (their contents must survive a later protect), so a
- * decommitted tail keeps its commit charge until it is committed again or the reservation is released. */
+ * decommitted tail keeps its commit charge until it is committed again or the reservation is released.
+ *
+ * Fault points: each operation keeps the identifier of its POSIX counterpart (MMAP reserve, MPROTECT
+ * commit and protect, MADVISE discard, MUNMAP release), so one test arms the same path on every OS; an
+ * injected value is an errno value (EINTR is retried, as on POSIX). Real failures record the Win32
+ * function and its Win32 error code. */
 #define WIN32_LEAN_AND_MEAN
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <windows.h>
@@ -54,8 +60,10 @@ cordon_status cordon__sys_pages_reserve(size_t len, void **base_out) {
         return CORDON_INVALID_ARGUMENT;
     }
     int err = 0;
-    if (CORDON__FAULT(VIRTUAL_ALLOC_RESERVE, &err)) {
-        return cordon__sys_fail_win32("VirtualAlloc", err);
+    while (CORDON__FAULT(MMAP, &err)) {
+        if (err != EINTR) {
+            return cordon__sys_fail("VirtualAlloc", err);
+        }
     }
     /* SAFETY: VirtualAlloc -- reserve address space with no access (a reservation and its guards).
      * Relies on: len is a nonzero multiple of the page size (checked above); lpAddress NULL lets the
@@ -63,10 +71,14 @@ cordon_status cordon__sys_pages_reserve(size_t len, void **base_out) {
      * PAGE_NOACCESS makes every access fault; the result is compared with NULL; the caller owns
      * [p, p + len) until VirtualFree(p, 0, MEM_RELEASE) in cordon__sys_pages_release.
      * On failure: the Win32 error recorded as "VirtualAlloc" (ERROR_NOT_ENOUGH_MEMORY →
-     * CORDON_OUT_OF_MEMORY); *base_out untouched, nothing reserved. */
+     * CORDON_OUT_OF_MEMORY; ERROR_INVALID_PARAMETER, which the system gives for a length beyond the
+     * address space — every other argument is fixed or checked — → CORDON_OUT_OF_MEMORY as well);
+     * *base_out untouched, nothing reserved. */
     void *p = VirtualAlloc(NULL, len, MEM_RESERVE, PAGE_NOACCESS);
     if (p == NULL) {
-        return cordon__sys_fail_win32("VirtualAlloc", cordon__sys_win32_error());
+        int code = cordon__sys_win32_error();
+        return code == ERROR_INVALID_PARAMETER ? cordon__sys_fail_win32_as(CORDON_OUT_OF_MEMORY, "VirtualAlloc", code)
+                                               : cordon__sys_fail_win32("VirtualAlloc", code);
     }
     *base_out = p;
     return CORDON_OK;
@@ -75,8 +87,10 @@ cordon_status cordon__sys_pages_reserve(size_t len, void **base_out) {
 /* Commits [addr, addr + len) with protection `flags` (PAGE_READONLY or PAGE_READWRITE). */
 static cordon_status commit(void *addr, size_t len, DWORD flags) {
     int err = 0;
-    if (CORDON__FAULT(VIRTUAL_ALLOC_COMMIT, &err)) {
-        return cordon__sys_fail_win32("VirtualAlloc", err);
+    while (CORDON__FAULT(MPROTECT, &err)) {
+        if (err != EINTR) {
+            return cordon__sys_fail("VirtualAlloc", err);
+        }
     }
     /* SAFETY: VirtualAlloc -- commit a range of a reservation with the given access (commit, grow, or
      * widen a protected range).
@@ -134,8 +148,10 @@ static cordon_status protect_none(uint8_t *addr, size_t len) {
         }
         if (committed && prot != PAGE_NOACCESS) {
             int err = 0;
-            if (CORDON__FAULT(VIRTUAL_PROTECT, &err)) {
-                return cordon__sys_fail_win32("VirtualProtect", err);
+            while (CORDON__FAULT(MPROTECT, &err)) {
+                if (err != EINTR) {
+                    return cordon__sys_fail("VirtualProtect", err);
+                }
             }
             DWORD old = 0;
             /* SAFETY: VirtualProtect -- make a committed part of a reservation inaccessible (decommit
@@ -176,8 +192,10 @@ cordon_status cordon__sys_pages_protect(void *addr, size_t len, cordon__sys_prot
  * zeros afterwards. */
 static cordon_status recommit_zero(uint8_t *at, size_t n, DWORD prot) {
     int err = 0;
-    if (CORDON__FAULT(VIRTUAL_FREE_DECOMMIT, &err)) {
-        return cordon__sys_fail_win32("VirtualFree", err);
+    while (CORDON__FAULT(MADVISE, &err)) {
+        if (err != EINTR) {
+            return cordon__sys_fail("VirtualFree", err);
+        }
     }
     /* SAFETY: VirtualFree -- decommit a committed part of a reservation, giving its memory back.
      * Relies on: [at, at + n) is committed (VirtualQuery said so), page-aligned, inside a reservation
@@ -187,7 +205,7 @@ static cordon_status recommit_zero(uint8_t *at, size_t n, DWORD prot) {
     if (!VirtualFree(at, n, MEM_DECOMMIT)) {
         return cordon__sys_fail_win32("VirtualFree", cordon__sys_win32_error());
     }
-    if (CORDON__FAULT(VIRTUAL_ALLOC_COMMIT, &err)) {
+    if (CORDON__FAULT(VIRTUAL_ALLOC, &err)) {
         return cordon__sys_fail_win32("VirtualAlloc", err);
     }
     /* SAFETY: VirtualAlloc -- commit the part just decommitted again, with its former protection, so
@@ -250,8 +268,10 @@ cordon_status cordon__sys_pages_release(void *base, size_t len) {
         return pst;
     }
     int err = 0;
-    if (CORDON__FAULT(VIRTUAL_FREE_RELEASE, &err)) {
-        return cordon__sys_fail_win32("VirtualFree", err);
+    while (CORDON__FAULT(MUNMAP, &err)) {
+        if (err != EINTR) {
+            return cordon__sys_fail("VirtualFree", err);
+        }
     }
     /* SAFETY: VirtualFree -- release a whole reservation.
      * Relies on: base is exactly what cordon__sys_pages_reserve returned (the region records it), so it

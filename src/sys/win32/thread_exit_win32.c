@@ -6,6 +6,7 @@
 #define WIN32_LEAN_AND_MEAN
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <windows.h>
 
 #include "sys/win32/win32_internal.h"
@@ -34,7 +35,8 @@ static cordon_status ensure_slot(void) {
                                                                memory_order_acquire)) {
             int err = 0;
             DWORD slot = FLS_OUT_OF_INDEXES;
-            if (CORDON__FAULT(PTHREAD_KEY_CREATE, &err)) {
+            bool fault = CORDON__FAULT(PTHREAD_KEY_CREATE, &err);
+            if (fault) {
                 slot = FLS_OUT_OF_INDEXES;
             } else {
                 /* SAFETY: FlsAlloc -- the slot whose callback reports thread exits.
@@ -50,7 +52,8 @@ static cordon_status ensure_slot(void) {
             }
             if (slot == FLS_OUT_OF_INDEXES) {
                 atomic_store_explicit(&slot_state, 0u, memory_order_release);
-                return cordon__sys_fail_win32_as(CORDON_OUT_OF_RESOURCES, "FlsAlloc", err);
+                return fault ? cordon__sys_fail("FlsAlloc", err)
+                             : cordon__sys_fail_win32_as(CORDON_OUT_OF_RESOURCES, "FlsAlloc", err);
             }
             exit_slot = slot;
             atomic_store_explicit(&slot_state, 2u, memory_order_release);
@@ -76,7 +79,7 @@ cordon_status cordon__sys_thread_on_exit(void (*fn)(void *arg), void *arg) {
     }
     int err = 0;
     if (CORDON__FAULT(PTHREAD_SETSPECIFIC, &err)) {
-        return cordon__sys_fail_win32("FlsSetValue", err);
+        return cordon__sys_fail("FlsSetValue", err);
     }
     /* SAFETY: FlsSetValue -- make fn(arg) run when the calling thread exits.
      * Relies on: exit_slot was allocated (state 2, read with acquire order above) and is never freed;

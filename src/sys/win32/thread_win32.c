@@ -2,9 +2,13 @@
 /* cordon — OS threads on Windows: CreateThread, WaitForSingleObject, CloseHandle, SwitchToThread. */
 #define WIN32_LEAN_AND_MEAN
 
+#include <errno.h>
 #include <windows.h>
 
 #include "sys/win32/win32_internal.h"
+
+/* Fault points keep the identifiers of the POSIX counterparts (PTHREAD_CREATE, PTHREAD_JOIN,
+ * PTHREAD_DETACH), with errno values injected, as pthread calls return them. */
 
 struct cordon__sys_thread {
     HANDLE handle;
@@ -44,7 +48,9 @@ cordon_status cordon__sys_thread_spawn(void (*fn)(void *arg), void *arg, cordon_
     int err = 0;
     HANDLE h = NULL;
     if (CORDON__FAULT(PTHREAD_CREATE, &err)) {
-        h = NULL;
+        cordon__sys_free(s);
+        cordon__sys_free(t);
+        return cordon__sys_fail("CreateThread", err);
     } else {
         /* SAFETY: CreateThread -- start an OS thread running thread_main(s).
          * Relies on: t and s are live heap blocks; s is handed to the new thread, which frees it after
@@ -86,7 +92,7 @@ cordon_status cordon__sys_thread_join(cordon__sys_thread *thread) {
     }
     int err = 0;
     if (CORDON__FAULT(PTHREAD_JOIN, &err)) {
-        return cordon__sys_fail_win32("WaitForSingleObject", err);
+        return cordon__sys_fail("WaitForSingleObject", err);
     }
     /* SAFETY: WaitForSingleObject -- wait for the thread to end.
      * Relies on: thread->handle came from a successful CreateThread and has not been closed (the
@@ -110,7 +116,7 @@ cordon_status cordon__sys_thread_detach(cordon__sys_thread *thread) {
     }
     int err = 0;
     if (CORDON__FAULT(PTHREAD_DETACH, &err)) {
-        return cordon__sys_fail_win32("CloseHandle", err);
+        return cordon__sys_fail("CloseHandle", err);
     }
     cordon_status st = close_thread_handle(thread, "CloseHandle");
     if (st != CORDON_OK) {
