@@ -28,6 +28,13 @@ uint32_t cordon__sys_cpu_features(void) {
         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") && (f & CORDON__CPU_AVX2) != 0) {
         f |= CORDON__CPU_AVX512;
     }
+    /* SAFETY: __builtin_cpu_supports -- read the AVX-512 BF16 bit (cpuid leaf 7, subleaf 1, EAX bit 5).
+     * Relies on: __builtin_cpu_init ran first (above); set only when the OS saves the AVX-512 registers
+     * (XCR0); reported only together with the AVX-512 level.
+     * On failure: cannot fail; a compiler runtime that does not know the bit reports it absent. */
+    if ((f & CORDON__CPU_AVX512) != 0 && __builtin_cpu_supports("avx512bf16")) {
+        f |= CORDON__CPU_AVX512_BF16;
+    }
 #endif
     return f;
 }

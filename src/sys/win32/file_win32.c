@@ -24,7 +24,7 @@ static cordon_status close_handle(HANDLE h) {
     cordon_status st = CORDON_OK;
     if (CORDON__FAULT(CLOSE, &err)) {
         /* An injected failure: the handle is still closed below, so nothing leaks. */
-        st = cordon__sys_fail("CloseHandle", err);
+        st = cordon__sys_fail_injected(CORDON__CALL_CLOSE, err);
     }
     /* SAFETY: CloseHandle -- release a file or file-mapping handle opened in this file, exactly once.
      * Relies on: h is open and owned by the calling function, which never uses it afterwards; a view
@@ -40,7 +40,7 @@ static cordon_status open_file(const char *path, bool writing, HANDLE *out) {
     int err = 0;
     while (CORDON__FAULT(OPEN, &err)) {
         if (err != EINTR) {
-            return cordon__sys_fail("CreateFileA", err);
+            return cordon__sys_fail_injected(CORDON__CALL_OPEN, err);
         }
     }
     /* SAFETY: CreateFileA -- open a model file named by the caller, to map it or to write it.
@@ -98,7 +98,7 @@ cordon_status cordon__sys_file_map_readonly(const char *path, const void **data_
         }
     }
     if (!ok) {
-        st = fault ? cordon__sys_fail("GetFileSizeEx", err) : cordon__sys_fail_win32("GetFileSizeEx", err);
+        st = fault ? cordon__sys_fail_injected(CORDON__CALL_FSTAT, err) : cordon__sys_fail_win32("GetFileSizeEx", err);
         (void)close_handle(file);
         return st;
     }
@@ -153,7 +153,7 @@ cordon_status cordon__sys_file_map_readonly(const char *path, const void **data_
         }
     }
     if (p == NULL) {
-        st = fault ? cordon__sys_fail("MapViewOfFile", err) : cordon__sys_fail_win32("MapViewOfFile", err);
+        st = fault ? cordon__sys_fail_injected(CORDON__CALL_MMAP, err) : cordon__sys_fail_win32("MapViewOfFile", err);
         (void)close_handle(mapping);
         (void)close_handle(file);
         return st;
@@ -174,7 +174,7 @@ cordon_status cordon__sys_file_unmap(const void *data, size_t size) {
     int err = 0;
     while (CORDON__FAULT(MUNMAP, &err)) {
         if (err != EINTR) {
-            return cordon__sys_fail("UnmapViewOfFile", err);
+            return cordon__sys_fail_injected(CORDON__CALL_MUNMAP, err);
         }
     }
     /* SAFETY: UnmapViewOfFile -- release a view made by cordon__sys_file_map_readonly.
@@ -215,7 +215,7 @@ cordon_status cordon__sys_file_write_all(cordon__sys_file file, const void *buf,
             if (err == EINTR) {
                 continue;
             }
-            return cordon__sys_fail("WriteFile", err);
+            return cordon__sys_fail_injected(CORDON__CALL_WRITE, err);
         } else {
             /* SAFETY: WriteFile -- append bytes of a file being saved.
              * Relies on: file.handle came from cordon__sys_file_create and is not finished; p has len
@@ -268,7 +268,7 @@ cordon_status cordon__sys_file_finish(cordon__sys_file file, bool sync) {
             }
         }
         if (!ok) {
-            st = fault ? cordon__sys_fail("FlushFileBuffers", err) : cordon__sys_fail_win32("FlushFileBuffers", err);
+            st = fault ? cordon__sys_fail_injected(CORDON__CALL_FSYNC, err) : cordon__sys_fail_win32("FlushFileBuffers", err);
         }
     }
     cordon_status cst = close_handle(file.handle);

@@ -26,11 +26,26 @@ cordon_status cordon__futex_win32_wait(uint32_t *word, uint32_t expected, uint64
     if ((flags & CORDON__SYS_FUTEX_SHARED) != 0) {
         return CORDON_UNSUPPORTED;
     }
-    /* WaitOnAddress returns at once (TRUE) when the word differs; the contract tells that case apart. */
-    if (atomic_load_explicit((_Atomic uint32_t *)word, memory_order_seq_cst) != expected) {
-        return CORDON_NOT_EQUAL;
-    }
     for (;;) {
+        int err = 0;
+        if (CORDON__FAULT(FUTEX, &err)) {
+            /* The futex entry point's fault point (as on Linux): an errno value; EINTR is a wake-up
+             * that changes nothing, retried against the same deadline, and another value a failure. */
+            if (err != EINTR) {
+                return cordon__sys_fail_injected(CORDON__CALL_FUTEX, err);
+            }
+            uint64_t now = 0;
+            if (deadline_ns != CORDON__SYS_FOREVER && cordon__sys_monotonic_ns(&now) == CORDON_OK &&
+                now >= deadline_ns) {
+                return CORDON_TIMED_OUT; /* an EINTR storm still ends at the deadline */
+            }
+            continue;
+        }
+        /* WaitOnAddress returns at once (TRUE) when the word differs; the contract tells that case
+         * apart, so it is compared here first (the wait compares again, atomically with sleeping). */
+        if (atomic_load_explicit((_Atomic uint32_t *)word, memory_order_seq_cst) != expected) {
+            return CORDON_NOT_EQUAL;
+        }
         DWORD ms = INFINITE;
         if (deadline_ns != CORDON__SYS_FOREVER) {
             uint64_t now = 0;
@@ -43,16 +58,8 @@ cordon_status cordon__futex_win32_wait(uint32_t *word, uint32_t expected, uint64
             }
             ms = timeout_ms(now, deadline_ns);
         }
-        int err = 0;
         BOOL woke = FALSE;
-        if (CORDON__FAULT(FUTEX, &err)) {
-            /* The futex entry point's fault point (as on Linux): an errno value; EINTR is a wake-up
-             * that changes nothing, retried against the same deadline, and another value a failure. */
-            if (err == EINTR) {
-                continue;
-            }
-            return cordon__sys_fail("WaitOnAddress", err);
-        } else {
+        {
             uint32_t compare = expected;
             /* SAFETY: WaitOnAddress -- sleep while *word == expected, until woken or ms pass.
              * Relies on: word non-NULL and 4-byte aligned (checked in futex.c), alive for the call (the
@@ -82,6 +89,10 @@ cordon_status cordon__futex_win32_wait(uint32_t *word, uint32_t expected, uint64
 cordon_status cordon__futex_win32_wake(uint32_t *word, uint32_t count, unsigned flags, uint32_t *woken_out) {
     if ((flags & CORDON__SYS_FUTEX_SHARED) != 0) {
         return CORDON_UNSUPPORTED;
+    }
+    int err = 0;
+    if (CORDON__FAULT(FUTEX, &err)) {
+        return cordon__sys_fail_injected(CORDON__CALL_FUTEX, err); /* the contract's wake failure path */
     }
     if (count == UINT32_MAX) {
         /* SAFETY: WakeByAddressAll -- wake every thread waiting on word.

@@ -40,7 +40,7 @@ cordon_status cordon__sys_page_size(size_t *out) {
     }
     int err = 0;
     if (CORDON__FAULT(SYSCONF, &err)) {
-        return cordon__sys_fail("GetSystemInfo", err);
+        return cordon__sys_fail_injected(CORDON__CALL_SYSCONF, err);
     }
     SYSTEM_INFO si;
     system_info(&si);
@@ -58,7 +58,7 @@ cordon_status cordon__sys_cpu_counts(unsigned *online_out, unsigned *usable_out)
     system_info(&si);
     int err = 0;
     if (CORDON__FAULT(SCHED_GETAFFINITY, &err)) {
-        return cordon__sys_fail("GetProcessAffinityMask", err);
+        return cordon__sys_fail_injected(CORDON__CALL_SCHED_GETAFFINITY, err);
     }
     DWORD_PTR process_mask = 0;
     DWORD_PTR system_mask = 0;
@@ -87,7 +87,7 @@ cordon_status cordon__sys_monotonic_ns(uint64_t *out) {
     }
     int err = 0;
     if (CORDON__FAULT(CLOCK_GETTIME, &err)) {
-        return cordon__sys_fail("QueryPerformanceCounter", err);
+        return cordon__sys_fail_injected(CORDON__CALL_CLOCK_GETTIME, err);
     }
     uint64_t freq = atomic_load_explicit(&qpc_frequency, memory_order_relaxed);
     if (freq == 0) {
@@ -134,7 +134,7 @@ cordon_status cordon__sys_os_identity(char *name, size_t name_len, char *release
     }
     int err = 0;
     if (CORDON__FAULT(UNAME, &err)) {
-        return cordon__sys_fail("RtlGetVersion", err);
+        return cordon__sys_fail_injected(CORDON__CALL_UNAME, err);
     }
     OSVERSIONINFOW v;
     memset(&v, 0, sizeof v);

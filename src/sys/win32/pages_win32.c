@@ -62,7 +62,7 @@ cordon_status cordon__sys_pages_reserve(size_t len, void **base_out) {
     int err = 0;
     while (CORDON__FAULT(MMAP, &err)) {
         if (err != EINTR) {
-            return cordon__sys_fail("VirtualAlloc", err);
+            return cordon__sys_fail_injected(CORDON__CALL_MMAP, err);
         }
     }
     /* SAFETY: VirtualAlloc -- reserve address space with no access (a reservation and its guards).
@@ -89,7 +89,7 @@ static cordon_status commit(void *addr, size_t len, DWORD flags) {
     int err = 0;
     while (CORDON__FAULT(MPROTECT, &err)) {
         if (err != EINTR) {
-            return cordon__sys_fail("VirtualAlloc", err);
+            return cordon__sys_fail_injected(CORDON__CALL_MPROTECT, err);
         }
     }
     /* SAFETY: VirtualAlloc -- commit a range of a reservation with the given access (commit, grow, or
@@ -137,6 +137,14 @@ static cordon_status query(const uint8_t *at, const uint8_t *end, size_t *len_ou
 
 /* Makes the committed parts of [addr, addr + len) inaccessible, keeping their contents. */
 static cordon_status protect_none(uint8_t *addr, size_t len) {
+    /* One fault point for the operation, as mprotect has one per call: a range with nothing committed
+     * makes no call below, and its failure path is still exercised. */
+    int err = 0;
+    while (CORDON__FAULT(MPROTECT, &err)) {
+        if (err != EINTR) {
+            return cordon__sys_fail_injected(CORDON__CALL_MPROTECT, err);
+        }
+    }
     uint8_t *end = addr + len;
     for (uint8_t *at = addr; at < end;) {
         size_t n = 0;
@@ -147,12 +155,6 @@ static cordon_status protect_none(uint8_t *addr, size_t len) {
             return st;
         }
         if (committed && prot != PAGE_NOACCESS) {
-            int err = 0;
-            while (CORDON__FAULT(MPROTECT, &err)) {
-                if (err != EINTR) {
-                    return cordon__sys_fail("VirtualProtect", err);
-                }
-            }
             DWORD old = 0;
             /* SAFETY: VirtualProtect -- make a committed part of a reservation inaccessible (decommit
              * of the tail, a guard, or a PROT_NONE request), keeping its contents.
@@ -194,7 +196,7 @@ static cordon_status recommit_zero(uint8_t *at, size_t n, DWORD prot) {
     int err = 0;
     while (CORDON__FAULT(MADVISE, &err)) {
         if (err != EINTR) {
-            return cordon__sys_fail("VirtualFree", err);
+            return cordon__sys_fail_injected(CORDON__CALL_MADVISE, err);
         }
     }
     /* SAFETY: VirtualFree -- decommit a committed part of a reservation, giving its memory back.
@@ -270,7 +272,7 @@ cordon_status cordon__sys_pages_release(void *base, size_t len) {
     int err = 0;
     while (CORDON__FAULT(MUNMAP, &err)) {
         if (err != EINTR) {
-            return cordon__sys_fail("VirtualFree", err);
+            return cordon__sys_fail_injected(CORDON__CALL_MUNMAP, err);
         }
     }
     /* SAFETY: VirtualFree -- release a whole reservation.

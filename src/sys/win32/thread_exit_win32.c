@@ -52,7 +52,7 @@ static cordon_status ensure_slot(void) {
             }
             if (slot == FLS_OUT_OF_INDEXES) {
                 atomic_store_explicit(&slot_state, 0u, memory_order_release);
-                return fault ? cordon__sys_fail("FlsAlloc", err)
+                return fault ? cordon__sys_fail_injected(CORDON__CALL_PTHREAD_KEY_CREATE, err)
                              : cordon__sys_fail_win32_as(CORDON_OUT_OF_RESOURCES, "FlsAlloc", err);
             }
             exit_slot = slot;
@@ -79,7 +79,7 @@ cordon_status cordon__sys_thread_on_exit(void (*fn)(void *arg), void *arg) {
     }
     int err = 0;
     if (CORDON__FAULT(PTHREAD_SETSPECIFIC, &err)) {
-        return cordon__sys_fail("FlsSetValue", err);
+        return cordon__sys_fail_injected(CORDON__CALL_PTHREAD_SETSPECIFIC, err);
     }
     /* SAFETY: FlsSetValue -- make fn(arg) run when the calling thread exits.
      * Relies on: exit_slot was allocated (state 2, read with acquire order above) and is never freed;

@@ -50,7 +50,7 @@ cordon_status cordon__sys_thread_spawn(void (*fn)(void *arg), void *arg, cordon_
     if (CORDON__FAULT(PTHREAD_CREATE, &err)) {
         cordon__sys_free(s);
         cordon__sys_free(t);
-        return cordon__sys_fail("CreateThread", err);
+        return cordon__sys_fail_injected(CORDON__CALL_PTHREAD_CREATE, err);
     } else {
         /* SAFETY: CreateThread -- start an OS thread running thread_main(s).
          * Relies on: t and s are live heap blocks; s is handed to the new thread, which frees it after
@@ -92,7 +92,7 @@ cordon_status cordon__sys_thread_join(cordon__sys_thread *thread) {
     }
     int err = 0;
     if (CORDON__FAULT(PTHREAD_JOIN, &err)) {
-        return cordon__sys_fail("WaitForSingleObject", err);
+        return cordon__sys_fail_injected(CORDON__CALL_PTHREAD_JOIN, err);
     }
     /* SAFETY: WaitForSingleObject -- wait for the thread to end.
      * Relies on: thread->handle came from a successful CreateThread and has not been closed (the
@@ -116,7 +116,7 @@ cordon_status cordon__sys_thread_detach(cordon__sys_thread *thread) {
     }
     int err = 0;
     if (CORDON__FAULT(PTHREAD_DETACH, &err)) {
-        return cordon__sys_fail("CloseHandle", err);
+        return cordon__sys_fail_injected(CORDON__CALL_PTHREAD_DETACH, err);
     }
     cordon_status st = close_thread_handle(thread, "CloseHandle");
     if (st != CORDON_OK) {

@@ -28,4 +28,10 @@ cordon_status cordon__sys_fail_win32(const char *call, int code);
 /* Same, returning the given status. */
 cordon_status cordon__sys_fail_win32_as(cordon_status status, const char *call, int code);
 
+/* An injected failure (test builds) at a fault point that keeps a POSIX call's identifier: the value
+ * is an errno value, recorded under the fault point's name (calls.def), which is what the test armed. */
+static inline cordon_status cordon__sys_fail_injected(cordon__sys_call call, int err) {
+    return cordon__sys_fail(cordon__sys_call_name(call), err);
+}
+
 #endif /* CORDON_SYS_WIN32_INTERNAL_H */
