@@ -195,8 +195,20 @@ TEST(memory64_without_maximum_has_the_cap_as_maximum_and_grows_to_its_reservatio
     CHECK_STATUS(cordon_memory_grow(m, reserved / PAGE, &old), CORDON_OUT_OF_MEMORY);
     CHECK_EQ_U64(old, 5);
     CHECK_EQ_U64(size_bytes(m), PAGE);
+#if defined(_WIN32)
+    /* Windows charges committed memory against the commit limit (RAM + page file) when it is committed,
+     * not when it is touched: making the whole reservation accessible is refused on most machines, as
+     * a status, and the memory keeps its size. */
+    {
+        if (cordon_memory_grow(m, reserved / PAGE - 1, NULL) != CORDON_OK) {
+            CHECK_EQ_U64(size_bytes(m), PAGE);
+            CHECK_OK(cordon_memory_destroy(m));
+            SKIP("the commit limit refuses committing the whole default reservation (Windows commit charge)");
+        }
+#else
     if (!under_valgrind()) { /* valgrind takes minutes to make 64 GiB accessible */
         CHECK_OK(cordon_memory_grow(m, reserved / PAGE - 1, NULL));
+#endif
         CHECK_OK(cordon_memory_store_u8(m, reserved - 1, 0, 1));
         CHECK_STATUS(cordon_memory_grow(m, 1, &old), CORDON_OUT_OF_MEMORY);
         CHECK_EQ_U64(old, 5);

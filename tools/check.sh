@@ -3,7 +3,8 @@
 # Runs every test configuration, one after the other, and prints one closing line:
 #   "check: N passed, N failed, N skipped"
 # Configurations (CMakePresets.json): default (gcc), clang, asan (ASan+LSan+UBSan), tsan, valgrind,
-# fuzz (libFuzzer, bounded time), aarch64 (cross build, tests under qemu-aarch64), and every other
+# fuzz (libFuzzer, bounded time), aarch64 (cross build, tests under qemu-aarch64), windows (MinGW-w64
+# cross build, tests under Wine), and every other
 # workflow preset that has a test step. A cross preset whose tools are missing is skipped and counted.
 # Usage: tools/check.sh [PRESET…]     (no argument: all of them)
 set -u

@@ -3,13 +3,16 @@
 # Installs what cordon needs on Debian/Ubuntu, with apt-get (as root, or through sudo).
 #   tools/deps.sh build   compiler and CMake: enough to build the library and run the example
 #   tools/deps.sh test    build + everything the full test run uses (clang with sanitizer and libFuzzer
-#                         runtimes, valgrind, spin, pkg-config) and the benchmark peers
+#                         runtimes, valgrind, spin, pkg-config, MinGW-w64 and Wine for the windows
+#                         preset) and the benchmark peers
 set -eu
 what=${1:-build}
 build_pkgs="build-essential cmake pkg-config"
 test_pkgs="clang libclang-rt-14-dev valgrind spin libnsync-dev libopenblas-dev libdnnl-dev pocl-opencl-icd ocl-icd-opencl-dev opencl-headers libclblast-dev clinfo"
 # The aarch64 preset: cross compiler and C library, and qemu-user to run its tests.
 test_pkgs="$test_pkgs gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu qemu-user"
+# The windows preset: the MinGW-w64 cross compilers and Wine to run the tests.
+test_pkgs="$test_pkgs mingw-w64 wine64"
 case $what in
     build) pkgs=$build_pkgs ;;
     test) pkgs="$build_pkgs $test_pkgs" ;;

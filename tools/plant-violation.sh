@@ -96,6 +96,12 @@ plant "$first" errno 'int cordon__planted(void); int cordon__planted(void) { ret
 plant "$first" malloc 'void *cordon__planted(void); void *cordon__planted(void) { return malloc(16); }' || status=1
 plant "$first" dlopen 'void *cordon__planted(void); void *cordon__planted(void) { return dlopen("x", 1); }' || status=1
 plant "$first" opencl 'int cordon__planted(void); int cordon__planted(void) { return clFinish(0); }' || status=1
+# Win32 calls (src/sys/win32/), declared by hand as a safe file could: poisoned on every OS, so a
+# Windows call in safe code stops the native build too, not only the Windows one.
+plant "$first" virtualalloc 'void *VirtualAlloc(void *a, unsigned long long n, unsigned long t, unsigned long p); void *cordon__planted(void); void *cordon__planted(void) { return VirtualAlloc(0, 65536, 0x2000, 1); }' || status=1
+plant "$first" waitonaddress 'int WaitOnAddress(volatile void *a, void *c, unsigned long long n, unsigned long ms); int cordon__planted(unsigned *w); int cordon__planted(unsigned *w) { unsigned c = 0; return WaitOnAddress(w, &c, 4, 0); }' || status=1
+plant "$first" mapviewoffile 'void *MapViewOfFile(void *h, unsigned long a, unsigned long hi, unsigned long lo, unsigned long long n); void *cordon__planted(void *h); void *cordon__planted(void *h) { return MapViewOfFile(h, 4, 0, 0, 0); }' || status=1
+plant "$first" getprocaddress 'void *LoadLibraryA(const char *n); void *GetProcAddress(void *m, const char *n); void *cordon__planted(void); void *cordon__planted(void) { return GetProcAddress(LoadLibraryA("kernel32.dll"), "VirtualAlloc"); }' || status=1
 
 # --- The object-level check (tools/check-link.sh), proven on its own ---------------------------------------
 # Each plant below is compiled with the first safe file's command but WITHOUT cordon_safe.h, as if the
