@@ -19,7 +19,13 @@
 #define WASM_PAGE UINT64_C(65536)
 
 static size_t real_os_page(void) {
+#if defined(_WIN32)
+    SYSTEM_INFO si; /* <windows.h> comes with probe.h */
+    GetSystemInfo(&si);
+    long v = (long)si.dwPageSize;
+#else
     long v = sysconf(_SC_PAGESIZE);
+#endif
     CHECK(v > 0);
     return (size_t)v;
 }

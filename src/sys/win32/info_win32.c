@@ -38,6 +38,22 @@ cordon_status cordon__sys_page_size(size_t *out) {
     if (out == NULL) {
         return CORDON_INVALID_ARGUMENT;
     }
+#if defined(CORDON_FAULT_INJECTION) && CORDON_FAULT_INJECTION
+    /* An injected page size (fault.h). Reservations start on the 64 KiB allocation granularity, so an
+     * injected page up to 64 KiB needs no slack at reserve. */
+    size_t injected = cordon__fault_injected_page(NULL);
+    if (injected != 0) {
+        *out = injected;
+        return CORDON_OK;
+    }
+#endif
+    return cordon__sys_os_page_size(out);
+}
+
+cordon_status cordon__sys_os_page_size(size_t *out) {
+    if (out == NULL) {
+        return CORDON_INVALID_ARGUMENT;
+    }
     int err = 0;
     if (CORDON__FAULT(SYSCONF, &err)) {
         return cordon__sys_fail_injected(CORDON__CALL_SYSCONF, err);
