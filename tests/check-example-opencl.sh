@@ -1,11 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # The main example on the OpenCL device: `transformer --device opencl` exits 0 and says the loss fell.
-#   check-example-opencl.sh EXAMPLE
+#   check-example-opencl.sh EXAMPLE [LAUNCHER…]
 # Exits 77 (skipped) when the build or the machine has no OpenCL device.
 set -u
 emu=${CORDON_TEST_EMULATOR:-} # the emulator that runs target programs in a cross build
-out=$($emu "$1" --device opencl --dim 32 --heads 4 --kv-heads 2 --seq 16 --rank 4 --steps 60 \
+example=$1
+shift
+out=$("$@" $emu "$example" --device opencl --dim 32 --heads 4 --kv-heads 2 --seq 16 --rank 4 --steps 60 \
     --out example-opencl.safetensors 2>&1)
 rc=$?
 echo "$out"

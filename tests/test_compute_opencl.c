@@ -7,9 +7,10 @@
  * referenced) and fault injection on every cl* and CLBlast call.
  *
  * Every test needs an OpenCL device: without one (no ICD, no PoCL) each SKIPs, naming why. Under
- * valgrind they SKIP too: PoCL compiles every kernel with LLVM inside the process and runs work-groups
- * on its own threads, which valgrind slows past the test timeout; the host side of the backend is the
- * same code the CPU tests run under valgrind. */
+ * valgrind they run with every kernel already compiled (test_compute_opencl.cmake: a setup test runs
+ * them natively first, filling PoCL's on-disk cache), and the two longest loops take fewer rounds
+ * (cordon_test_slow: 200 of the 1000 create/run/destroy iterations, 2 of the up to 12 failure
+ * positions per faulted call). */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <unistd.h>
@@ -30,10 +31,6 @@ static cordon_status ocl_create(const char *name, cordon_device *out) {
 
 /* The OpenCL device, or SKIP naming why there is none. */
 static cordon_device ocl_device(void) {
-    if (under_valgrind()) {
-        SKIP("OpenCL tests do not run under valgrind: PoCL's in-process LLVM compiles and its worker threads "
-             "take longer than the test timeout there");
-    }
     cordon_device d = {0};
     cordon_status st = ocl_create("opencl", &d);
     if (st == CORDON_BACKEND_UNAVAILABLE) {
@@ -464,7 +461,8 @@ TEST(counts_balance_after_1000_create_run_destroy_iterations) {
     cordon_device d = ocl_device();
     CHECK_OK(cordon_device_destroy(d));
     check_balanced("after a first device");
-    for (int dev_round = 0; dev_round < 10; dev_round++) {
+    int dev_rounds = cordon_test_rounds(10, 2);
+    for (int dev_round = 0; dev_round < dev_rounds; dev_round++) {
         CHECK_OK(ocl_create("opencl", &d));
         for (int i = 0; i < 100; i++) {
             uint64_t n = 1 + (uint64_t)((i * 37 + dev_round) % 300);
@@ -609,13 +607,20 @@ TEST(every_cl_call_failing_gives_a_status_names_the_error_and_leaks_nothing) {
         CORDON__CALL_CL_GET_KERNEL_WORK_GROUP_INFO, CORDON__CALL_CL_SET_KERNEL_ARG,
         CORDON__CALL_CL_ENQUEUE_NDRANGE_KERNEL, CORDON__CALL_CLBLAST_SGEMM,  CORDON__CALL_CLBLAST_SGEMV,
     };
-    for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
-        /* How many times does one life make this call? Then fail each of those in turn. */
-        cordon__fault_reset();
-        CHECK_OK(life());
-        uint64_t made = cordon__fault_calls(calls[i]);
-        cordon__fault_stop();
-        uint64_t step = made > 12 ? made / 12 : 1;
+    enum { NCALLS = sizeof calls / sizeof calls[0] };
+    /* How many times does one life make each call? Then fail each of those in turn (up to 12 positions
+     * spread over them; 2 under valgrind, where one life takes seconds). */
+    uint64_t made_by_life[NCALLS];
+    cordon__fault_reset();
+    CHECK_OK(life());
+    for (size_t i = 0; i < NCALLS; i++) {
+        made_by_life[i] = cordon__fault_calls(calls[i]);
+    }
+    cordon__fault_stop();
+    uint64_t positions = (uint64_t)cordon_test_rounds(12, 2);
+    for (size_t i = 0; i < NCALLS; i++) {
+        uint64_t made = made_by_life[i];
+        uint64_t step = made > positions ? made / positions : 1;
         for (uint64_t nth = 1; nth <= made; nth += step) {
             cordon__fault_reset();
             CHECK_OK(cordon__fault_arm(calls[i], nth, 1, -5 /* CL_OUT_OF_RESOURCES */));

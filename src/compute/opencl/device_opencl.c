@@ -563,6 +563,17 @@ void cordon__ocl_arg_real(cordon__device *dev, cordon__ocl_args *A, double v) {
     }
 }
 
+void cordon__ocl_arg_struct(cordon__ocl_args *A, const void *p, size_t size) {
+    *next_arg(A) = (cordon__sys_cl_arg){.buffer = NULL, .value = p, .size = size};
+}
+
+void cordon__ocl_view_place(const cordon__view *v, uint64_t *offset, uint64_t strides[4]) {
+    *offset = v->present ? v->offset : 0;
+    for (unsigned i = 0; i < 4; i++) {
+        strides[i] = !v->present || v->shape[i] == 1 ? 0 : v->strides[i];
+    }
+}
+
 void cordon__ocl_arg_view(cordon__ocl_args *A, const cordon__view *v, const uint64_t shape[4],
                           const cordon__view *fallback) {
     if (!v->present) {
@@ -589,12 +600,16 @@ void cordon__ocl_arg_view(cordon__ocl_args *A, const cordon__view *v, const uint
 
 cordon_status cordon__ocl_copy(cordon__device *dev, const cordon__view *dst, const cordon__view *src) {
     cordon__ocl_args A = {0};
-    uint64_t n = cordon__view_elements(dst);
-    cordon__ocl_arg_view(&A, dst, dst->shape, dst);
-    cordon__ocl_arg_view(&A, src, dst->shape, dst);
-    cordon__ocl_arg_u64x4(&A, dst->shape);
-    cordon__ocl_arg_u64(&A, n);
-    return cordon__ocl_run(dev, CORDON__OCL_COPY, &A, cordon__ocl_groups_for(dev, n));
+    cordon__ocl_ew_params p = {0};
+    p.n = cordon__view_elements(dst);
+    memcpy(p.sh, dst->shape, sizeof p.sh);
+    cordon__ocl_view_place(dst, &p.yo, p.ys);
+    cordon__ocl_view_place(src, &p.ao, p.as);
+    p.flat = cordon__view_contiguous(dst) && cordon__view_contiguous(src) && cordon__same_shape(dst, src) ? 1 : 0;
+    cordon__ocl_arg_buffer(&A, dst->storage);
+    cordon__ocl_arg_buffer(&A, src->storage);
+    cordon__ocl_arg_struct(&A, &p, sizeof p);
+    return cordon__ocl_run(dev, CORDON__OCL_COPY, &A, cordon__ocl_groups_for(dev, p.n));
 }
 
 cordon_status cordon__ocl_fill(cordon__device *dev, const cordon__view *v, float value) {
@@ -610,12 +625,15 @@ cordon_status cordon__ocl_fill(cordon__device *dev, const cordon__view *v, float
         return st;
     }
     cordon__ocl_args A = {0};
-    uint64_t n = cordon__view_elements(v);
-    cordon__ocl_arg_view(&A, v, v->shape, v);
-    cordon__ocl_arg_u64x4(&A, v->shape);
-    cordon__ocl_arg_u64(&A, n);
-    cordon__ocl_arg_f32(&A, value);
-    return cordon__ocl_run(dev, CORDON__OCL_FILL, &A, cordon__ocl_groups_for(dev, n));
+    cordon__ocl_ew_params p = {0};
+    p.n = cordon__view_elements(v);
+    memcpy(p.sh, v->shape, sizeof p.sh);
+    cordon__ocl_view_place(v, &p.yo, p.ys);
+    p.s = value;
+    p.flat = cordon__view_contiguous(v) ? 1 : 0;
+    cordon__ocl_arg_buffer(&A, v->storage);
+    cordon__ocl_arg_struct(&A, &p, sizeof p);
+    return cordon__ocl_run(dev, CORDON__OCL_FILL, &A, cordon__ocl_groups_for(dev, p.n));
 }
 
 static cordon_status ocl_copy_op(cordon__device *dev, const cordon__view *dst, const cordon__view *src) {

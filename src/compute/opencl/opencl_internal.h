@@ -91,7 +91,26 @@ typedef struct cordon__ocl_args {
     unsigned n;
 } cordon__ocl_args;
 
+/* The scalars of k_copy, k_fill and k_ew in one kernel argument: the layout of the kernel source's
+ * ew_params (ulong4 fields first, each at a multiple of 32 bytes, then ulongs, then 4-byte fields, padded
+ * to the struct's 32-byte alignment). */
+typedef struct cordon__ocl_ew_params {
+    uint64_t sh[4], ys[4], as[4], bs[4];
+    uint64_t yo, ao, bo, n;
+    float s;
+    int32_t kind, binary, flat;
+    uint64_t pad0, pad1;
+} cordon__ocl_ew_params;
+_Static_assert(sizeof(cordon__ocl_ew_params) == 192, "ew_params is 192 bytes in the kernel source");
+_Static_assert(offsetof(cordon__ocl_ew_params, yo) == 128 && offsetof(cordon__ocl_ew_params, s) == 160 &&
+                   offsetof(cordon__ocl_ew_params, flat) == 172,
+               "ew_params field offsets as in the kernel source");
+
 void cordon__ocl_arg_buffer(cordon__ocl_args *A, const cordon__block *b);
+/* A struct argument: size bytes at p, copied when the kernel is run (p must outlive cordon__ocl_run). */
+void cordon__ocl_arg_struct(cordon__ocl_args *A, const void *p, size_t size);
+/* A view's element offset and strides broadcast to `shape` (stride 0 where its extent is 1). */
+void cordon__ocl_view_place(const cordon__view *v, uint64_t *offset, uint64_t strides[4]);
 void cordon__ocl_arg_u64(cordon__ocl_args *A, uint64_t v);
 void cordon__ocl_arg_u64x4(cordon__ocl_args *A, const uint64_t v[4]);
 void cordon__ocl_arg_i32(cordon__ocl_args *A, int32_t v);

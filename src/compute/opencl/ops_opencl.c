@@ -244,27 +244,28 @@ cordon_status cordon__ocl_norm_backward(cordon__device *dev, const cordon__norm_
 
 cordon_status cordon__ocl_elementwise(cordon__device *dev, const cordon__ew_desc *d) {
     cordon__ocl_args A = {0};
-    const uint64_t *sh = d->y.shape;
-    uint64_t n = cordon__view_elements(&d->y);
+    cordon__ocl_ew_params p = {0};
     bool binary = d->kind == CORDON__EW_ADD || d->kind == CORDON__EW_MUL || d->kind == CORDON__EW_SILU_BWD ||
                   d->kind == CORDON__EW_GELU_ERF_BWD || d->kind == CORDON__EW_GELU_TANH_BWD;
-    cordon__ocl_arg_view(&A, &d->y, sh, &d->a);
-    cordon__ocl_arg_view(&A, &d->a, sh, &d->a);
-    if (binary && d->b.present) {
-        cordon__ocl_arg_view(&A, &d->b, sh, &d->a);
-    } else {
-        cordon__view none = {0};
-        cordon__ocl_arg_view(&A, &none, sh, &d->a);
+    bool has_b = binary && d->b.present;
+    p.n = cordon__view_elements(&d->y);
+    memcpy(p.sh, d->y.shape, sizeof p.sh);
+    cordon__ocl_view_place(&d->y, &p.yo, p.ys);
+    cordon__ocl_view_place(&d->a, &p.ao, p.as);
+    if (has_b) {
+        cordon__ocl_view_place(&d->b, &p.bo, p.bs);
     }
-    cordon__ocl_arg_u64x4(&A, sh);
-    cordon__ocl_arg_u64(&A, n);
-    cordon__ocl_arg_i32(&A, (int32_t)d->kind);
-    cordon__ocl_arg_f32(&A, d->s);
-    cordon__ocl_arg_i32(&A, binary ? 1 : 0);
+    p.kind = (int32_t)d->kind;
+    p.s = d->s;
+    p.binary = binary ? 1 : 0;
     bool flat = cordon__view_contiguous(&d->y) && cordon__view_contiguous(&d->a) && cordon__same_shape(&d->y, &d->a) &&
                 (!binary || (cordon__view_contiguous(&d->b) && cordon__same_shape(&d->y, &d->b)));
-    cordon__ocl_arg_i32(&A, flat ? 1 : 0);
-    return cordon__ocl_run(dev, CORDON__OCL_EW, &A, cordon__ocl_groups_for(dev, n));
+    p.flat = flat ? 1 : 0;
+    cordon__ocl_arg_buffer(&A, d->y.storage);
+    cordon__ocl_arg_buffer(&A, d->a.storage);
+    cordon__ocl_arg_buffer(&A, has_b ? d->b.storage : d->a.storage); /* absent: never read */
+    cordon__ocl_arg_struct(&A, &p, sizeof p);
+    return cordon__ocl_run(dev, CORDON__OCL_EW, &A, cordon__ocl_groups_for(dev, p.n));
 }
 
 cordon_status cordon__ocl_rope(cordon__device *dev, const cordon__rope_desc *d) {
