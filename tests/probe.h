@@ -19,12 +19,14 @@
 #define PROBE_OTHER 2
 
 #if defined(_WIN32)
-/* Windows has no fork: the access runs in this process, through one of two instructions whose
- * addresses and lengths are known, and a vectored exception handler that sees an access violation at
- * either records it and resumes after the instruction. */
+/* Windows has no fork: the access runs in this process, through instructions whose addresses and
+ * lengths are known, and a vectored exception handler that sees an access violation at one of them
+ * records it and resumes after the probe's instructions. The write probe stores back the byte it
+ * read, so probing an accessible page changes nothing (the fork child's write on POSIX is lost too). */
 #  include <windows.h>
 __asm__(".text\n"
-        "cordon_probe_store: movb $0x5a, (%rcx)\n" /* c6 01 5a: 3 bytes */
+        "cordon_probe_store: movb (%rcx), %al\n" /* 8a 01: 2 bytes */
+        "movb %al, (%rcx)\n"                      /* 88 01: 2 bytes */
         "ret\n"
         "cordon_probe_load: movb (%rcx), %al\n" /* 8a 01: 2 bytes */
         "ret\n");
@@ -35,8 +37,8 @@ static volatile LONG probe_faults;
 static LONG CALLBACK probe_handler(EXCEPTION_POINTERS *e) {
     DWORD64 rip = e->ContextRecord->Rip;
     if (e->ExceptionRecord->ExceptionCode == EXCEPTION_ACCESS_VIOLATION) {
-        if (rip == (DWORD64)(uintptr_t)cordon_probe_store) {
-            e->ContextRecord->Rip = rip + 3;
+        if (rip == (DWORD64)(uintptr_t)cordon_probe_store || rip == (DWORD64)(uintptr_t)cordon_probe_store + 2) {
+            e->ContextRecord->Rip = (DWORD64)(uintptr_t)cordon_probe_store + 4;
             InterlockedIncrement(&probe_faults);
             return EXCEPTION_CONTINUE_EXECUTION;
         }

@@ -72,7 +72,10 @@ for src in $(awk '$1 == "safe_source" {print $2}' "$manifest"); do
 done
 [ -n "$first" ] || { echo "no safe sources listed"; exit 1; }
 
-plant "$first" include_mman '#include <sys/mman.h>' || status=1
+case $(command_for "$first") in
+    *mingw32*) plant "$first" include_windows '#include <windows.h>' || status=1 ;; # no <sys/mman.h> there
+    *) plant "$first" include_mman '#include <sys/mman.h>' || status=1 ;;
+esac
 # Assembly: a syscall instruction, an asm label renaming a function to an OS call, either spelling.
 plant "$first" asm_syscall 'long cordon__planted(void); long cordon__planted(void) { long r; __asm__ __volatile__("syscall" : "=a"(r) : "a"(39L) : "rcx", "r11", "memory"); return r; }' || status=1
 plant "$first" asm_label 'long cordon__planted_w(int, const void *, unsigned long) __asm__("write"); long cordon__planted(void); long cordon__planted(void) { return cordon__planted_w(2, "x", 1); }' || status=1
