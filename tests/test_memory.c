@@ -995,6 +995,11 @@ TEST(every_os_call_failing_at_every_point_of_a_lifecycle_is_clean) {
             }
         }
     }
+#if defined(_WIN32)
+    /* Windows has no huge-page hint (madvise) and no mapping names (prctl): four kinds of call fail. */
+    CHECK(injected >= 4 * 3);
+#else
     CHECK(injected >= 6 * 3);
+#endif
     CHECK(vm_size_kib() < vm + 1024 * 1024);
 }
