@@ -20,7 +20,7 @@ fail() {
 
 case $mode in
 loss-falls)
-    out=$("$@" "$example" --dim 32 --heads 4 --kv-heads 2 --seq 16 --rank 4 --steps 60 \
+    out=$("$@" "$example" --dim 32 --heads 4 --kv-heads 2 --seq 16 --rank 4 --steps 60 --json \
         --out example-loss-falls.safetensors 2>&1)
     rc=$?
     echo "$out"
@@ -34,6 +34,17 @@ loss-falls)
     echo "$out" | grep -q "^   agrees: " || fail "the forward pass did not agree with the reference"
     echo "$out" | grep -q "and read it back: identical" || fail "the saved adapter did not read back"
     [ -s example-loss-falls.safetensors ] || fail "no adapter file written"
+    # --json: the whole forward, backward and training step as JSON lines, each a positive time, the
+    # training step (forward + backward + Adam) no shorter than the forward it contains.
+    for what in forward backward "training step"; do
+        v=$(echo "$out" | sed -n "s/^{\"name\": \"whole $what (dim 32, seq 16, rank 4, [0-9]* threads*, [a-z0-9]*)\", \"value\": \([0-9.]*\), \"unit\": \"us\"}\$/\1/p")
+        [ -n "$v" ] || fail "no JSON line for the whole $what"
+        awk -v x="$v" 'BEGIN { exit !(x + 0 > 0) }' || fail "the whole $what took $v us"
+        eval "t_$(echo "$what" | tr ' ' _)=$v"
+    done
+    # shellcheck disable=SC2154
+    awk -v f="$t_forward" -v s="$t_training_step" 'BEGIN { exit !(s + 0 >= f + 0) }' ||
+        fail "training step $t_training_step us is shorter than the forward $t_forward us"
     echo "ok: loss $first -> $final"
     ;;
 deterministic)
