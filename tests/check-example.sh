@@ -37,7 +37,7 @@ loss-falls)
     # --json: the whole forward, backward and training step as JSON lines, each a positive time, the
     # training step (forward + backward + Adam) no shorter than the forward it contains.
     for what in forward backward "training step"; do
-        v=$(echo "$out" | sed -n "s/^{\"name\": \"whole $what (dim 32, seq 16, rank 4, [0-9]* threads*, [a-z0-9]*)\", \"value\": \([0-9.]*\), \"unit\": \"us\"}\$/\1/p")
+        v=$(echo "$out" | sed -n "s/^{\"name\": \"whole $what (dim 32, seq 16, rank 4, [0-9]* threads*, [a-z0-9]*)\", \"value\": \([0-9.]*\), \"unit\": \"us\"}.*/\1/p")
         [ -n "$v" ] || fail "no JSON line for the whole $what"
         awk -v x="$v" 'BEGIN { exit !(x + 0 > 0) }' || fail "the whole $what took $v us"
         eval "t_$(echo "$what" | tr ' ' _)=$v"
