@@ -9,7 +9,8 @@ each region
     ...anything...
     <!-- /bench -->
 
-with a table (the regions `<!-- bench:example -->` and `<!-- bench:example_t1 -->` run the main example,
+with a table; a region `<!-- bench-targets:SUITE -->` … `<!-- /bench-targets -->` gets the table of the
+suite's targets (TARGETS below) read off the same runs (the regions `<!-- bench:example -->` and `<!-- bench:example_t1 -->` run the main example,
 `examples/transformer [--threads 1] --json`, instead of a bench suite: its whole forward, backward and
 training-step times): per figure the median over the runs of cordon's value, of the baseline's value and of
 the ratio, the ratio's min-max over the runs (the run-to-run spread), and how many runs met the goal.
@@ -220,6 +221,86 @@ def machine_line(tool):
             f"OPENBLAS_CORETYPE={coretype}")
 
 
+# Issue targets of the compute suite, read off the same runs as its table: (target, [(label, figure,
+# how)]), how = "ratio" (the ratio as printed: cordon time / baseline time), "speed" (its inverse),
+# "value" (cordon's value), or "scale:OTHER" (OTHER's value / this figure's value: the 2-thread speed-up
+# when OTHER is the 1-thread line). Each entry prints the median over the runs and the runs' min-max.
+TARGETS = {
+    "compute": [
+        ("sgemm, 1 thread, >= 0.8x OpenBLAS's speed", [
+            (f"{n}", f"sgemm/{n}x{n}x{n}/t1/built-in/vs OpenBLAS sgemm", "speed") for n in (512, 1024, 2048)]),
+        ("sgemm, 2 threads scale >= 1.8x", [
+            (f"{n}", f"sgemm/{n}x{n}x{n}/t2/built-in/vs OpenBLAS sgemm",
+             f"scale:sgemm/{n}x{n}x{n}/t1/built-in/vs OpenBLAS sgemm") for n in (512, 1024, 2048)]),
+        ("decode M = 1 >= 0.9x read bandwidth", [
+            ("1 thread", "gemv/1x4096x4096/t1/built-in/vs read bandwidth", "speed")]),
+        ("M = 8 >= OpenBLAS sgemm", [
+            ("1 thread", "matmul/8x4096x4096/t1/built-in/vs OpenBLAS sgemm", "speed"),
+            ("2 threads", "matmul/8x4096x4096/t2/built-in/vs OpenBLAS sgemm", "speed")]),
+        ("bf16 decode >= 1.8x the f32 decode", [
+            (f"{lay} {t}", f"decode_bf16/1x4096x4096{suf}/t{t[0]}/speedup over f32", "value")
+            for lay, suf in (("B", ""), ("Wt", "-Wt")) for t in ("1 thread", "2 threads")]),
+        ("softmax 512x4096, 1 thread, >= 2x oneDNN's speed", [
+            ("", "softmax/512x4096/t1/vs oneDNN", "speed")]),
+        ("RMSNorm, LayerNorm >= 0.85x read bandwidth, 1 thread", [
+            (f"{op} {sh}", f"{op}/{sh}/t1/vs read bandwidth", "speed")
+            for op in ("rms_norm", "layer_norm") for sh in ("512x4096", "4096x4096")]),
+        ("LayerNorm, 1 thread, >= 1.5x oneDNN's speed", [
+            (sh, f"layer_norm/{sh}/t1/vs oneDNN", "speed") for sh in ("512x4096", "4096x4096")]),
+        ("(4,16,1024), 2 threads: softmax <= 5 us, RMSNorm <= 5 us, LayerNorm <= 2.4 us", [
+            ("softmax", "softmax/4x16x1024/t2/vs oneDNN", "value"),
+            ("RMSNorm", "rms_norm/4x16x1024/t2/vs plain C", "value"),
+            ("LayerNorm", "layer_norm/4x16x1024/t2/vs oneDNN", "value")]),
+        ("LoRA adapter (4,16,512) rank 8, 2 threads, <= 5.8 us", [
+            ("2 threads", "lora_adapter/4x16x512 r8/t2/built-in/vs OpenBLAS sgemm", "value"),
+            ("1 thread", "lora_adapter/4x16x512 r8/t1/built-in/vs OpenBLAS sgemm", "value")]),
+        ("backward <= 2.5x its forward (time ratio)", [
+            (f"{op} {sh} t{t}", f"{op}_bwd/{sh}/t{t}/vs forward", "ratio")
+            for op in ("softmax", "rms_norm", "layer_norm") for sh in ("512x4096", "4x16x1024") for t in (1, 2)]),
+        ("an op on a 1-element tensor; the pool's dispatch", [
+            ("add", "add/1 element/t1/vs none", "value"),
+            ("rms_norm", "rms_norm/1 element/t1/vs none", "value"),
+            ("dispatch", "pool_dispatch/2 chunks/t2/vs direct call", "value")]),
+    ],
+}
+TARGET_REGION = re.compile(r"(<!-- bench-targets:([a-z0-9_]+) -->\n)(.*?)(<!-- /bench-targets -->)", re.S)
+
+
+def targets_table(suite, runs):
+    """The table of the suite's targets, each figure as the median over the runs and their min-max."""
+    def per_run(name, how):
+        out = []
+        for r in runs:
+            f = r["figures"]
+            if name not in f:
+                continue
+            x = f[name]
+            if how == "value":
+                out.append((x["value"], x["unit"]))
+            elif how == "ratio" and "ratio" in x:
+                out.append((x["ratio"], "x"))
+            elif how == "speed" and x.get("ratio"):
+                out.append((1.0 / x["ratio"], "x"))
+            elif how.startswith("scale:") and how[6:] in f and f[how[6:]]["unit"] == x["unit"]:
+                out.append((f[how[6:]]["value"] / x["value"], "x"))
+        return out
+    lines = [f"| target | figure: median over {len(runs)} runs (min-max) |", "|---|---|"]
+    for target, entries in TARGETS.get(suite, []):
+        cells = []
+        for label, name, how in entries:
+            xs = per_run(name, how)
+            if not xs:
+                cells.append(f"{label}: not measured")
+                continue
+            vals = [v for v, _ in xs]
+            unit = xs[0][1]
+            unit_text = "x" if unit == "x" else " " + unit
+            cells.append(f"{label + ': ' if label else ''}{fmt(statistics.median(vals))}{unit_text} "
+                         f"({fmt(min(vals))}-{fmt(max(vals))})")
+        lines.append(f"| {target} | {'; '.join(cells)} |")
+    return "\n".join(lines) + "\n"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tool", default="build/release/tools/cordon")
@@ -232,21 +313,23 @@ def main():
     texts = {f: open(f).read() for f in args.files}
     suites = []
     for text in texts.values():
-        for m in REGION.finditer(text):
+        for m in list(REGION.finditer(text)) + list(TARGET_REGION.finditer(text)):
             if m.group(2) not in suites:
                 suites.append(m.group(2))
     if not suites:
         sys.exit("bench-tables: no <!-- bench:SUITE --> region in " + ", ".join(args.files))
     machine = machine_line(args.tool)
-    tables = {}
+    tables, target_tables = {}, {}
     for suite in suites:
         runs = load_suite(args.load, suite) if args.load else run_suite(
             suite_command(args.tool, args.example, suite), suite, args.runs, args.save)
         tables[suite], summary = table(suite, runs, machine)
+        target_tables[suite] = targets_table(suite, runs)
         print(f"{suite}: {len(runs)} runs. {load_text(runs)}")
         print("\n".join(summary))
     for f, text in texts.items():
         new = REGION.sub(lambda m: m.group(1) + tables[m.group(2)] + m.group(4), text)
+        new = TARGET_REGION.sub(lambda m: m.group(1) + target_tables[m.group(2)] + m.group(4), new)
         if new != text:
             with open(f, "w") as out:
                 out.write(new)
