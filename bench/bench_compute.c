@@ -554,6 +554,7 @@ typedef struct mm_ctx {
     const float *ha, *hb;
     float *hc;
     size_t m, n, k;
+    bool wt; /* B = Wᵀ of a row-major W (N × K), a linear layer's weight */
 } mm_ctx;
 
 static void mm_cordon(void *arg) {
@@ -564,8 +565,8 @@ static void mm_cordon(void *arg) {
 #if defined(CORDON_BENCH_HAVE_OPENBLAS)
 static void mm_sgemm(void *arg) {
     mm_ctx *c = arg;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)c->m, (int)c->n, (int)c->k, 1.0f, c->ha, (int)c->k,
-                c->hb, (int)c->n, 0.0f, c->hc, (int)c->n);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, c->wt ? CblasTrans : CblasNoTrans, (int)c->m, (int)c->n, (int)c->k, 1.0f,
+                c->ha, (int)c->k, c->hb, c->wt ? (int)c->k : (int)c->n, 0.0f, c->hc, (int)c->n);
     cordon_bench_consume(c->hc);
 }
 
@@ -577,23 +578,25 @@ static void mm_sgemv(void *arg) {
 }
 #endif
 
-static void bench_matmul(cordon_bench *b, devices *dv, size_t m, size_t n, size_t k, const char *op, unsigned threads) {
+static void bench_matmul_b(cordon_bench *b, devices *dv, size_t m, size_t n, size_t k, const char *op, unsigned threads,
+                           bool wt) {
     char name[48];
-    snprintf(name, sizeof name, "%zux%zux%zu", m, n, k);
+    snprintf(name, sizeof name, "%zux%zux%zu%s", m, n, k, wt ? "-Wt" : "");
     float *ha = host_random(m * k, 4), *hb = host_random(k * n, 5), *hc = calloc(m * n, sizeof(float));
     if (ha == NULL || hb == NULL || hc == NULL) {
         failed = 1;
         free(ha), free(hb), free(hc);
         return;
     }
-    uint64_t sa[2] = {m, k}, sb[2] = {k, n}, sc[2] = {m, n};
+    uint64_t sa[2] = {m, k}, sb[2] = {wt ? n : k, wt ? k : n}, sc[2] = {m, n};
     mm_ctx ctx[2];
     cordon_device devs[2] = {dv->builtin[threads], dv->have_blas ? dv->blas[threads] : dv->builtin[threads]};
     bool ok = true;
     int ndev = dv->have_blas ? 2 : 1;
     for (int i = 0; i < ndev; i++) {
-        ctx[i] = (mm_ctx){.ha = ha, .hb = hb, .hc = hc, .m = m, .n = n, .k = k};
+        ctx[i] = (mm_ctx){.ha = ha, .hb = hb, .hc = hc, .m = m, .n = n, .k = k, .wt = wt};
         cordon_matmul_params_init(&ctx[i].p);
+        ctx[i].p.trans_b = wt;
         ok = ok && tensor_from(devs[i], 2, sa, ha, m * k, &ctx[i].a) && tensor_from(devs[i], 2, sb, hb, k * n, &ctx[i].b) &&
              tensor_from(devs[i], 2, sc, NULL, 0, &ctx[i].c);
     }
@@ -606,7 +609,7 @@ static void bench_matmul(cordon_bench *b, devices *dv, size_t m, size_t n, size_
     };
 #if defined(CORDON_BENCH_HAVE_OPENBLAS)
     cs[2].fn = mm_sgemm, cs[2].setup = openblas_threads, cs[2].present = ok;
-    cs[3].fn = mm_sgemv, cs[3].setup = openblas_threads, cs[3].present = ok && m == 1;
+    cs[3].fn = mm_sgemv, cs[3].setup = openblas_threads, cs[3].present = ok && m == 1 && !wt;
 #endif
     if (ok) {
         measure(b, cs, 4);
@@ -616,7 +619,7 @@ static void bench_matmul(cordon_bench *b, devices *dv, size_t m, size_t n, size_
             li.engine = i == 0 ? "built-in" : "openblas";
 #if defined(CORDON_BENCH_HAVE_OPENBLAS)
             emit(b, &li, &cs[i], &cs[2], NULL);
-            if (m == 1) {
+            if (m == 1 && !wt) {
                 emit(b, &li, &cs[i], &cs[3], NULL);
             }
             if (m == 1 && read_bw[threads] > 0) {
@@ -639,6 +642,10 @@ static void bench_matmul(cordon_bench *b, devices *dv, size_t m, size_t n, size_
         }
     }
     free(ha), free(hb), free(hc);
+}
+
+static void bench_matmul(cordon_bench *b, devices *dv, size_t m, size_t n, size_t k, const char *op, unsigned threads) {
+    bench_matmul_b(b, dv, m, n, k, op, threads, false);
 }
 
 /* ---------------------------------------------------------------------------------------------------
@@ -1561,6 +1568,50 @@ CORDON_BENCH_SUITE(compute_decode, "decode (M = 1, K = N = 4096) on BF16 weights
     must(cordon_device_destroy(dv.builtin[2]), "device_destroy");
 }
 
+/* The small shapes alone (also part of "compute"): the fixed cost of an op and the pool's dispatch,
+ * metal-candle's (4,16,1024) rows and LoRA adapter, and the M = 8 products, for tuning the CPU backend's
+ * small-work paths. */
+CORDON_BENCH_SUITE(compute_small, "small shapes alone: 1-element ops, pool dispatch, (4,16,1024) rows, LoRA, M = 8") {
+    failed = 0;
+    devices dv = {0};
+    cordon_device_info info;
+    if (!make_builtin_devices(&dv, &info)) {
+        cordon_bench_note(b, "cannot create the CPU devices: suite skipped");
+        return;
+    }
+    dv.have_blas = make_device(1, CORDON_MATMUL_BLAS, &dv.blas[1]);
+    if (dv.have_blas && !make_device(2, CORDON_MATMUL_BLAS, &dv.blas[2])) {
+        must(cordon_device_destroy(dv.blas[1]), "device_destroy");
+        dv.have_blas = false;
+    }
+    double load[1] = {0};
+    if (getloadavg(load, 1) == 1) {
+        cordon_bench_note(b, "cordon CPU device: %s; load average %.2f at the start", info.description, load[0]);
+    }
+    print_header(b);
+    bench_limits(b, &dv);
+    bench_dispatch(b, &dv);
+    static const row_shape small = {3, {4, 16, 1024}, "4x16x1024"};
+    for (int op = ROW_SOFTMAX; op <= ROW_LAYER && !failed; op++) {
+        for (unsigned t = 1; t <= 2; t++) {
+            bench_rows(b, &dv, (enum row_op)op, &small, t);
+        }
+    }
+    for (unsigned t = 1; t <= 2 && !failed; t++) {
+        bench_lora(b, &dv, false, t);
+    }
+    for (unsigned t = 1; t <= 2 && !failed; t++) {
+        bench_matmul(b, &dv, 8, 4096, 4096, "matmul", t);
+        bench_matmul_b(b, &dv, 8, 4096, 4096, "matmul", t, true);
+    }
+    for (unsigned t = 1; t <= 2; t++) {
+        must(cordon_device_destroy(dv.builtin[t]), "device_destroy");
+        if (dv.have_blas) {
+            must(cordon_device_destroy(dv.blas[t]), "device_destroy");
+        }
+    }
+}
+
 CORDON_BENCH_SUITE(compute, "tensor ops (matmul, softmax, norms, LoRA, RoPE, attention, backward) vs OpenBLAS, oneDNN, plain C and measured machine limits") {
     failed = 0;
     devices dv = {0};
@@ -1659,6 +1710,9 @@ CORDON_BENCH_SUITE(compute, "tensor ops (matmul, softmax, norms, LoRA, RoPE, att
     for (size_t i = 0; i < 3 && !failed; i++) {
         for (unsigned t = 1; t <= 2; t++) {
             bench_matmul(b, &dv, ms[i], 4096, 4096, ms[i] == 1 ? "gemv" : "matmul", t);
+            if (ms[i] == 8) {
+                bench_matmul_b(b, &dv, 8, 4096, 4096, "matmul", t, true);
+            }
         }
     }
     for (unsigned t = 1; t <= 2 && !failed; t++) {

@@ -450,9 +450,12 @@ static const bcase bf16_cases[] = {
     {.M = 1, .N = 1, .K = 1, .alpha = 1},
     {.M = 1, .N = 17, .K = 7, .tb = true, .lb = B_SLICED, .alpha = 1},
     {.M = 1, .N = 33, .K = 65, .lb = B_TRANSPOSED, .alpha = -1, .beta = 0.5f},
-    /* Few rows (skinny, M <= 8) and the packed GEMM (odd sizes, partial tiles, several K slices). */
+    /* Few rows (skinny, M <= 16) and the packed GEMM (odd sizes, partial tiles, several K slices). */
     {.M = 3, .N = 45, .K = 70, .alpha = 1},
     {.M = 8, .N = 130, .K = 300, .tb = true, .alpha = 1},
+    {.M = 8, .N = 130, .K = 300, .alpha = 1},
+    {.M = 16, .N = 77, .K = 70, .alpha = -1, .beta = 0.5f},
+    {.M = 12, .N = 17, .K = 100, .tb = true, .alpha = 1},
     {.M = 9, .N = 45, .K = 300, .alpha = 1, .beta = 0.25f},
     {.M = 37, .N = 130, .K = 300, .ta = true, .alpha = 1},
     {.M = 37, .N = 61, .K = 520, .tb = true, .lb = B_SLICED, .alpha = 2, .beta = -1},

@@ -155,6 +155,32 @@ TEST(matmul_single_row_uses_gemv_path_and_matches_reference) {
     ct_iter_end(&it);
 }
 
+/* Few rows (M = 2..16, decode with a handful of tokens): B streamed in place for all the rows at once,
+ * in groups of at most 8 rows and slices of K; tails in N (partial tiles of 32 and of 16 columns) and
+ * in K, both B layouts, beta kept or not. */
+TEST(matmul_few_rows_match_reference_for_both_b_layouts) {
+    static const uint64_t ms[] = {2, 5, 8, 9, 16};
+    static const uint64_t ns[] = {1, 15, 17, 33, 130};
+    static const uint64_t ks[] = {1, 31, 70};
+    ct_iter it;
+    ct_iter_init(&it, true);
+    while (ct_iter_next(&it)) {
+        ct_rng r = {SEED};
+        for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++) {
+            for (size_t j = 0; j < sizeof ns / sizeof ns[0]; j++) {
+                for (size_t q = 0; q < sizeof ks / sizeof ks[0]; q++) {
+                    mm_case c = {.M = ms[i], .N = ns[j], .K = ks[q], .alpha = (i + q) % 2 ? 1.0f : -0.5f,
+                                 .beta = (float)((j + q) % 2)};
+                    c.tb = (i + j + q) % 2 == 1;
+                    check_matmul(it.dev, it.cfg, &r, &c);
+                }
+            }
+        }
+    }
+    ct_report();
+    ct_iter_end(&it);
+}
+
 TEST(matmul_accepts_strided_transposed_and_sliced_views) {
     ct_iter it;
     ct_iter_init(&it, true);

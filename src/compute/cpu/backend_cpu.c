@@ -598,17 +598,24 @@ static cordon_status gemm_lane(void *ctx, size_t lane, size_t nlanes) {
     return CORDON_OK;
 }
 
-/* Few rows (M <= SKINNY_M) times a B with contiguous rows, into C with contiguous rows: no packing, B
- * streamed once. C is cut into column blocks (the items); within a block, for each slice of KB rows
- * of B (kept in L2 while every row of A uses it), C row i += (alpha·A[i,p])·B[p, ·] for p in order, so
- * every element sums over p in order whatever the blocking. */
+/* Few rows (M <= SKINNY_M, or SKINNY_ROWS_M where the level has gemm_rows kernels) times a B with
+ * contiguous rows, into C with contiguous rows: no packing, B streamed once. C is cut into column blocks
+ * (the items); within a block, for each slice of KB rows of B (kept in L2 while every row of A uses
+ * it), C row i += (alpha·A[i,p])·B[p, ·] for p in order, so every element sums over p in order whatever
+ * the blocking. With gemm_rows (several rows), the same terms in the same order come from register
+ * tiles that load each element of B once for all the rows, so B is read once from memory. */
 #define SKINNY_M 8u
+#define SKINNY_ROWS_M (2u * CORDON__GEMM_ROWS_MR)
 #define SKINNY_KB 256u
+/* Few rows against Wᵀ take the dot products from this K on (below it the small-N and packed paths do
+ * better: a dot product's reduction costs more than its short run). */
+#define SKINNY_DOTS_K_MIN 64u
 typedef struct skinny_job {
     const cordon__matmul_desc *d;
     const cordon__cpu_kernels *k;
     size_t width; /* columns per item */
     size_t nblocks, items;
+    bool rows_kernel; /* several rows through the level's gemm_rows kernels */
 } skinny_job;
 
 static cordon_status skinny_lane(void *ctx, size_t lane, size_t nlanes) {
@@ -626,6 +633,25 @@ static cordon_status skinny_lane(void *ctx, size_t lane, size_t nlanes) {
         uint64_t ars = d->a.strides[2], acs = d->a.strides[3], brs = d->b.strides[2], crs = d->c.strides[2];
         scale_block(c, crs, 1, (size_t)d->m, n, d->beta);
         if (d->alpha == 0.0f) {
+            continue;
+        }
+        if (job->rows_kernel) {
+            /* Several rows: each slice of CORDON__GEMM_ROWS_KC rows of B is read once from memory and
+             * used for every row (the second group of 8 rows, if any, finds it in cache). */
+            for (size_t p0 = 0; p0 < d->k; p0 += CORDON__GEMM_ROWS_KC) {
+                size_t kc = (size_t)d->k - p0 < CORDON__GEMM_ROWS_KC ? (size_t)d->k - p0 : CORDON__GEMM_ROWS_KC;
+                for (size_t i0 = 0; i0 < d->m; i0 += CORDON__GEMM_ROWS_MR) {
+                    size_t mi = (size_t)d->m - i0 < CORDON__GEMM_ROWS_MR ? (size_t)d->m - i0 : CORDON__GEMM_ROWS_MR;
+                    const float *ap = a + i0 * ars + p0 * acs;
+                    if (b16) {
+                        job->k->gemm_rows_bf16(c + i0 * crs, (size_t)crs, ap, (size_t)ars, (size_t)acs,
+                                               elem_ptr16(&d->b, boff + p0 * brs), (size_t)brs, mi, kc, n, d->alpha);
+                    } else {
+                        job->k->gemm_rows(c + i0 * crs, (size_t)crs, ap, (size_t)ars, (size_t)acs,
+                                          elem_ptr(&d->b, boff + p0 * brs), (size_t)brs, mi, kc, n, d->alpha);
+                    }
+                }
+            }
             continue;
         }
         size_t kb = d->m == 1 ? (size_t)d->k : SKINNY_KB;
@@ -656,8 +682,10 @@ static cordon_status skinny_lane(void *ctx, size_t lane, size_t nlanes) {
     return CORDON_OK;
 }
 
-/* y(1 × N) = alpha·x·B + beta·y with B's columns contiguous (B = Wᵀ of a row-major W): one dot product
- * per output, over K in the dot kernel's fixed order. */
+/* Y(M × N) = alpha·X·B + beta·Y for few rows (M <= SKINNY_ROWS_M) with B's columns contiguous (B = Wᵀ
+ * of a row-major W): one dot product per output, over K in the dot kernel's fixed order. The rows of X
+ * go through each group of W rows in turn, so each W row is read once from memory (then from L1) for
+ * all of them. */
 static cordon_status dots_lane(void *ctx, size_t lane, size_t nlanes) {
     const skinny_job *job = ctx;
     const cordon__matmul_desc *d = job->d;
@@ -670,24 +698,28 @@ static cordon_status dots_lane(void *ctx, size_t lane, size_t nlanes) {
         uint64_t boff = batch_offset(&d->b, b0, b1);
         bool b16 = cordon__view_bf16(&d->b);
         float *y = (float *)(void *)d->c.storage->data + batch_offset(&d->c, b0, b1);
-        uint64_t bcs = d->b.strides[3], ycs = d->c.strides[3];
+        uint64_t bcs = d->b.strides[3], ycs = d->c.strides[3], xrs = d->a.strides[2], yrs = d->c.strides[2];
         for (size_t j = j0; j < j0 + n;) {
             /* bf16: four outputs per call (shared loads of x), each dot as the single call computes it. */
             size_t group = b16 && d->alpha != 0.0f && j + 4 <= j0 + n ? 4 : 1;
-            float dp[4] = {0};
-            if (group == 4) {
-                job->k->dot4_bf16(x, elem_ptr16(&d->b, boff + j * bcs), (size_t)bcs, (size_t)d->k, dp);
-            } else if (d->alpha != 0.0f) {
-                dp[0] = b16 ? job->k->dot_bf16(x, elem_ptr16(&d->b, boff + j * bcs), (size_t)d->k)
-                            : job->k->dot(x, elem_ptr(&d->b, boff + j * bcs), (size_t)d->k);
-            }
-            for (size_t g = 0; g < group; g++, j++) {
-                float *e = y + j * ycs;
-                *e = d->beta == 0.0f ? 0.0f : (d->beta == 1.0f ? *e : d->beta * *e);
-                if (d->alpha != 0.0f) {
-                    *e += d->alpha * dp[g];
+            for (size_t i = 0; i < d->m; i++) {
+                const float *xi = x + i * xrs;
+                float dp[4] = {0};
+                if (group == 4) {
+                    job->k->dot4_bf16(xi, elem_ptr16(&d->b, boff + j * bcs), (size_t)bcs, (size_t)d->k, dp);
+                } else if (d->alpha != 0.0f) {
+                    dp[0] = b16 ? job->k->dot_bf16(xi, elem_ptr16(&d->b, boff + j * bcs), (size_t)d->k)
+                                : job->k->dot(xi, elem_ptr(&d->b, boff + j * bcs), (size_t)d->k);
+                }
+                for (size_t g = 0; g < group; g++) {
+                    float *e = y + i * yrs + (j + g) * ycs;
+                    *e = d->beta == 0.0f ? 0.0f : (d->beta == 1.0f ? *e : d->beta * *e);
+                    if (d->alpha != 0.0f) {
+                        *e += d->alpha * dp[g];
+                    }
                 }
             }
+            j += group;
         }
     }
     return CORDON_OK;
@@ -806,9 +838,10 @@ cordon_status cordon__cpu_matmul(cordon__device *dev, const cordon__matmul_desc 
     /* BLAS has no product on bf16: a BF16 B always runs on the built-in kernels. */
     bool b16 = cordon__view_bf16(&d->b);
     bool builtin = dev->matmul != CORDON_MATMUL_BLAS || b16;
-    if (builtin && d->m <= SKINNY_M && d->b.strides[3] == 1 && d->c.strides[3] == 1) {
-        skinny_job job = {d, k, 256, 0, 0};
-        if (d->m == 1) {
+    bool rows_kernel = d->m >= 2 && d->m <= SKINNY_ROWS_M && (b16 ? k->gemm_rows_bf16 != NULL : k->gemm_rows != NULL);
+    if (builtin && (d->m <= SKINNY_M || rows_kernel) && d->b.strides[3] == 1 && d->c.strides[3] == 1) {
+        skinny_job job = {d, k, 256, 0, 0, rows_kernel};
+        if (d->m == 1 || rows_kernel) {
             /* Decode: long contiguous stretches of B's rows; as many blocks as lanes, 64-column multiples.
              * bf16 rows take half the blocks: the same bytes per stretch as f32 (what the prefetchers see). */
             size_t want = (size_t)dev->threads * (cordon__view_bf16(&d->b) ? 2u : 4u);
@@ -819,8 +852,9 @@ cordon_status cordon__cpu_matmul(cordon__device *dev, const cordon__matmul_desc 
         job.items = (size_t)batches * job.nblocks;
         return run_lanes(dev, lanes_for(dev, job.items, work, PS_GEMM), skinny_lane, &job);
     }
-    if (builtin && d->m == 1 && d->b.strides[2] == 1 && d->a.strides[3] == 1 && d->k > 1) {
-        skinny_job job = {d, k, 64, 0, 0};
+    if (builtin && d->m <= SKINNY_ROWS_M && d->b.strides[2] == 1 && d->a.strides[3] == 1 && d->k > 1 &&
+        (d->m == 1 || d->k >= SKINNY_DOTS_K_MIN)) {
+        skinny_job job = {d, k, 64, 0, 0, false};
         job.nblocks = ((size_t)d->n + job.width - 1) / job.width;
         job.items = (size_t)batches * job.nblocks;
         return run_lanes(dev, lanes_for(dev, job.items, work, PS_GEMM), dots_lane, &job);

@@ -10,6 +10,7 @@
 #if defined(__x86_64__) || defined(__i386__)
 #  include <stdbool.h>
 #  include <stddef.h>
+#  include <stdint.h>
 
 #  include "compute/cpu/kernels.h"
 
@@ -182,6 +183,125 @@ void cordon__gemm_small_n_avx512(float *c, size_t crs, size_t ccs, const float *
             }
         }
     }
+}
+
+/* ---------------------------------------------------------------------------------------------------
+ * Few-row products with B streamed (kernels.h gemm_rows, gemm_rows_bf16): decode with a handful of
+ * rows (M = 2..16) reads each B element once from memory and uses it for every row. The tile is MM
+ * rows (at most 8) × 32 columns of C held in registers (16 accumulators) over the call's k rows of B;
+ * per row of B: two B loads (or widened bf16 loads), MM broadcasts from the scaled-A buffer (load-port
+ * operands of the FMAs) and 2·MM FMAs. Each accumulator starts from C and adds (alpha·a[i,p])·b[p,j] for
+ * p in order with one FMA per term: the arithmetic of cordon__axpy_avx512 applied row after row, so the
+ * result is that of the axpy path bit for bit, whatever the blocking.
+ * The k rows are k streams through memory, each advancing by a tile; every row's next lines are
+ * prefetched a few tiles ahead, since the hardware prefetchers do not follow that many interleaved
+ * streams. */
+
+#  define ROWS_PF_BYTES 512u /* four tiles ahead of the f32 stream, eight of the bf16 one */
+
+static inline __m512 rows_load_f32(__mmask16 k, const float *p) {
+    return _mm512_maskz_loadu_ps(k, p);
+}
+
+static inline __m512 rows_load_bf16(__mmask16 k, const uint16_t *p) {
+    __m256i h = _mm256_maskz_loadu_epi16(k, p);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+
+static inline void rows_prefetch(const void *p, size_t bytes) {
+    _mm_prefetch((const char *)(uintptr_t)((uintptr_t)p + bytes), _MM_HINT_T0);
+}
+
+/* One tile of MM rows at column j: two vectors (masks k0, k1) or, when `two` is false, one (k0). */
+#  define ROWS_TILE_FN(NAME, BT, LOADB, PF_SECOND)                                                             \
+      static inline void NAME(size_t mm, bool two, float *c, size_t crs, const float *sa, const BT *b, size_t brs,  \
+                              size_t k, size_t j, __mmask16 k0, __mmask16 k1) {                                  \
+          __m512 acc0[8], acc1[8];                                                                               \
+          for (size_t i = 0; i < mm; i++) {                                                                      \
+              acc0[i] = _mm512_maskz_loadu_ps(k0, c + i * crs + j);                                              \
+              acc1[i] = two ? _mm512_maskz_loadu_ps(k1, c + i * crs + j + 16) : _mm512_setzero_ps();             \
+          }                                                                                                      \
+          for (size_t p = 0; p < k; p++) {                                                                       \
+              const BT *bp = b + p * brs + j;                                                                    \
+              __m512 b0 = LOADB(k0, bp);                                                                         \
+              __m512 b1 = two ? LOADB(k1, bp + 16) : _mm512_setzero_ps();                                        \
+              rows_prefetch(bp, ROWS_PF_BYTES);                                                                  \
+              if (PF_SECOND) {                                                                                   \
+                  rows_prefetch(bp, ROWS_PF_BYTES + 64u);                                                        \
+              }                                                                                                  \
+              const float *s = sa + p * 8;                                                                       \
+              for (size_t i = 0; i < mm; i++) {                                                                  \
+                  __m512 si = _mm512_set1_ps(s[i]);                                                              \
+                  acc0[i] = _mm512_fmadd_ps(si, b0, acc0[i]);                                                    \
+                  if (two) {                                                                                     \
+                      acc1[i] = _mm512_fmadd_ps(si, b1, acc1[i]);                                                \
+                  }                                                                                              \
+              }                                                                                                  \
+          }                                                                                                      \
+          for (size_t i = 0; i < mm; i++) {                                                                      \
+              _mm512_mask_storeu_ps(c + i * crs + j, k0, acc0[i]);                                               \
+              if (two) {                                                                                         \
+                  _mm512_mask_storeu_ps(c + i * crs + j + 16, k1, acc1[i]);                                      \
+              }                                                                                                  \
+          }                                                                                                      \
+      }
+
+ROWS_TILE_FN(rows_tile_f32, float, rows_load_f32, true)
+ROWS_TILE_FN(rows_tile_bf16, uint16_t, rows_load_bf16, false)
+
+static inline __mmask16 rows_mask(size_t rem) {
+    return rem >= 16 ? (__mmask16)0xFFFFu : (__mmask16)((1u << rem) - 1u);
+}
+
+/* Every tile of the n columns, for a row count MM known at the call. */
+#  define ROWS_SWEEP(TILE, MM)                                                                                 \
+      do {                                                                                                       \
+          size_t j = 0;                                                                                          \
+          for (; j + 32 <= n; j += 32) {                                                                         \
+              TILE(MM, true, c, crs, sa, b, brs, k, j, (__mmask16)0xFFFFu, (__mmask16)0xFFFFu);                  \
+          }                                                                                                      \
+          if (n - j > 16) {                                                                                      \
+              TILE(MM, true, c, crs, sa, b, brs, k, j, (__mmask16)0xFFFFu, rows_mask(n - j - 16));              \
+          } else if (n > j) {                                                                                    \
+              TILE(MM, false, c, crs, sa, b, brs, k, j, rows_mask(n - j), (__mmask16)0);                         \
+          }                                                                                                      \
+      } while (0)
+
+#  define ROWS_DISPATCH(TILE)                                                                                  \
+      do {                                                                                                       \
+          switch (m) {                                                                                           \
+          case 1: ROWS_SWEEP(TILE, 1); break;                                                                    \
+          case 2: ROWS_SWEEP(TILE, 2); break;                                                                    \
+          case 3: ROWS_SWEEP(TILE, 3); break;                                                                    \
+          case 4: ROWS_SWEEP(TILE, 4); break;                                                                    \
+          case 5: ROWS_SWEEP(TILE, 5); break;                                                                    \
+          case 6: ROWS_SWEEP(TILE, 6); break;                                                                    \
+          case 7: ROWS_SWEEP(TILE, 7); break;                                                                    \
+          default: ROWS_SWEEP(TILE, 8); break;                                                                   \
+          }                                                                                                      \
+      } while (0)
+
+/* sa[p·8 + i] = alpha·a[i, p]: the scalars the axpy path would broadcast, computed once per call. */
+static void rows_scale_a(float *sa, const float *a, size_t ars, size_t acs, size_t m, size_t k, float alpha) {
+    for (size_t p = 0; p < k; p++) {
+        for (size_t i = 0; i < m; i++) {
+            sa[p * 8 + i] = alpha * a[i * ars + p * acs];
+        }
+    }
+}
+
+void cordon__gemm_rows_avx512(float *c, size_t crs, const float *a, size_t ars, size_t acs, const float *b, size_t brs,
+                              size_t m, size_t k, size_t n, float alpha) {
+    float sa[CORDON__GEMM_ROWS_KC * 8];
+    rows_scale_a(sa, a, ars, acs, m, k, alpha);
+    ROWS_DISPATCH(rows_tile_f32);
+}
+
+void cordon__gemm_rows_bf16_avx512(float *c, size_t crs, const float *a, size_t ars, size_t acs, const uint16_t *b,
+                                   size_t brs, size_t m, size_t k, size_t n, float alpha) {
+    float sa[CORDON__GEMM_ROWS_KC * 8];
+    rows_scale_a(sa, a, ars, acs, m, k, alpha);
+    ROWS_DISPATCH(rows_tile_bf16);
 }
 #else
 typedef int cordon__gemm_avx512_not_built; /* not an x86 target: an empty unit is not ISO C */

@@ -23,6 +23,9 @@
 /* The small-product kernels' limits (gemm_small_k, gemm_small_n). */
 #define CORDON__GEMM_SMALL_K 16u
 #define CORDON__GEMM_SMALL_N 16u
+/* gemm_rows: the most rows of A per call, and the most rows of B (k). */
+#define CORDON__GEMM_ROWS_MR 8u
+#define CORDON__GEMM_ROWS_KC 32u
 /* The most rows of one rms_norm_bwd_rows / layer_norm_bwd_rows call (two rows of 4096 and their
  * gradient rows stay in a 48 KiB L1 between the passes). */
 #define CORDON__NORM_BWD_ROWS 2u
@@ -49,6 +52,15 @@ struct cordon__cpu_kernels {
                          size_t m, size_t k, size_t n, float alpha, float beta);
     void (*gemm_small_n)(float *c, size_t crs, size_t ccs, const float *a, size_t ars, const float *bt, size_t btrs,
                          size_t m, size_t k, size_t n, float alpha, float beta);
+    /* Few-row products with B read in place, each element of B loaded once per call for every row
+     * (m <= CORDON__GEMM_ROWS_MR, k <= CORDON__GEMM_ROWS_KC, B rows and C rows contiguous):
+     *   c[i·crs + j] += Σ_{p<k} (alpha·a[i·ars + p·acs])·b[p·brs + j], the terms added to c in p order
+     * exactly as axpy(c row i, alpha·a[i, p], b row p) called for p in order would (the bf16 form on the
+     * exactly widened B, as axpy_bf16). NULL: the level has none and the framework calls axpy. */
+    void (*gemm_rows)(float *c, size_t crs, const float *a, size_t ars, size_t acs, const float *b, size_t brs,
+                      size_t m, size_t k, size_t n, float alpha);
+    void (*gemm_rows_bf16)(float *c, size_t crs, const float *a, size_t ars, size_t acs, const uint16_t *b, size_t brs,
+                           size_t m, size_t k, size_t n, float alpha);
     /* Σ a[i]·b[i]. */
     float (*dot)(const float *a, const float *b, size_t n);
     /* y[i] += s·x[i]. */
@@ -101,6 +113,10 @@ extern const struct cordon__cpu_kernels cordon__kernels_avx512;
 /* Intrinsic kernels placed in those tables (rows_<level>.c, gemm_<level>.c). */
 void cordon__gemm_micro_c_avx2(size_t kc, const float *a, const float *b, float *c, size_t ldc, float alpha);
 void cordon__gemm_micro_c_avx512(size_t kc, const float *a, const float *b, float *c, size_t ldc, float alpha);
+void cordon__gemm_rows_avx512(float *c, size_t crs, const float *a, size_t ars, size_t acs, const float *b, size_t brs,
+                              size_t m, size_t k, size_t n, float alpha);
+void cordon__gemm_rows_bf16_avx512(float *c, size_t crs, const float *a, size_t ars, size_t acs, const uint16_t *b,
+                                   size_t brs, size_t m, size_t k, size_t n, float alpha);
 void cordon__gemm_small_k_avx512(float *c, size_t crs, const float *a, size_t ars, size_t acs, const float *b,
                                  size_t brs, size_t m, size_t k, size_t n, float alpha, float beta);
 void cordon__gemm_small_n_avx512(float *c, size_t crs, size_t ccs, const float *a, size_t ars, const float *bt,
