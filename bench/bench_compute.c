@@ -1612,7 +1612,9 @@ CORDON_BENCH_SUITE(compute_small, "small shapes alone: 1-element ops, pool dispa
     }
 }
 
-CORDON_BENCH_SUITE(compute, "tensor ops (matmul, softmax, norms, LoRA, RoPE, attention, backward) vs OpenBLAS, oneDNN, plain C and measured machine limits") {
+/* The whole compute suite, or (rows_only) the machine limits and the row operations (softmax, RMSNorm,
+ * LayerNorm, forward and backward) alone, for work on those kernels. */
+static void run_compute(cordon_bench *b, bool rows_only) {
     failed = 0;
     devices dv = {0};
     cordon_device_info info;
@@ -1670,7 +1672,9 @@ CORDON_BENCH_SUITE(compute, "tensor ops (matmul, softmax, norms, LoRA, RoPE, att
     npoints = 0;
     print_header(b);
     bench_limits(b, &dv);
-    bench_dispatch(b, &dv);
+    if (!rows_only) {
+        bench_dispatch(b, &dv);
+    }
     static const row_shape row_shapes[] = {{2, {1, 4096, 0}, "1x4096"},
                                        {2, {32, 4096, 0}, "32x4096"},
                                        {2, {512, 4096, 0}, "512x4096"},
@@ -1694,39 +1698,41 @@ CORDON_BENCH_SUITE(compute, "tensor ops (matmul, softmax, norms, LoRA, RoPE, att
             }
         }
     }
-    for (unsigned t = 1; t <= 2 && !failed; t++) {
+    for (unsigned t = 1; t <= 2 && !failed && !rows_only; t++) {
         bench_rope_attention(b, &dv, t);
     }
-    static const size_t squares[] = {512, 1024, 2048};
-    for (size_t i = 0; i < 3 && !failed; i++) {
-        if (quick && squares[i] == 2048) {
-            continue;
-        }
-        for (unsigned t = 1; t <= 2; t++) {
-            bench_matmul(b, &dv, squares[i], squares[i], squares[i], "sgemm", t);
-        }
-    }
-    static const size_t ms[] = {1, 8, 512};
-    for (size_t i = 0; i < 3 && !failed; i++) {
-        for (unsigned t = 1; t <= 2; t++) {
-            bench_matmul(b, &dv, ms[i], 4096, 4096, ms[i] == 1 ? "gemv" : "matmul", t);
-            if (ms[i] == 8) {
-                bench_matmul_b(b, &dv, 8, 4096, 4096, "matmul", t, true);
+    if (!rows_only) {
+        static const size_t squares[] = {512, 1024, 2048};
+        for (size_t i = 0; i < 3 && !failed; i++) {
+            if (quick && squares[i] == 2048) {
+                continue;
+            }
+            for (unsigned t = 1; t <= 2; t++) {
+                bench_matmul(b, &dv, squares[i], squares[i], squares[i], "sgemm", t);
             }
         }
-    }
-    for (unsigned t = 1; t <= 2 && !failed; t++) {
-        bench_decode_bf16(b, &dv, 4096, 4096, false, t);
-        bench_decode_bf16(b, &dv, 4096, 4096, true, t);
-    }
-    for (unsigned t = 1; t <= 2 && !failed; t++) {
-        bench_lora(b, &dv, false, t);
-    }
-    for (unsigned t = 1; t <= 2 && !failed; t++) {
-        bench_lora(b, &dv, true, t);
-    }
-    if (!failed) {
-        bench_threshold(b, &dv);
+        static const size_t ms[] = {1, 8, 512};
+        for (size_t i = 0; i < 3 && !failed; i++) {
+            for (unsigned t = 1; t <= 2; t++) {
+                bench_matmul(b, &dv, ms[i], 4096, 4096, ms[i] == 1 ? "gemv" : "matmul", t);
+                if (ms[i] == 8) {
+                    bench_matmul_b(b, &dv, 8, 4096, 4096, "matmul", t, true);
+                }
+            }
+        }
+        for (unsigned t = 1; t <= 2 && !failed; t++) {
+            bench_decode_bf16(b, &dv, 4096, 4096, false, t);
+            bench_decode_bf16(b, &dv, 4096, 4096, true, t);
+        }
+        for (unsigned t = 1; t <= 2 && !failed; t++) {
+            bench_lora(b, &dv, false, t);
+        }
+        for (unsigned t = 1; t <= 2 && !failed; t++) {
+            bench_lora(b, &dv, true, t);
+        }
+        if (!failed) {
+            bench_threshold(b, &dv);
+        }
     }
     write_charts(b);
 #if defined(CORDON_BENCH_HAVE_DNNL)
@@ -1744,4 +1750,12 @@ CORDON_BENCH_SUITE(compute, "tensor ops (matmul, softmax, norms, LoRA, RoPE, att
     if (failed) {
         cordon_bench_note(b, "a cordon call failed during the suite: figures above are not valid");
     }
+}
+
+CORDON_BENCH_SUITE(compute, "tensor ops (matmul, softmax, norms, LoRA, RoPE, attention, backward) vs OpenBLAS, oneDNN, plain C and measured machine limits") {
+    run_compute(b, false);
+}
+
+CORDON_BENCH_SUITE(compute_rows, "the machine limits and the row operations alone (softmax, RMSNorm, LayerNorm, forward and backward)") {
+    run_compute(b, true);
 }

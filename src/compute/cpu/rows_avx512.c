@@ -3,11 +3,13 @@
  * intrinsics (compiled with the AVX-512 flags only, src/compute/module.cmake; placed in the avx512 table,
  * so never run on a processor without AVX-512 F/BW/VL/DQ).
  *
- * The exponential is vmath.h's algorithm on 16 lanes: the same range reduction, the same degree-6
- * polynomial (evaluated with FMA) and the same special cases (NaN → NaN, x > 88.72284 → +inf,
- * x < -103.97208 → +0); 2^k is applied by vscalefps, which rounds once, so subnormal results are
- * rounded, not flushed (under FTZ they flush as any arithmetic does). Bound: the 2 ulp of vmath.h,
- * checked on every table by tests/test_compute_math.c.
+ * The exponential (exp16_core below) is a table variant of vmath.h's: the argument is reduced by ln2/16
+ * (not ln2), 2^(j/16) read from a 16-entry table held in one register, and e^r on |r| <= ln2/32 is a
+ * degree-3 polynomial; 2^k is applied by vscalefps, which rounds once, so subnormal results are rounded,
+ * not flushed (under FTZ they flush as any arithmetic does), and overflow and underflow need no compare.
+ * Special cases as vmath.h (NaN → NaN, x > 88.72284 → +inf, x < -103.97208 → +0). Measured worst 0.99
+ * ulp over the dense sweep (bound: the 2 ulp of vmath.h, checked on every table by
+ * tests/test_compute_math.c); about 13 vector operations per 16 lanes against vmath.h's 20.
  *
  * Reductions: a fixed number of 16-lane accumulators combined in a fixed tree; the order depends on n
  * only. Row tails use masked loads and stores, so no element outside [0, n) is read or written. */
@@ -22,26 +24,40 @@ static inline __mmask16 tail_mask(size_t rem) {
     return rem >= 16 ? (__mmask16)0xFFFFu : (__mmask16)((1u << rem) - 1u);
 }
 
+/* e^x on 16 lanes, from the clamped argument xc (NaN passes the clamps): x = (16·k' + j)·ln2/16 + r with
+ * |r| <= ln2/32, e^x = 2^k' · 2^(j/16) · e^r. 2^(j/16) is a 16-entry table held in one register (vpermps
+ * indexes it with the low four bits of the integer 16·k' + j, read from the bits of a rounded float), e^r
+ * is 1 + r + r²/2 + r³/6 + r⁴/24, added to the table entry with one rounding: T + T·(e^r − 1); 2^k' is applied
+ * by vscalefps, which takes the floor of (16·k' + j)/16 and rounds once, so subnormal results are rounded,
+ * overflow gives +inf and underflow +0 without a compare. The clamps keep the reduction exact: below
+ * -110 every result is +0, above 100 +inf, as for the unclamped argument. */
+static inline __m512 exp16_core(__m512 xc) {
+    const __m512 table = _mm512_setr_ps(1.000000000e+00f, 1.044273734e+00f, 1.090507746e+00f, 1.138788581e+00f,
+                                        1.189207077e+00f, 1.241857767e+00f, 1.296839595e+00f, 1.354255557e+00f,
+                                        1.414213538e+00f, 1.476826191e+00f, 1.542210817e+00f, 1.610490322e+00f,
+                                        1.681792855e+00f, 1.756252170e+00f, 1.834008098e+00f, 1.915206552e+00f);
+    const __m512 magic = _mm512_set1_ps(12582912.0f); /* 1.5·2^23: t's low bits hold the rounded integer */
+    __m512 t = _mm512_fmadd_ps(xc, _mm512_set1_ps(23.0831206542234f), magic);
+    __m512 kf = _mm512_sub_ps(t, magic);
+    /* ln2/16 in two parts; |kf| <= 2539, so xc − kf·hi is exact under FMA */
+    __m512 r = _mm512_fnmadd_ps(kf, _mm512_set1_ps(0.0433216989040374756f), xc);
+    r = _mm512_fnmadd_ps(kf, _mm512_set1_ps(-1.19040888e-10f), r);
+    __m512 tj = _mm512_permutexvar_ps(_mm512_castps_si512(t), table);
+    __m512 p = _mm512_fmadd_ps(_mm512_set1_ps(1.66666672e-1f), r, _mm512_set1_ps(0.500016190f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    p = _mm512_mul_ps(p, r);
+    return _mm512_scalef_ps(_mm512_fmadd_ps(tj, p, tj), _mm512_mul_ps(kf, _mm512_set1_ps(0.0625f)));
+}
+
+/* e^x for any x: NaN → NaN, +inf and x > 88.72284 → +inf, -inf and x < -103.97208 → +0. */
 static inline __m512 exp16(__m512 x) {
-    const __m512 hi = _mm512_set1_ps(88.72283935546875f);
-    const __m512 lo = _mm512_set1_ps(-103.97208f);
     /* max(lo, x), min(hi, ·): the second operand is returned for NaN, so NaN passes through. */
-    __m512 xc = _mm512_min_ps(hi, _mm512_max_ps(lo, x));
-    __m512 kf = _mm512_roundscale_ps(_mm512_mul_ps(xc, _mm512_set1_ps(1.44269504088896341f)),
-                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(kf, _mm512_set1_ps(0.693359375f), xc);
-    r = _mm512_fnmadd_ps(kf, _mm512_set1_ps(-2.12194440e-4f), r);
-    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-    p = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, r);
-    p = _mm512_add_ps(p, _mm512_set1_ps(1.0f));
-    __m512 e = _mm512_scalef_ps(p, kf);
-    e = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x, lo, _CMP_NLT_UQ), e); /* x < lo (and -inf): +0 */
-    return _mm512_mask_mov_ps(e, _mm512_cmp_ps_mask(x, hi, _CMP_GT_OQ), _mm512_set1_ps(INFINITY));
+    return exp16_core(_mm512_min_ps(_mm512_set1_ps(100.0f), _mm512_max_ps(_mm512_set1_ps(-110.0f), x)));
+}
+
+/* e^x for x <= 0 or NaN (softmax's x − max): only the lower clamp is needed. */
+static inline __m512 exp16_nonpos(__m512 x) {
+    return exp16_core(_mm512_max_ps(_mm512_set1_ps(-110.0f), x));
 }
 
 void cordon__exp_row_avx512(float *y, const float *x, size_t n) {
@@ -72,7 +88,12 @@ static inline __m512 sm_in(__m512 vs, const float *x, const float *mask, size_t 
 
 /* The rare rows: a NaN, nothing valid, or +inf present. Same semantics as the reference table. */
 static void softmax_special(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale,
-                            int has_nan, float m) {
+                            float m) {
+    int has_nan = 0;
+    for (size_t j = 0; j < valid; j++) {
+        float v = scale * x[j] + (mask != NULL ? mask[j] : 0.0f);
+        has_nan |= v != v;
+    }
     if (has_nan) {
         for (size_t j = 0; j < n; j++) {
             y[j] = NAN;
@@ -97,38 +118,23 @@ static void softmax_special(float *y, const float *x, const float *mask, size_t 
     }
 }
 
-void cordon__softmax_row_avx512(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale) {
-    if (valid > n) {
-        valid = n;
-    }
-    const __m512 vs = _mm512_set1_ps(scale);
-    const __m512 ninf = _mm512_set1_ps(-INFINITY);
-    __m512 mx0 = ninf, mx1 = ninf;
-    __mmask16 nan = 0;
+/* The exponential pass: y = e^(scale·x (+ mask) − m) and its sum, in two accumulators (lane l of
+ * accumulator q sums elements 32·t + 16·q + l; the tail's vectors go to accumulator 0). `masked` is a
+ * constant at each call site; without a mask scale·x − m is one fused operation. */
+static inline float sm_exp_pass(float *y, const float *x, const float *mask, size_t valid, __m512 vs, __m512 vm,
+                                bool masked) {
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
     size_t i = 0;
     for (; i + 32 <= valid; i += 32) {
-        __m512 a = sm_in(vs, x, mask, i, 0xFFFFu), b = sm_in(vs, x, mask, i + 16, 0xFFFFu);
-        nan |= _mm512_cmp_ps_mask(a, b, _CMP_UNORD_Q);
-        mx0 = _mm512_max_ps(mx0, a);
-        mx1 = _mm512_max_ps(mx1, b);
-    }
-    for (; i < valid; i += 16) {
-        __mmask16 k = tail_mask(valid - i);
-        __m512 a = sm_in(vs, x, mask, i, k);
-        nan |= _mm512_mask_cmp_ps_mask(k, a, a, _CMP_UNORD_Q);
-        mx0 = _mm512_mask_max_ps(mx0, k, mx0, a);
-    }
-    float m = _mm512_reduce_max_ps(_mm512_max_ps(mx0, mx1));
-    if (nan != 0 || m == -INFINITY || m == INFINITY) {
-        softmax_special(y, x, mask, n, valid, scale, nan != 0, m);
-        return;
-    }
-    const __m512 vm = _mm512_set1_ps(m);
-    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
-    i = 0;
-    for (; i + 32 <= valid; i += 32) {
-        __m512 e0 = exp16(_mm512_sub_ps(sm_in(vs, x, mask, i, 0xFFFFu), vm));
-        __m512 e1 = exp16(_mm512_sub_ps(sm_in(vs, x, mask, i + 16, 0xFFFFu), vm));
+        __m512 a, b;
+        if (masked) {
+            a = _mm512_sub_ps(_mm512_fmadd_ps(vs, _mm512_loadu_ps(x + i), _mm512_loadu_ps(mask + i)), vm);
+            b = _mm512_sub_ps(_mm512_fmadd_ps(vs, _mm512_loadu_ps(x + i + 16), _mm512_loadu_ps(mask + i + 16)), vm);
+        } else {
+            a = _mm512_fmsub_ps(vs, _mm512_loadu_ps(x + i), vm);
+            b = _mm512_fmsub_ps(vs, _mm512_loadu_ps(x + i + 16), vm);
+        }
+        __m512 e0 = exp16_nonpos(a), e1 = exp16_nonpos(b);
         _mm512_storeu_ps(y + i, e0);
         _mm512_storeu_ps(y + i + 16, e1);
         s0 = _mm512_add_ps(s0, e0);
@@ -136,11 +142,51 @@ void cordon__softmax_row_avx512(float *y, const float *x, const float *mask, siz
     }
     for (; i < valid; i += 16) {
         __mmask16 k = tail_mask(valid - i);
-        __m512 e = exp16(_mm512_sub_ps(sm_in(vs, x, mask, i, k), vm));
+        __m512 xv = _mm512_maskz_loadu_ps(k, x + i);
+        __m512 a = masked ? _mm512_sub_ps(_mm512_fmadd_ps(vs, xv, _mm512_maskz_loadu_ps(k, mask + i)), vm)
+                          : _mm512_fmsub_ps(vs, xv, vm);
+        __m512 e = exp16_nonpos(a);
         _mm512_mask_storeu_ps(y + i, k, e);
         s0 = _mm512_mask_add_ps(s0, k, s0, e);
     }
-    const __m512 inv = _mm512_set1_ps(1.0f / hsum16(_mm512_add_ps(s0, s1)));
+    return hsum16(_mm512_add_ps(s0, s1));
+}
+
+/* Three passes over the row: the maximum, the exponentials and their sum, the scaling; after the first
+ * the row is in L1 (a 4096-float row is 16 KiB). A NaN never enters the running maximum (vmaxps returns
+ * its second operand, the maximum so far, when the first is NaN); it is found as a NaN sum instead (every
+ * other term is in [0, 1]), and a row whose maximum is ±inf goes to the rare path before anything is
+ * written, as y may be x. */
+void cordon__softmax_row_avx512(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale) {
+    if (valid > n) {
+        valid = n;
+    }
+    const __m512 vs = _mm512_set1_ps(scale);
+    const __m512 ninf = _mm512_set1_ps(-INFINITY);
+    __m512 mx0 = ninf, mx1 = ninf;
+    size_t i = 0;
+    for (; i + 32 <= valid; i += 32) {
+        mx0 = _mm512_max_ps(sm_in(vs, x, mask, i, 0xFFFFu), mx0);
+        mx1 = _mm512_max_ps(sm_in(vs, x, mask, i + 16, 0xFFFFu), mx1);
+    }
+    for (; i < valid; i += 16) {
+        __mmask16 k = tail_mask(valid - i);
+        mx0 = _mm512_mask_max_ps(mx0, k, sm_in(vs, x, mask, i, k), mx0);
+    }
+    float m = _mm512_reduce_max_ps(_mm512_max_ps(mx0, mx1));
+    if (m == -INFINITY || m == INFINITY) {
+        softmax_special(y, x, mask, n, valid, scale, m);
+        return;
+    }
+    const __m512 vm = _mm512_set1_ps(m);
+    float sum = mask != NULL ? sm_exp_pass(y, x, mask, valid, vs, vm, true) : sm_exp_pass(y, x, NULL, valid, vs, vm, false);
+    if (sum != sum) {
+        for (size_t j = 0; j < n; j++) {
+            y[j] = NAN;
+        }
+        return;
+    }
+    const __m512 inv = _mm512_set1_ps(1.0f / sum);
     i = 0;
     for (; i + 16 <= valid; i += 16) {
         _mm512_storeu_ps(y + i, _mm512_mul_ps(_mm512_loadu_ps(y + i), inv));
