@@ -299,17 +299,46 @@ static inline void ln_out16(float *y, const float *x, const float *g, const floa
     _mm512_mask_storeu_ps(y + i, k, _mm512_fmadd_ps(v, gv, bv));
 }
 
-/* LayerNorm with the corrected two-pass moments of the reference table: m0 = Σx/n; s1 = Σ(x − m0),
- * s2 = Σ(x − m0)²; deviations formed as (x − m0) − c with c = s1/n. */
-void cordon__layer_norm_row_avx512(float *y, const float *x, const float *g, const float *b, size_t n, float eps) {
-    float m0 = sum16x4(x, n) / (float)n;
-    const __m512 vm0 = _mm512_set1_ps(m0);
-    float s1, s2;
-    ln_moments(x, n, vm0, &s1, &s2);
+/* The shift of a row's moments: the mean of its first min(n, 16) elements, a cheap estimate of the mean. */
+static inline float ln_shift(const float *x, size_t n) {
+    size_t k = n < 16 ? n : 16;
+    return hsum16(_mm512_maskz_loadu_ps(tail_mask(k), x)) / (float)k;
+}
+
+/* c = s1/n and the variance (s2 − s1·c)/n from the moments about a shift; false when c² > variance (the
+ * shift further than one standard deviation from the mean, where the cancellation in s2 − s1·c would
+ * lose digits: the moments are then taken about Σx/n instead). NaN compares false: no retry. */
+static inline bool ln_finish(float s1, float s2, size_t n, float *c_out, float *var_out) {
     float c = s1 / (float)n;
     float var = (s2 - s1 * c) / (float)n;
     var = var > 0.0f ? var : 0.0f;
-    const __m512 vc = _mm512_set1_ps(c), vr = _mm512_set1_ps(1.0f / sqrtf(var + eps));
+    *c_out = c;
+    *var_out = var;
+    return !(c * c > var);
+}
+
+/* LayerNorm in two passes over the row: the moments s1 = Σ(x − s), s2 = Σ(x − s)² about the shift s (one
+ * pass), the output with deviations formed as (x − s) − c, c = s1/n. With |c| at most the standard
+ * deviation, the variance's relative error is about twice that of the corrected two-pass form about the
+ * mean (the reference table's); a row whose shift is further off (an outlier among its first 16
+ * elements) takes that form: m0 = Σx/n, then the moments about m0 (one pass more, the row in L1). */
+static inline void ln_stats(const float *x, size_t n, float *s_out, float *c_out, float *var_out) {
+    float s = ln_shift(x, n), s1, s2, c, var;
+    ln_moments(x, n, _mm512_set1_ps(s), &s1, &s2);
+    if (!ln_finish(s1, s2, n, &c, &var)) {
+        s = sum16x4(x, n) / (float)n;
+        ln_moments(x, n, _mm512_set1_ps(s), &s1, &s2);
+        (void)ln_finish(s1, s2, n, &c, &var);
+    }
+    *s_out = s;
+    *c_out = c;
+    *var_out = var;
+}
+
+void cordon__layer_norm_row_avx512(float *y, const float *x, const float *g, const float *b, size_t n, float eps) {
+    float s, c, var;
+    ln_stats(x, n, &s, &c, &var);
+    const __m512 vm0 = _mm512_set1_ps(s), vc = _mm512_set1_ps(c), vr = _mm512_set1_ps(1.0f / sqrtf(var + eps));
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
         ln_out16(y, x, g, b, i, 0xFFFFu, vm0, vc, vr);
@@ -324,9 +353,10 @@ void cordon__layer_norm_row_avx512(float *y, const float *x, const float *g, con
  * for bit, and makes as few passes over a row as the formulas allow:
  *   softmax: one dot product, one output pass;
  *   RMSNorm: one pass for Σx² and Σ dy·w·x together, one output pass (with dw);
- *   LayerNorm: Σx; then Σ(x − m0), Σ(x − m0)², Σ gi and Σ gi·(x − m0) together (gi = dy·γ); one output
- *   pass (with dγ, dβ). mean(gi·x̂) = rstd·(Σ gi·(x − m0) − c·Σ gi)/n, the same quantity as the
- *   reference table's Σ gi·((x − m0) − c)·rstd / n, in one pass fewer. */
+ *   LayerNorm: Σ(x − m0), Σ(x − m0)², Σ gi and Σ gi·(x − m0) together (gi = dy·γ, m0 the forward's
+ *   shift, and its retry about Σx/n when the forward retries); one output pass (with dγ, dβ).
+ *   mean(gi·x̂) = rstd·(Σ gi·(x − m0) − c·Σ gi)/n, the same quantity as the reference table's
+ *   Σ gi·((x − m0) − c)·rstd / n, in one pass fewer. */
 void cordon__softmax_bwd_row_avx512(float *dx, const float *y, const float *dy, size_t n, float scale) {
     const __m512 vd = _mm512_set1_ps(cordon__dot_avx512(dy, y, n));
     const __m512 vs = _mm512_set1_ps(scale);
@@ -440,12 +470,9 @@ void cordon__rms_norm_bwd_row_avx512(float *dx, float *dw_acc, const float *dy, 
     cordon__rms_norm_bwd_rows_avx512(&dx, dw_acc, &dy, &x, w, 1, n, eps);
 }
 
-/* LayerNorm backward statistics of one row (the forward kernel's m0, c and rstd, bit for bit):
- * st[0..4] = m0, c, rstd, mean(gi), mean(gi·x̂). */
-static inline void ln_bwd_stats(const float *dy, const float *x, const float *g, size_t n, float eps, float *st) {
-    float m0 = sum16x4(x, n) / (float)n;
-    const __m512 vm0 = _mm512_set1_ps(m0);
-    /* The forward kernel's ln_moments order for Σ(x − m0) and Σ(x − m0)², and the same for the others. */
+/* Σ(x − m0), Σ(x − m0)², Σ gi and Σ gi·(x − m0) of one row (gi = dy·γ): the first two in ln_moments's
+ * order (the forward kernel's sums bit for bit), the others in the same order. */
+static inline void ln_bwd_sums(const float *dy, const float *x, const float *g, size_t n, __m512 vm0, float *sums) {
     __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, q0 = a0, q1 = a0, q2 = a0, q3 = a0;
     __m512 b0 = a0, b1 = a0, b2 = a0, b3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0;
     size_t i = 0;
@@ -480,16 +507,26 @@ static inline void ln_bwd_stats(const float *dy, const float *x, const float *g,
         b0 = _mm512_add_ps(b0, gi);
         e0 = _mm512_fmadd_ps(gi, d, e0);
     }
-    float s1 = hsum16(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
-    float s2 = hsum16(_mm512_add_ps(_mm512_add_ps(q0, q1), _mm512_add_ps(q2, q3)));
-    float sg = hsum16(_mm512_add_ps(_mm512_add_ps(b0, b1), _mm512_add_ps(b2, b3)));
-    float sgd = hsum16(_mm512_add_ps(_mm512_add_ps(e0, e1), _mm512_add_ps(e2, e3)));
-    float c = s1 / (float)n;
-    float var = (s2 - s1 * c) / (float)n;
-    var = var > 0.0f ? var : 0.0f;
+    sums[0] = hsum16(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+    sums[1] = hsum16(_mm512_add_ps(_mm512_add_ps(q0, q1), _mm512_add_ps(q2, q3)));
+    sums[2] = hsum16(_mm512_add_ps(_mm512_add_ps(b0, b1), _mm512_add_ps(b2, b3)));
+    sums[3] = hsum16(_mm512_add_ps(_mm512_add_ps(e0, e1), _mm512_add_ps(e2, e3)));
+}
+
+/* LayerNorm backward statistics of one row (the forward kernel's shift, c and rstd, bit for bit: the same
+ * shift, the same sums, the same retry about Σx/n): st[0..4] = shift, c, rstd, mean(gi), mean(gi·x̂). */
+static inline void ln_bwd_stats(const float *dy, const float *x, const float *g, size_t n, float eps, float *st) {
+    float s = ln_shift(x, n), sums[4], c, var;
+    ln_bwd_sums(dy, x, g, n, _mm512_set1_ps(s), sums);
+    if (!ln_finish(sums[0], sums[1], n, &c, &var)) {
+        s = sum16x4(x, n) / (float)n;
+        ln_bwd_sums(dy, x, g, n, _mm512_set1_ps(s), sums);
+        (void)ln_finish(sums[0], sums[1], n, &c, &var);
+    }
+    float sg = sums[2], sgd = sums[3];
     float rstd = 1.0f / sqrtf(var + eps);
     float mg = sg / (float)n, mgx = rstd * (sgd - c * sg) / (float)n;
-    st[0] = m0;
+    st[0] = s;
     st[1] = c;
     st[2] = rstd;
     st[3] = mg;
