@@ -218,9 +218,8 @@ void cordon__rms_norm_row_avx2(float *y, const float *x, const float *w, size_t 
     }
 }
 
-void cordon__layer_norm_row_avx2(float *y, const float *x, const float *g, const float *b, size_t n, float eps) {
-    float m0 = sum8x4(x, n) / (float)n;
-    const __m256 vm0 = _mm256_set1_ps(m0);
+/* Σ(x − m0) and Σ(x − m0)² with two accumulators each, combined as 0 + 1. */
+static inline void ln_moments8(const float *x, size_t n, __m256 vm0, float *s1, float *s2) {
     __m256 a0 = _mm256_setzero_ps(), a1 = a0, q0 = a0, q1 = a0;
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
@@ -237,10 +236,36 @@ void cordon__layer_norm_row_avx2(float *y, const float *x, const float *g, const
         a0 = _mm256_add_ps(a0, d);
         q0 = _mm256_fmadd_ps(d, d, q0);
     }
-    float s1 = hsum8(_mm256_add_ps(a0, a1)), s2 = hsum8(_mm256_add_ps(q0, q1));
+    *s1 = hsum8(_mm256_add_ps(a0, a1));
+    *s2 = hsum8(_mm256_add_ps(q0, q1));
+}
+
+/* The shift of a row's moments: the mean of its first min(n, 8) elements (rows_avx512.c gives the
+ * scheme: moments about it, corrected by c; retried about Σx/n when c² exceeds the variance). */
+static inline float ln_shift8(const float *x, size_t n) {
+    size_t k = n < 8 ? n : 8;
+    return hsum8(_mm256_maskload_ps(x, tail_mask8(k))) / (float)k;
+}
+
+static inline bool ln_finish8(float s1, float s2, size_t n, float *c_out, float *var_out) {
     float c = s1 / (float)n;
     float var = (s2 - s1 * c) / (float)n;
     var = var > 0.0f ? var : 0.0f;
+    *c_out = c;
+    *var_out = var;
+    return !(c * c > var);
+}
+
+void cordon__layer_norm_row_avx2(float *y, const float *x, const float *g, const float *b, size_t n, float eps) {
+    float m0 = ln_shift8(x, n), s1, s2, c, var;
+    ln_moments8(x, n, _mm256_set1_ps(m0), &s1, &s2);
+    if (!ln_finish8(s1, s2, n, &c, &var)) {
+        m0 = sum8x4(x, n) / (float)n;
+        ln_moments8(x, n, _mm256_set1_ps(m0), &s1, &s2);
+        (void)ln_finish8(s1, s2, n, &c, &var);
+    }
+    const __m256 vm0 = _mm256_set1_ps(m0);
+    size_t i;
     const __m256 vc = _mm256_set1_ps(c), vr = _mm256_set1_ps(1.0f / sqrtf(var + eps));
     const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
     for (i = 0; i < n; i += 8) {
@@ -352,10 +377,8 @@ static inline void ln_bwd8(float *dx, float *dg_acc, float *db_acc, const float 
     }
 }
 
-void cordon__layer_norm_bwd_row_avx2(float *dx, float *dg_acc, float *db_acc, const float *dy, const float *x,
-                                     const float *g, size_t n, float eps) {
-    float m0 = sum8x4(x, n) / (float)n;
-    const __m256 vm0 = _mm256_set1_ps(m0);
+/* Σ(x − m0), Σ(x − m0)² (ln_moments8's order: the forward's sums bit for bit), Σ gi, Σ gi·(x − m0). */
+static inline void ln_bwd_sums8(const float *dy, const float *x, const float *g, size_t n, __m256 vm0, float *sums) {
     __m256 a0 = _mm256_setzero_ps(), a1 = a0, q0 = a0, q1 = a0, b0 = a0, b1 = a0, e0 = a0, e1 = a0;
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
@@ -387,11 +410,24 @@ void cordon__layer_norm_bwd_row_avx2(float *dx, float *dg_acc, float *db_acc, co
         b0 = _mm256_add_ps(b0, gi);
         e0 = _mm256_fmadd_ps(gi, d, e0);
     }
-    float s1 = hsum8(_mm256_add_ps(a0, a1)), s2 = hsum8(_mm256_add_ps(q0, q1));
-    float sg = hsum8(_mm256_add_ps(b0, b1)), sgd = hsum8(_mm256_add_ps(e0, e1));
-    float c = s1 / (float)n;
-    float var = (s2 - s1 * c) / (float)n;
-    var = var > 0.0f ? var : 0.0f;
+    sums[0] = hsum8(_mm256_add_ps(a0, a1));
+    sums[1] = hsum8(_mm256_add_ps(q0, q1));
+    sums[2] = hsum8(_mm256_add_ps(b0, b1));
+    sums[3] = hsum8(_mm256_add_ps(e0, e1));
+}
+
+void cordon__layer_norm_bwd_row_avx2(float *dx, float *dg_acc, float *db_acc, const float *dy, const float *x,
+                                     const float *g, size_t n, float eps) {
+    float m0 = ln_shift8(x, n), sums[4], c, var;
+    ln_bwd_sums8(dy, x, g, n, _mm256_set1_ps(m0), sums);
+    if (!ln_finish8(sums[0], sums[1], n, &c, &var)) {
+        m0 = sum8x4(x, n) / (float)n;
+        ln_bwd_sums8(dy, x, g, n, _mm256_set1_ps(m0), sums);
+        (void)ln_finish8(sums[0], sums[1], n, &c, &var);
+    }
+    float sg = sums[2], sgd = sums[3];
+    const __m256 vm0 = _mm256_set1_ps(m0);
+    size_t i;
     float rstd = 1.0f / sqrtf(var + eps);
     float mg = sg / (float)n, mgx = rstd * (sgd - c * sg) / (float)n;
     const __m256 vc = _mm256_set1_ps(c), vr = _mm256_set1_ps(rstd);
