@@ -47,7 +47,24 @@
  * default): install cordon's after it (the normal order: ASan initialises first) and faults that are
  * not traps reach ASan's report. cordon_trap_install checks that the handler took, and reports
  * CORDON_UNSUPPORTED when a sanitizer kept its own (ASAN_OPTIONS=allow_user_segv_handler=0); the
- * default (1) lets it take. See docs/memory.md, "Traps", for ThreadSanitizer and valgrind. */
+ * default (1) lets it take. See docs/memory.md, "Traps", for ThreadSanitizer and valgrind.
+ *
+ * Windows (x86-64). The handler is a vectored exception handler, first in the process's list
+ * (AddVectoredExceptionHandler), installed by cordon_trap_install only. Inside a run,
+ * EXCEPTION_ACCESS_VIOLATION and EXCEPTION_IN_PAGE_ERROR (bus_error) at an address in a live region,
+ * and EXCEPTION_STACK_OVERFLOW, are traps, with the access kind (read or write) from the exception
+ * record. Every other exception, and these outside a run or outside every region, continue the search
+ * (EXCEPTION_CONTINUE_SEARCH): the next vectored handler, the frame-based handlers, then the
+ * unhandled-exception filter (where the C runtime serves signal(SIGSEGV, ...)), so a fault nothing
+ * handles ends the process with its exception code, as without cordon. There is no kill() and no
+ * signal mask: the thread's last-error value is what a trap keeps as fn had it. There is no alternate
+ * stack either: the first run on a thread asks for a stack guarantee (SetThreadStackGuarantee, 64 KiB,
+ * at most an eighth of the stack) so that the handler has room after an overflow, and puts a guard
+ * page just above it where the stack is already committed; an overflow uses that guard, and the
+ * thread's next run puts it back before running fn. A trap resumes the thread through the system
+ * (the handler edits the faulting CONTEXT and returns EXCEPTION_CONTINUE_EXECUTION) into a jump back
+ * to the run, which unwinds nothing: fn's frames are abandoned as on POSIX (the rules below apply,
+ * and __try/__finally blocks in fn's frames do not run). Other architectures: CORDON_UNSUPPORTED. */
 #ifndef CORDON_TRAP_H
 #define CORDON_TRAP_H
 
@@ -69,8 +86,8 @@ typedef enum cordon_trap_kind {
     CORDON_TRAP_STACK_OVERFLOW = 3  /* fn ran past the end of the thread's stack */
 } cordon_trap_kind;
 
-/* The kind of access that faulted, where the OS tells it (x86-64 Linux: the page-fault error code);
- * CORDON_TRAP_ACCESS_UNKNOWN elsewhere. */
+/* The kind of access that faulted, where the OS tells it (x86-64 Linux: the page-fault error code;
+ * Windows: the exception record); CORDON_TRAP_ACCESS_UNKNOWN elsewhere. */
 typedef enum cordon_trap_access {
     CORDON_TRAP_ACCESS_UNKNOWN = 0,
     CORDON_TRAP_ACCESS_READ = 1,
@@ -100,7 +117,8 @@ typedef struct cordon_trap {
     cordon_trap_access access;
     /* The faulting address (for a stack overflow: below the thread's stack). */
     const void *address;
-    /* SIGBUS rather than SIGSEGV (e.g. a file-backed page past the end of its file). */
+    /* SIGBUS rather than SIGSEGV (e.g. a file-backed page past the end of its file); on Windows,
+     * EXCEPTION_IN_PAGE_ERROR rather than an access violation. */
     bool bus_error;
     /* For CORDON_TRAP_MEMORY and CORDON_TRAP_PAGES: which region and where (the `kind` there is the
      * same). For a stack overflow: kind CORDON_TRAP_NONE, handles 0, offset = address minus the lowest
@@ -114,8 +132,9 @@ typedef void (*cordon_trap_fn)(void *ctx);
 /* Installs cordon's SIGSEGV and SIGBUS handler, process-wide, remembering the handlers it replaces
  * (for chaining, see above). Idempotent and thread-safe: the first call installs, later and concurrent
  * calls return CORDON_OK once it is in place. Errors (nothing installed, nothing changed): the OS
- * status of sigaction (recorded as "sigaction"); CORDON_UNSUPPORTED when the handler did not take
- * (a sanitizer refused it) or the platform has no signals. Not async-signal-safe. */
+ * status of sigaction (recorded as "sigaction"; on Windows "AddVectoredExceptionHandler",
+ * CORDON_OUT_OF_MEMORY); CORDON_UNSUPPORTED when the handler did not take (a sanitizer refused it) or
+ * the platform has no signals. Not async-signal-safe. */
 CORDON_API CORDON_NODISCARD cordon_status cordon_trap_install(void);
 
 /* Is cordon's handler installed? Any thread. */
@@ -128,7 +147,9 @@ CORDON_API bool cordon_trap_installed(void);
  * preparing the thread. The first run on a thread prepares it, once: it finds the thread's stack
  * bounds (pthread_getattr_np) and gives it an alternate signal stack (64 KiB + a guard page, mmap +
  * sigaltstack; kept if the thread already has one), released when the thread exits. A failure there
- * changes nothing and a later run tries again. Cost with no trap: a sigsetjmp that saves no signal
+ * changes nothing and a later run tries again (on Windows the preparation is a per-thread state
+ * in a fiber-local slot, freed when the thread exits, the stack guarantee and the overflow guard
+ * page, see above; it is redone after an overflow). Cost with no trap: a sigsetjmp that saves no signal
  * mask (no system call) and a few stores, ~10 ns; a trap costs a few microseconds (the kernel's
  * signal delivery); see `cordon bench trap`. Any thread, nested. */
 CORDON_API CORDON_NODISCARD cordon_status cordon_trap_run(cordon_trap_fn fn, void *ctx, cordon_trap *trap_out);

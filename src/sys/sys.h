@@ -276,7 +276,9 @@ cordon_status cordon__sys_file_write_all(cordon__sys_file file, const void *buf,
 cordon_status cordon__sys_file_finish(cordon__sys_file file, bool sync);
 
 /* ===================================================================================================
- * Traps (signal.c): added by the memory module, for src/memory/trap.c (cordon_trap_run, trap.h).
+ * Traps (signal.c; on Windows win32/trap_win32.c, a vectored exception handler that resumes through an
+ * edited CONTEXT instead of siglongjmp, with a stack guarantee instead of an alternate stack: see its
+ * file comment): added by the memory module, for src/memory/trap.c (cordon_trap_run, trap.h).
  *
  * One process-wide handler for SIGSEGV and SIGBUS, installed on request only. On a fault (not a
  * signal sent with kill) while the faulting thread is inside cordon__sys_trap_run, it asks the safe
@@ -330,7 +332,7 @@ bool cordon__sys_trap_installed(void);
 cordon_status cordon__sys_trap_run(void (*fn)(void *ctx), void *ctx, cordon__sys_trap_info *out);
 
 /* Alternate signal stacks mapped by cordon__sys_trap_run and not yet released (for tests: a thread
- * that exits gives its stack back). */
+ * that exits gives its stack back). On Windows: per-thread trap states not yet released. */
 uint64_t cordon__sys_trap_altstacks_live(void);
 
 /* ===================================================================================================
