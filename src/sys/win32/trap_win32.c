@@ -272,9 +272,12 @@ bool cordon__sys_trap_installed(void) {
 
 static void release_state(thread_state *s, bool in_slot);
 
-/* The slot's callback: called with the thread's state, on that thread, when it exits. */
+/* The slot's callback: called with a state when its thread exits (on that thread), or when a fiber
+ * holding one is deleted (on the deleting thread, whose own fiber's value may be another state: only
+ * the caller's own value is cleared). */
 static void WINAPI on_thread_exit(void *arg) {
-    release_state((thread_state *)arg, true);
+    thread_state *s = (thread_state *)arg;
+    release_state(s, s != NULL && state_of_thread() == s);
 }
 
 static cordon_status ensure_slot(void) {
