@@ -39,6 +39,15 @@ static void data_path(const char *name, char *out, size_t len) {
     snprintf(out, len, "%.*s/data/%s", dir, slash != NULL ? __FILE__ : ".", name);
 }
 
+/* A file of tests/data/, opened. */
+static cordon_safetensors open_data(const char *name) {
+    char path[512];
+    data_path(name, path, sizeof path);
+    cordon_safetensors f;
+    CHECK_OK(cordon_safetensors_open(path, &f));
+    return f;
+}
+
 static char scratch_dir[64];
 
 /* A fresh scratch file path in a private directory (removed by cleanup_scratch). */
@@ -108,30 +117,27 @@ static void read_tensor(cordon_tensor t, float *out, size_t n) {
 /* ---------------------------------------------------------------------------------------------------
  * f16 / bf16 conversions: every bit pattern against the IEEE formula evaluated with ldexp */
 
-static double f16_reference(uint16_t h) {
-    int sign = h >> 15, exp = (h >> 10) & 31, frac = h & 1023;
+/* The value of a 16-bit binary format with ebits exponent bits and fbits fraction bits. */
+static double ieee16_reference(uint16_t h, int ebits, int fbits) {
+    int emax = (1 << ebits) - 1, bias = (1 << (ebits - 1)) - 1;
+    int sign = h >> 15, exp = (h >> fbits) & emax, frac = h & ((1 << fbits) - 1);
     double v;
     if (exp == 0) {
-        v = ldexp((double)frac, -24);
-    } else if (exp == 31) {
+        v = ldexp((double)frac, 1 - bias - fbits);
+    } else if (exp == emax) {
         v = frac == 0 ? INFINITY : NAN;
     } else {
-        v = ldexp(1.0 + frac / 1024.0, exp - 15);
+        v = ldexp(1.0 + ldexp((double)frac, -fbits), exp - bias);
     }
     return sign ? -v : v;
 }
 
+static double f16_reference(uint16_t h) {
+    return ieee16_reference(h, 5, 10);
+}
+
 static double bf16_reference(uint16_t h) {
-    int sign = h >> 15, exp = (h >> 7) & 255, frac = h & 127;
-    double v;
-    if (exp == 0) {
-        v = ldexp((double)frac, -133);
-    } else if (exp == 255) {
-        v = frac == 0 ? INFINITY : NAN;
-    } else {
-        v = ldexp(1.0 + frac / 128.0, exp - 127);
-    }
-    return sign ? -v : v;
+    return ieee16_reference(h, 8, 7);
 }
 
 TEST(f16_to_f32_matches_ieee_formula_for_all_65536_patterns) {
@@ -231,10 +237,7 @@ TEST(f32_to_bf16_rounds_to_nearest_even_including_subnormals_and_overflow) {
  * Reading the committed files */
 
 TEST(opens_reference_file_and_lists_tensors_in_name_order) {
-    char path[512];
-    data_path("st_f32.safetensors", path, sizeof path);
-    cordon_safetensors f;
-    CHECK_OK(cordon_safetensors_open(path, &f));
+    cordon_safetensors f = open_data("st_f32.safetensors");
     size_t n = 0;
     CHECK_OK(cordon_safetensors_count(f, &n));
     CHECK_EQ_U64(n, 4);
@@ -264,10 +267,7 @@ TEST(opens_reference_file_and_lists_tensors_in_name_order) {
 }
 
 TEST(metadata_values_are_decoded_from_json_escapes) {
-    char path[512];
-    data_path("st_f32.safetensors", path, sizeof path);
-    cordon_safetensors f;
-    CHECK_OK(cordon_safetensors_open(path, &f));
+    cordon_safetensors f = open_data("st_f32.safetensors");
     size_t n = 0;
     CHECK_OK(cordon_safetensors_metadata_count(f, &n));
     CHECK_EQ_U64(n, 2);
@@ -283,11 +283,8 @@ TEST(metadata_values_are_decoded_from_json_escapes) {
 }
 
 TEST(loads_f32_tensors_exactly) {
-    char path[512];
-    data_path("st_f32.safetensors", path, sizeof path);
     cordon_device d = cpu();
-    cordon_safetensors f;
-    CHECK_OK(cordon_safetensors_open(path, &f));
+    cordon_safetensors f = open_data("st_f32.safetensors");
     cordon_tensor w, s;
     CHECK_OK(cordon_safetensors_load(f, "weight", d, &w));
     cordon_tensor_info info;
@@ -317,11 +314,8 @@ TEST(loads_f32_tensors_exactly) {
 }
 
 TEST(loads_f16_and_bf16_converted_exactly) {
-    char path[512];
-    data_path("st_half.safetensors", path, sizeof path);
     cordon_device d = cpu();
-    cordon_safetensors f;
-    CHECK_OK(cordon_safetensors_open(path, &f));
+    cordon_safetensors f = open_data("st_half.safetensors");
     cordon_tensor h, b;
     CHECK_OK(cordon_safetensors_load(f, "h", d, &h));
     CHECK_OK(cordon_safetensors_load(f, "b", d, &b));
@@ -344,11 +338,8 @@ TEST(loads_f16_and_bf16_converted_exactly) {
 }
 
 TEST(load_as_bf16_keeps_bf16_bits_and_rounds_f32_and_f16) {
-    char path[512];
-    data_path("st_half.safetensors", path, sizeof path);
     cordon_device d = cpu();
-    cordon_safetensors f;
-    CHECK_OK(cordon_safetensors_open(path, &f));
+    cordon_safetensors f = open_data("st_half.safetensors");
     cordon_tensor b, h;
     CHECK_OK(cordon_safetensors_load_as(f, "b", d, CORDON_DTYPE_BF16, &b));
     cordon_tensor_info info;
@@ -378,11 +369,8 @@ TEST(load_as_bf16_keeps_bf16_bits_and_rounds_f32_and_f16) {
 }
 
 TEST(load_as_f32_file_into_bf16_rounds_to_nearest_even) {
-    char path[512];
-    data_path("st_f32.safetensors", path, sizeof path);
     cordon_device d = cpu();
-    cordon_safetensors f;
-    CHECK_OK(cordon_safetensors_open(path, &f));
+    cordon_safetensors f = open_data("st_f32.safetensors");
     cordon_tensor w;
     CHECK_OK(cordon_safetensors_load_as(f, "weight", d, CORDON_DTYPE_BF16, &w));
     const float vals[6] = {0.5f, -1.25f, 2.0f, 3.75f, -0.0f, 1e-3f};
@@ -398,11 +386,8 @@ TEST(load_as_f32_file_into_bf16_rounds_to_nearest_even) {
 }
 
 TEST(load_as_refuses_other_dtypes_and_creates_nothing) {
-    char path[512];
-    data_path("st_half.safetensors", path, sizeof path);
     cordon_device d = cpu();
-    cordon_safetensors f;
-    CHECK_OK(cordon_safetensors_open(path, &f));
+    cordon_safetensors f = open_data("st_half.safetensors");
     cordon_tensor t = {11};
     CHECK_STATUS(cordon_safetensors_load_as(f, "b", d, CORDON_DTYPE_F16, &t), CORDON_UNSUPPORTED);
     CHECK_STATUS(cordon_safetensors_load_as(f, "b", d, (cordon_dtype)9, &t), CORDON_INVALID_ARGUMENT);
@@ -416,10 +401,7 @@ TEST(load_as_refuses_other_dtypes_and_creates_nothing) {
 }
 
 TEST(closed_file_and_handle_zero_are_stale) {
-    char path[512];
-    data_path("st_f32.safetensors", path, sizeof path);
-    cordon_safetensors f;
-    CHECK_OK(cordon_safetensors_open(path, &f));
+    cordon_safetensors f = open_data("st_f32.safetensors");
     CHECK_OK(cordon_safetensors_close(f));
     size_t n;
     CHECK_STATUS(cordon_safetensors_close(f), CORDON_STALE);
@@ -823,10 +805,7 @@ TEST(injected_munmap_failure_keeps_the_file_open) {
     if (!cordon__fault_available()) {
         SKIP("built without CORDON_FAULT_INJECTION");
     }
-    char path[512];
-    data_path("st_f32.safetensors", path, sizeof path);
-    cordon_safetensors f;
-    CHECK_OK(cordon_safetensors_open(path, &f));
+    cordon_safetensors f = open_data("st_f32.safetensors");
     cordon__fault_reset();
     CHECK_OK(cordon__fault_arm(CORDON__CALL_MUNMAP, 1, 1, EINVAL));
     CHECK_STATUS(cordon_safetensors_close(f), CORDON_OS_ERROR);
@@ -894,11 +873,8 @@ TEST(injected_write_fsync_close_failures_give_statuses) {
 #define PREFIX "base_model.model.layers.0.self_attn.q_proj"
 
 TEST(lora_loads_a_peft_adapter_transposed_with_its_parameters) {
-    char path[512];
-    data_path("st_adapter.safetensors", path, sizeof path);
     cordon_device d = cpu();
-    cordon_safetensors f;
-    CHECK_OK(cordon_safetensors_open(path, &f));
+    cordon_safetensors f = open_data("st_adapter.safetensors");
     cordon_lora_params p;
     uint64_t rank = 0;
     CHECK_OK(cordon_safetensors_lora_params(f, &p, &rank, NULL, 0));
@@ -979,52 +955,56 @@ TEST(lora_save_writes_peft_shapes_and_round_trips_the_forward) {
     unlink(path);
 }
 
+/* Adapters with a key missing or misshapen: the load refuses with the status given and names the key. */
+static const struct {
+    const char *json;
+    size_t data;
+    const char *prefix;
+    cordon_status status;
+    const char *key;
+    const char *params_key; /* non-NULL: cordon_safetensors_lora_params refuses too, naming this key */
+} lora_bad[] = {
+    /* B missing; then a prefix with neither; the parameters missing from the metadata */
+    {"{" T32("p.lora_A.weight", "[2,3]", 0, 24) "}", 24, "p", CORDON_INVALID_ARGUMENT, "p.lora_B.weight", NULL},
+    {"{" T32("p.lora_A.weight", "[2,3]", 0, 24) "}", 24, "q", CORDON_INVALID_ARGUMENT, "q.lora_A.weight",
+     "lora_alpha"},
+    /* B of rank 3 against A of rank 2 */
+    {"{" T32("p.lora_A.weight", "[2,3]", 0, 24) "," T32("p.lora_B.weight", "[4,3]", 24, 72) "}", 72, "p",
+     CORDON_SHAPE_MISMATCH, "p.lora_B.weight", NULL},
+    /* A of 3 dimensions */
+    {"{" T32("p.lora_A.weight", "[2,3,1]", 0, 24) "," T32("p.lora_B.weight", "[4,2]", 24, 56) "}", 56, "p",
+     CORDON_SHAPE_MISMATCH, "p.lora_A.weight", NULL},
+    /* lora_rank contradicting the shapes; a malformed alpha */
+    {"{\"__metadata__\":{\"lora_rank\":\"3\",\"lora_alpha\":\"1e\",\"lora_scaling\":\"standard\"},"
+     T32("p.lora_A.weight", "[2,3]", 0, 24) "," T32("p.lora_B.weight", "[4,2]", 24, 56) "}", 56, "p",
+     CORDON_SHAPE_MISMATCH, "lora_rank", "lora_alpha"},
+};
+
 TEST(lora_missing_or_misshapen_keys_are_named) {
     uint8_t buf[1024];
-    /* B missing */
-    size_t len = make_image(buf, sizeof buf, "{" T32("p.lora_A.weight", "[2,3]", 0, 24) "}", 24);
     cordon_device d = cpu();
     cordon_safetensors f;
-    CHECK_OK(cordon__safetensors_open_image(buf, len, &f));
     char key[64] = "";
     cordon_tensor a = {0}, b = {0};
-    CHECK_STATUS(cordon_safetensors_load_lora(f, "p", d, &a, &b, key, sizeof key), CORDON_INVALID_ARGUMENT);
-    CHECK(strcmp(key, "p.lora_B.weight") == 0);
-    CHECK_STATUS(cordon_safetensors_load_lora(f, "q", d, &a, &b, key, sizeof key), CORDON_INVALID_ARGUMENT);
-    CHECK(strcmp(key, "q.lora_A.weight") == 0);
-    /* parameters missing from the metadata */
     cordon_lora_params p;
-    CHECK_STATUS(cordon_safetensors_lora_params(f, &p, NULL, key, sizeof key), CORDON_INVALID_ARGUMENT);
-    CHECK(strcmp(key, "lora_alpha") == 0);
+    for (size_t i = 0; i < sizeof lora_bad / sizeof lora_bad[0]; i++) {
+        size_t len = make_image(buf, sizeof buf, lora_bad[i].json, lora_bad[i].data);
+        CHECK_OK(cordon__safetensors_open_image(buf, len, &f));
+        CHECK_STATUS(cordon_safetensors_load_lora(f, lora_bad[i].prefix, d, &a, &b, key, sizeof key),
+                     lora_bad[i].status);
+        CHECK_MSG(strcmp(key, lora_bad[i].key) == 0, "case %zu names %s", i, key);
+        if (lora_bad[i].params_key != NULL) {
+            CHECK_STATUS(cordon_safetensors_lora_params(f, &p, NULL, key, sizeof key), CORDON_INVALID_ARGUMENT);
+            CHECK_MSG(strcmp(key, lora_bad[i].params_key) == 0, "case %zu: parameters name %s", i, key);
+        }
+        CHECK_OK(cordon_safetensors_close(f));
+    }
     /* a truncated detail stays a string */
+    size_t len = make_image(buf, sizeof buf, lora_bad[0].json, lora_bad[0].data);
+    CHECK_OK(cordon__safetensors_open_image(buf, len, &f));
     char small[5];
     CHECK_STATUS(cordon_safetensors_load_lora(f, "p", d, &a, &b, small, sizeof small), CORDON_INVALID_ARGUMENT);
     CHECK(strcmp(small, "p.lo") == 0);
-    CHECK_OK(cordon_safetensors_close(f));
-
-    /* B of rank 3 against A of rank 2 */
-    len = make_image(buf, sizeof buf,
-                     "{" T32("p.lora_A.weight", "[2,3]", 0, 24) "," T32("p.lora_B.weight", "[4,3]", 24, 72) "}", 72);
-    CHECK_OK(cordon__safetensors_open_image(buf, len, &f));
-    CHECK_STATUS(cordon_safetensors_load_lora(f, "p", d, &a, &b, key, sizeof key), CORDON_SHAPE_MISMATCH);
-    CHECK(strcmp(key, "p.lora_B.weight") == 0);
-    CHECK_OK(cordon_safetensors_close(f));
-
-    /* A of 3 dimensions; then lora_rank contradicting the shapes; then a malformed alpha */
-    len = make_image(buf, sizeof buf,
-                     "{" T32("p.lora_A.weight", "[2,3,1]", 0, 24) "," T32("p.lora_B.weight", "[4,2]", 24, 56) "}", 56);
-    CHECK_OK(cordon__safetensors_open_image(buf, len, &f));
-    CHECK_STATUS(cordon_safetensors_load_lora(f, "p", d, &a, &b, key, sizeof key), CORDON_SHAPE_MISMATCH);
-    CHECK(strcmp(key, "p.lora_A.weight") == 0);
-    CHECK_OK(cordon_safetensors_close(f));
-    len = make_image(buf, sizeof buf,
-                     "{\"__metadata__\":{\"lora_rank\":\"3\",\"lora_alpha\":\"1e\",\"lora_scaling\":\"standard\"},"
-                     T32("p.lora_A.weight", "[2,3]", 0, 24) "," T32("p.lora_B.weight", "[4,2]", 24, 56) "}", 56);
-    CHECK_OK(cordon__safetensors_open_image(buf, len, &f));
-    CHECK_STATUS(cordon_safetensors_load_lora(f, "p", d, &a, &b, key, sizeof key), CORDON_SHAPE_MISMATCH);
-    CHECK(strcmp(key, "lora_rank") == 0);
-    CHECK_STATUS(cordon_safetensors_lora_params(f, &p, NULL, key, sizeof key), CORDON_INVALID_ARGUMENT);
-    CHECK(strcmp(key, "lora_alpha") == 0);
     CHECK_OK(cordon_safetensors_close(f));
     CHECK_EQ_U64(a.handle, 0);
     CHECK_EQ_U64(b.handle, 0);

@@ -28,7 +28,7 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64|i.86)$")
   endforeach()
 elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64)$")
   # Advanced SIMD is part of the AArch64 base: no flag enables it, every aarch64 processor runs it.
-  foreach(_cordon_kf kernels_neon.c rows_neon.c gemm_neon.c bf16_neon.c)
+  foreach(_cordon_kf kernels_neon.c rows_neon.c rows_bwd_neon.c gemm_neon.c bf16_neon.c)
     set_source_files_properties("${_cordon_kdir}/${_cordon_kf}" PROPERTIES
       COMPILE_OPTIONS "${_cordon_kernel_opt};-ffp-contract=fast")
   endforeach()

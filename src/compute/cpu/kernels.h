@@ -156,7 +156,7 @@ void cordon__layer_norm_bwd_rows_avx512(float *const *dx, float *dg_acc, float *
 #endif
 #if defined(__aarch64__)
 extern const struct cordon__cpu_kernels cordon__kernels_neon;
-/* Intrinsic kernels placed in that table (rows_neon.c, gemm_neon.c, bf16_neon.c). */
+/* Intrinsic kernels placed in that table (rows_neon.c, rows_bwd_neon.c, gemm_neon.c, bf16_neon.c). */
 float cordon__dot_bf16_neon(const float *a, const uint16_t *b, size_t n);
 void cordon__axpy_bf16_neon(float *y, float s, const uint16_t *x, size_t n);
 void cordon__gemm_micro_c_neon(size_t kc, const float *a, const float *b, float *c, size_t ldc, float alpha);
@@ -166,6 +166,11 @@ float cordon__dot_neon(const float *a, const float *b, size_t n);
 void cordon__axpy_neon(float *y, float s, const float *x, size_t n);
 void cordon__rms_norm_row_neon(float *y, const float *x, const float *w, size_t n, float eps);
 void cordon__layer_norm_row_neon(float *y, const float *x, const float *g, const float *b, size_t n, float eps);
+void cordon__softmax_bwd_row_neon(float *dx, const float *y, const float *dy, size_t n, float scale);
+void cordon__rms_norm_bwd_row_neon(float *dx, float *dw_acc, const float *dy, const float *x, const float *w, size_t n,
+                                   float eps);
+void cordon__layer_norm_bwd_row_neon(float *dx, float *dg_acc, float *db_acc, const float *dy, const float *x,
+                                     const float *g, size_t n, float eps);
 #endif
 
 #endif /* CORDON_COMPUTE_CPU_KERNELS_H */

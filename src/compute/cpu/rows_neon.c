@@ -5,8 +5,7 @@
  * The exponential is vmath.h's algorithm on 4 lanes, FMA-evaluated, with 2^k applied in two halves
  * built from the exponent bits exactly as vmath.h does (so subnormal results are rounded once); same
  * special cases and the same 2 ulp bound (tests/test_compute_math.c checks every table). Reductions use
- * a fixed set of accumulators combined in a fixed tree. NEON has no masked loads: a row's last partial
- * vector goes through a 4-float buffer, padded with zeros and then masked where a pad would count. */
+ * a fixed set of accumulators combined in a fixed tree; row tails go through rows_neon.h's helpers. */
 #if defined(__aarch64__)
 #  include <math.h>
 #  include <stdbool.h>
@@ -15,25 +14,7 @@
 #  include <string.h>
 
 #  include "compute/cpu/kernels.h"
-
-/* The first rem (< 4) floats of x, zeros after. */
-static inline float32x4_t load_part(const float *x, size_t rem) {
-    float t[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-    memcpy(t, x, rem * sizeof(float));
-    return vld1q_f32(t);
-}
-
-static inline void store_part(float *y, float32x4_t v, size_t rem) {
-    float t[4];
-    vst1q_f32(t, v);
-    memcpy(y, t, rem * sizeof(float));
-}
-
-/* All ones in lanes below rem. */
-static inline uint32x4_t lanes_below(size_t rem) {
-    static const uint32_t idx[4] = {0, 1, 2, 3};
-    return vcltq_u32(vld1q_u32(idx), vdupq_n_u32((uint32_t)rem));
-}
+#  include "compute/cpu/rows_neon.h"
 
 static inline float32x4_t exp4(float32x4_t x) {
     const float32x4_t hi = vdupq_n_f32(88.72283935546875f);
@@ -165,56 +146,9 @@ void cordon__softmax_row_neon(float *y, const float *x, const float *mask, size_
     }
 }
 
-float cordon__dot_neon(const float *a, const float *b, size_t n) {
-    float32x4_t s0 = vdupq_n_f32(0.0f), s1 = s0, s2 = s0, s3 = s0;
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        s0 = vfmaq_f32(s0, vld1q_f32(a + i), vld1q_f32(b + i));
-        s1 = vfmaq_f32(s1, vld1q_f32(a + i + 4), vld1q_f32(b + i + 4));
-        s2 = vfmaq_f32(s2, vld1q_f32(a + i + 8), vld1q_f32(b + i + 8));
-        s3 = vfmaq_f32(s3, vld1q_f32(a + i + 12), vld1q_f32(b + i + 12));
-    }
-    for (; i + 4 <= n; i += 4) {
-        s0 = vfmaq_f32(s0, vld1q_f32(a + i), vld1q_f32(b + i));
-    }
-    if (i < n) {
-        s0 = vfmaq_f32(s0, load_part(a + i, n - i), load_part(b + i, n - i));
-    }
-    return vaddvq_f32(vaddq_f32(vaddq_f32(s0, s1), vaddq_f32(s2, s3)));
-}
+CORDON__NEON_DOT(cordon__dot_neon, float, vld1q_f32, load_part)
 
-void cordon__axpy_neon(float *y, float s, const float *x, size_t n) {
-    const float32x4_t vs = vdupq_n_f32(s);
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        vst1q_f32(y + i, vfmaq_f32(vld1q_f32(y + i), vs, vld1q_f32(x + i)));
-        vst1q_f32(y + i + 4, vfmaq_f32(vld1q_f32(y + i + 4), vs, vld1q_f32(x + i + 4)));
-    }
-    for (; i + 4 <= n; i += 4) {
-        vst1q_f32(y + i, vfmaq_f32(vld1q_f32(y + i), vs, vld1q_f32(x + i)));
-    }
-    if (i < n) {
-        store_part(y + i, vfmaq_f32(load_part(y + i, n - i), vs, load_part(x + i, n - i)), n - i);
-    }
-}
-
-static float sum4x4(const float *x, size_t n) {
-    float32x4_t s0 = vdupq_n_f32(0.0f), s1 = s0, s2 = s0, s3 = s0;
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        s0 = vaddq_f32(s0, vld1q_f32(x + i));
-        s1 = vaddq_f32(s1, vld1q_f32(x + i + 4));
-        s2 = vaddq_f32(s2, vld1q_f32(x + i + 8));
-        s3 = vaddq_f32(s3, vld1q_f32(x + i + 12));
-    }
-    for (; i + 4 <= n; i += 4) {
-        s0 = vaddq_f32(s0, vld1q_f32(x + i));
-    }
-    if (i < n) {
-        s0 = vaddq_f32(s0, load_part(x + i, n - i));
-    }
-    return vaddvq_f32(vaddq_f32(vaddq_f32(s0, s1), vaddq_f32(s2, s3)));
-}
+CORDON__NEON_AXPY(cordon__axpy_neon, float, vld1q_f32, load_part)
 
 void cordon__rms_norm_row_neon(float *y, const float *x, const float *w, size_t n, float eps) {
     float r = 1.0f / sqrtf(cordon__dot_neon(x, x, n) / (float)n + eps);
