@@ -173,6 +173,15 @@ static const float *read_row(const cordon__view *v, const uint64_t *shape, uint6
     return buf;
 }
 
+/* Row r of v where read_row would return it without a copy (contiguous in storage), else NULL: the
+ * kernels' prefetch hint for the row after the current one. */
+static const float *row_hint(const cordon__view *v, const uint64_t *shape, uint64_t r, size_t n) {
+    if ((v->shape[3] == 1 && n > 1) || (v->strides[3] != 1 && n != 1)) {
+        return NULL;
+    }
+    return (const float *)(const void *)v->storage->data + row_offset(v, shape, r);
+}
+
 /* Where to write row r of v (n elements): the row itself when contiguous, else buf (then write_back). */
 static float *out_row(const cordon__view *v, uint64_t r, size_t n, float *buf) {
     float *base = (float *)(void *)v->storage->data + row_offset(v, v->shape, r);
@@ -987,7 +996,8 @@ static cordon_status softmax_lane(void *ctx, size_t lane, size_t nlanes) {
             valid = valid > n ? n : valid;
         }
         float *y = out_row(&d->y, r, n, yb);
-        job->k->softmax_row(y, x, mask, n, valid, d->scale);
+        const float *next = r + nlanes < job->rows ? row_hint(&d->x, d->x.shape, r + nlanes, n) : NULL;
+        job->k->softmax_row(y, x, mask, n, valid, d->scale, next);
         write_back(&d->y, r, n, y);
     }
     return CORDON_OK;
@@ -1060,7 +1070,8 @@ static cordon_status norm_lane(void *ctx, size_t lane, size_t nlanes) {
         const float *x = read_row(&d->x, d->x.shape, r, n, xb);
         float *y = out_row(&d->y, r, n, yb);
         if (d->layer) {
-            job->k->layer_norm_row(y, x, w, b, n, d->eps);
+            const float *next = r + nlanes < job->rows ? row_hint(&d->x, d->x.shape, r + nlanes, n) : NULL;
+            job->k->layer_norm_row(y, x, w, b, n, d->eps, next);
         } else {
             job->k->rms_norm_row(y, x, w, n, d->eps);
         }
@@ -1419,7 +1430,7 @@ static void attn_probs(const attn_job *job, uint64_t b, uint64_t h, uint64_t i, 
         valid = i + Tk + 1 > Tq ? (size_t)(i + Tk + 1 - Tq) : 0;
         valid = valid > Tk ? Tk : valid;
     }
-    job->k->softmax_row(p, p, mask, Tk, valid, d->scale);
+    job->k->softmax_row(p, p, mask, Tk, valid, d->scale, NULL);
 }
 
 static cordon_status attn_lane(void *ctx, size_t lane, size_t nlanes) {

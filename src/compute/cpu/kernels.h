@@ -77,8 +77,10 @@ struct cordon__cpu_kernels {
     void (*axpy4_bf16)(float *y, const float *s, const uint16_t *x, size_t ldx, size_t n);
     void (*dot4_bf16)(const float *a, const uint16_t *b, size_t ldb, size_t n, float *out);
     /* y = softmax(scale·x + mask) over n columns, where columns >= valid are removed (causal); mask may be
-     * NULL. y may be x. A row with nothing left gives zeros. */
-    void (*softmax_row)(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale);
+     * NULL. y may be x. A row with nothing left gives zeros. next (may be NULL) is the row of x the caller
+     * passes next, n elements: a kernel may prefetch it while it works on this one, never read it. */
+    void (*softmax_row)(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale,
+                              const float *next);
     /* dx = scale·y⊙(dy − Σ dy⊙y). dx may be dy. */
     void (*softmax_bwd_row)(float *dx, const float *y, const float *dy, size_t n, float scale);
     /* RMSNorm: y = x·rsqrt(mean(x²) + eps)⊙w. y may be x. */
@@ -86,8 +88,9 @@ struct cordon__cpu_kernels {
     /* dx for RMSNorm; dw_acc (may be NULL) += dy⊙x·rstd. dx may be dy. */
     void (*rms_norm_bwd_row)(float *dx, float *dw_acc, const float *dy, const float *x, const float *w, size_t n,
                              float eps);
-    /* LayerNorm: y = (x − mean)·rstd⊙g + b (g, b may be NULL: 1, 0). y may be x. */
-    void (*layer_norm_row)(float *y, const float *x, const float *g, const float *b, size_t n, float eps);
+    /* LayerNorm: y = (x − mean)·rstd⊙g + b (g, b may be NULL: 1, 0). y may be x. next: as softmax_row's. */
+    void (*layer_norm_row)(float *y, const float *x, const float *g, const float *b, size_t n, float eps,
+                              const float *next);
     /* dx for LayerNorm; dg_acc += dy⊙x̂, db_acc += dy (each may be NULL). dx may be dy. */
     void (*layer_norm_bwd_row)(float *dx, float *dg_acc, float *db_acc, const float *dy, const float *x,
                                const float *g, size_t n, float eps);
@@ -122,20 +125,23 @@ void cordon__gemm_small_k_avx512(float *c, size_t crs, const float *a, size_t ar
 void cordon__gemm_small_n_avx512(float *c, size_t crs, size_t ccs, const float *a, size_t ars, const float *bt,
                                  size_t btrs, size_t m, size_t k, size_t n, float alpha, float beta);
 void cordon__exp_row_avx2(float *y, const float *x, size_t n);
-void cordon__softmax_row_avx2(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale);
+void cordon__softmax_row_avx2(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale,
+                              const float *next);
 float cordon__dot_avx2(const float *a, const float *b, size_t n);
 void cordon__axpy_avx2(float *y, float s, const float *x, size_t n);
 float cordon__dot_bf16_avx2(const float *a, const uint16_t *b, size_t n);
 void cordon__axpy_bf16_avx2(float *y, float s, const uint16_t *x, size_t n);
 void cordon__rms_norm_row_avx2(float *y, const float *x, const float *w, size_t n, float eps);
-void cordon__layer_norm_row_avx2(float *y, const float *x, const float *g, const float *b, size_t n, float eps);
+void cordon__layer_norm_row_avx2(float *y, const float *x, const float *g, const float *b, size_t n, float eps,
+                              const float *next);
 void cordon__softmax_bwd_row_avx2(float *dx, const float *y, const float *dy, size_t n, float scale);
 void cordon__rms_norm_bwd_row_avx2(float *dx, float *dw_acc, const float *dy, const float *x, const float *w, size_t n,
                                    float eps);
 void cordon__layer_norm_bwd_row_avx2(float *dx, float *dg_acc, float *db_acc, const float *dy, const float *x,
                                      const float *g, size_t n, float eps);
 void cordon__exp_row_avx512(float *y, const float *x, size_t n);
-void cordon__softmax_row_avx512(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale);
+void cordon__softmax_row_avx512(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale,
+                              const float *next);
 float cordon__dot_avx512(const float *a, const float *b, size_t n);
 void cordon__axpy_avx512(float *y, float s, const float *x, size_t n);
 float cordon__dot_bf16_avx512(const float *a, const uint16_t *b, size_t n);
@@ -143,7 +149,8 @@ void cordon__axpy_bf16_avx512(float *y, float s, const uint16_t *x, size_t n);
 void cordon__axpy4_bf16_avx512(float *y, const float *s, const uint16_t *x, size_t ldx, size_t n);
 void cordon__dot4_bf16_avx512(const float *a, const uint16_t *b, size_t ldb, size_t n, float *out);
 void cordon__rms_norm_row_avx512(float *y, const float *x, const float *w, size_t n, float eps);
-void cordon__layer_norm_row_avx512(float *y, const float *x, const float *g, const float *b, size_t n, float eps);
+void cordon__layer_norm_row_avx512(float *y, const float *x, const float *g, const float *b, size_t n, float eps,
+                              const float *next);
 void cordon__softmax_bwd_row_avx512(float *dx, const float *y, const float *dy, size_t n, float scale);
 void cordon__rms_norm_bwd_row_avx512(float *dx, float *dw_acc, const float *dy, const float *x, const float *w,
                                      size_t n, float eps);
@@ -161,11 +168,13 @@ float cordon__dot_bf16_neon(const float *a, const uint16_t *b, size_t n);
 void cordon__axpy_bf16_neon(float *y, float s, const uint16_t *x, size_t n);
 void cordon__gemm_micro_c_neon(size_t kc, const float *a, const float *b, float *c, size_t ldc, float alpha);
 void cordon__exp_row_neon(float *y, const float *x, size_t n);
-void cordon__softmax_row_neon(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale);
+void cordon__softmax_row_neon(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale,
+                              const float *next);
 float cordon__dot_neon(const float *a, const float *b, size_t n);
 void cordon__axpy_neon(float *y, float s, const float *x, size_t n);
 void cordon__rms_norm_row_neon(float *y, const float *x, const float *w, size_t n, float eps);
-void cordon__layer_norm_row_neon(float *y, const float *x, const float *g, const float *b, size_t n, float eps);
+void cordon__layer_norm_row_neon(float *y, const float *x, const float *g, const float *b, size_t n, float eps,
+                              const float *next);
 void cordon__softmax_bwd_row_neon(float *dx, const float *y, const float *dy, size_t n, float scale);
 void cordon__rms_norm_bwd_row_neon(float *dx, float *dw_acc, const float *dy, const float *x, const float *w, size_t n,
                                    float eps);

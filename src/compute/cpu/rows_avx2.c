@@ -140,7 +140,8 @@ static void softmax_special(float *y, const float *x, const float *mask, size_t 
     }
 }
 
-void cordon__softmax_row_avx2(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale) {
+void cordon__softmax_row_avx2(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale,
+                              const float *next) {
     if (valid > n) {
         valid = n;
     }
@@ -171,9 +172,11 @@ void cordon__softmax_row_avx2(float *y, const float *x, const float *mask, size_
         return;
     }
     const __m256 vm = _mm256_set1_ps(m);
+    const float *pf = next != NULL ? next : x; /* the next row, fetched during the exponentials */
     __m256 s0 = _mm256_setzero_ps(), s1 = s0;
     i = 0;
     for (; i + 16 <= valid; i += 16) {
+        _mm_prefetch((const char *)(pf + i), _MM_HINT_T0);
         __m256 e0 = exp8_nonpos(_mm256_sub_ps(sm_in(vs, x, mask, i, all, true), vm));
         __m256 e1 = exp8_nonpos(_mm256_sub_ps(sm_in(vs, x, mask, i + 8, all, true), vm));
         _mm256_storeu_ps(y + i, e0);
@@ -297,7 +300,8 @@ static inline bool ln_finish8(float s1, float s2, size_t n, float *c_out, float 
     return !(c * c > var);
 }
 
-void cordon__layer_norm_row_avx2(float *y, const float *x, const float *g, const float *b, size_t n, float eps) {
+void cordon__layer_norm_row_avx2(float *y, const float *x, const float *g, const float *b, size_t n, float eps,
+                              const float *next) {
     float m0 = ln_shift8(x, n), s1, s2, c, var;
     ln_moments8(x, n, _mm256_set1_ps(m0), &s1, &s2);
     if (!ln_finish8(s1, s2, n, &c, &var)) {
@@ -309,8 +313,10 @@ void cordon__layer_norm_row_avx2(float *y, const float *x, const float *g, const
     size_t i;
     const __m256 vc = _mm256_set1_ps(c), vr = _mm256_set1_ps(1.0f / sqrtf(var + eps));
     const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
+    const float *pf = next != NULL ? next : x; /* the next row, fetched during the output pass */
     for (i = 0; i < n; i += 8) {
         __m256i k = tail_mask8(n - i);
+        _mm_prefetch((const char *)(pf + i), _MM_HINT_T0);
         __m256 v = _mm256_mul_ps(_mm256_sub_ps(_mm256_sub_ps(_mm256_maskload_ps(x + i, k), vm0), vc), vr);
         __m256 gv = g != NULL ? _mm256_maskload_ps(g + i, k) : one;
         __m256 bv = b != NULL ? _mm256_maskload_ps(b + i, k) : zero;

@@ -122,7 +122,7 @@ static void softmax_special(float *y, const float *x, const float *mask, size_t 
  * accumulator q sums elements 32·t + 16·q + l; the tail's vectors go to accumulator 0). `masked` is a
  * constant at each call site; without a mask scale·x − m is one fused operation. */
 static inline float sm_exp_pass(float *y, const float *x, const float *mask, size_t valid, __m512 vs, __m512 vm,
-                                bool masked) {
+                                const float *pf, bool masked) {
     __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
     size_t i = 0;
     for (; i + 32 <= valid; i += 32) {
@@ -134,6 +134,8 @@ static inline float sm_exp_pass(float *y, const float *x, const float *mask, siz
             a = _mm512_fmsub_ps(vs, _mm512_loadu_ps(x + i), vm);
             b = _mm512_fmsub_ps(vs, _mm512_loadu_ps(x + i + 16), vm);
         }
+        _mm_prefetch((const char *)(pf + i), _MM_HINT_T0);
+        _mm_prefetch((const char *)(pf + i + 16), _MM_HINT_T0);
         __m512 e0 = exp16_nonpos(a), e1 = exp16_nonpos(b);
         _mm512_storeu_ps(y + i, e0);
         _mm512_storeu_ps(y + i + 16, e1);
@@ -157,7 +159,8 @@ static inline float sm_exp_pass(float *y, const float *x, const float *mask, siz
  * its second operand, the maximum so far, when the first is NaN); it is found as a NaN sum instead (every
  * other term is in [0, 1]), and a row whose maximum is ±inf goes to the rare path before anything is
  * written, as y may be x. */
-void cordon__softmax_row_avx512(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale) {
+void cordon__softmax_row_avx512(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale,
+                              const float *next) {
     if (valid > n) {
         valid = n;
     }
@@ -179,7 +182,10 @@ void cordon__softmax_row_avx512(float *y, const float *x, const float *mask, siz
         return;
     }
     const __m512 vm = _mm512_set1_ps(m);
-    float sum = mask != NULL ? sm_exp_pass(y, x, mask, valid, vs, vm, true) : sm_exp_pass(y, x, NULL, valid, vs, vm, false);
+    /* The next row is fetched while the exponentials keep the core busy (no next row: x itself, in L1). */
+    const float *pf = next != NULL ? next : x;
+    float sum = mask != NULL ? sm_exp_pass(y, x, mask, valid, vs, vm, pf, true)
+                             : sm_exp_pass(y, x, NULL, valid, vs, vm, pf, false);
     if (sum != sum) {
         for (size_t j = 0; j < n; j++) {
             y[j] = NAN;
@@ -335,12 +341,15 @@ static inline void ln_stats(const float *x, size_t n, float *s_out, float *c_out
     *var_out = var;
 }
 
-void cordon__layer_norm_row_avx512(float *y, const float *x, const float *g, const float *b, size_t n, float eps) {
+void cordon__layer_norm_row_avx512(float *y, const float *x, const float *g, const float *b, size_t n, float eps,
+                              const float *next) {
     float s, c, var;
     ln_stats(x, n, &s, &c, &var);
     const __m512 vm0 = _mm512_set1_ps(s), vc = _mm512_set1_ps(c), vr = _mm512_set1_ps(1.0f / sqrtf(var + eps));
+    const float *pf = next != NULL ? next : x; /* the next row, fetched during the output pass */
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
+        _mm_prefetch((const char *)(pf + i), _MM_HINT_T0);
         ln_out16(y, x, g, b, i, 0xFFFFu, vm0, vc, vr);
     }
     if (i < n) {

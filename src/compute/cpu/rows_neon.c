@@ -88,7 +88,9 @@ static void softmax_special(float *y, const float *x, const float *mask, size_t 
     }
 }
 
-void cordon__softmax_row_neon(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale) {
+void cordon__softmax_row_neon(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale,
+                              const float *next) {
+    (void)next;
     if (valid > n) {
         valid = n;
     }
@@ -162,7 +164,9 @@ void cordon__rms_norm_row_neon(float *y, const float *x, const float *w, size_t 
     }
 }
 
-void cordon__layer_norm_row_neon(float *y, const float *x, const float *g, const float *b, size_t n, float eps) {
+void cordon__layer_norm_row_neon(float *y, const float *x, const float *g, const float *b, size_t n, float eps,
+                              const float *next) {
+    (void)next;
     float m0 = sum4x4(x, n) / (float)n;
     const float32x4_t vm0 = vdupq_n_f32(m0);
     float32x4_t a0 = vdupq_n_f32(0.0f), a1 = a0, q0 = a0, q1 = a0;
