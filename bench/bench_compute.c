@@ -765,8 +765,8 @@ static void lora_cordon(void *arg) {
     if (c->with_w) {
         must(cordon_lora_linear(c->y, c->x, c->w, CORDON_TENSOR_NONE, c->a, c->bm, &c->lp), "lora_linear");
     } else {
-        must(cordon_matmul(c->xa, c->x, c->a, &c->p1), "matmul x·A");
-        must(cordon_matmul(c->y, c->xa, c->bm, &c->p2), "matmul (x·A)·B");
+        /* The adapter alone (no W): one fused op on the CPU device. */
+        must(cordon_lora_linear(c->y, c->x, CORDON_TENSOR_NONE, CORDON_TENSOR_NONE, c->a, c->bm, &c->lp), "lora adapter");
     }
 }
 

@@ -537,6 +537,7 @@ typedef struct lora_case {
     cordon_lora_scaling scaling;
     float alpha;
     ct_layout lx, lw, la, lb, ly;
+    bool no_w; /* the adapter alone: W passed as NONE (the reference takes W = 0) */
 } lora_case;
 
 static inline double lora_s(const lora_case *c) {
@@ -571,14 +572,18 @@ static inline void check_lora(cordon_device dev, ct_cfg cfg, ct_rng *r, const lo
     ct_view vb = ct_view_make(dev, 2, bsh, c->lb, b);
     ct_view vbias = c->bias ? ct_view_make(dev, 1, &c->out, CT_CONTIG, bias) : (ct_view){0};
     cordon_lora_params p = {c->alpha, c->scaling};
-    CHECK_OK(cordon_lora_linear(vy.t, vx.t, vw.t, vbias.t, va.t, vb.t, &p));
+    if (c->no_w) {
+        memset(w, 0, nw * sizeof(float));
+    }
+    CHECK_OK(cordon_lora_linear(vy.t, vx.t, c->no_w ? CORDON_TENSOR_NONE : vw.t, vbias.t, va.t, vb.t, &p));
     float *got = ct_read(vy.t);
     double *xd = ct_to_f64(x, nx), *wd = ct_to_f64(w, nw), *ad = ct_to_f64(a, na), *bd = ct_to_f64(b, nb),
            *biasd = ct_to_f64(bias, (size_t)c->out), *ref = ct_dalloc(ny), *mag = ct_dalloc(ny);
     ref_lora(ref, mag, xd, wd, c->bias ? biasd : NULL, ad, bd, rows, c->in, c->out, c->r, lora_s(c));
     char label[160];
-    snprintf(label, sizeof label, "%s rows %" PRIu64 " in %" PRIu64 " out %" PRIu64 " r %" PRIu64 " bias %d scaling %d",
-             ct_cfg_name(cfg), rows, c->in, c->out, c->r, c->bias, c->scaling);
+    snprintf(label, sizeof label,
+             "%s rows %" PRIu64 " in %" PRIu64 " out %" PRIu64 " r %" PRIu64 " bias %d scaling %d no_w %d",
+             ct_cfg_name(cfg), rows, c->in, c->out, c->r, c->bias, c->scaling, c->no_w);
     CT_CLOSE("lora_linear", label, got, ref, mag, ny, TOL_LORA, FLOOR_TINY);
     ct_view_check_outside(&vy, "lora_linear");
     free(x), free(w), free(a), free(b), free(bias), free(got), free(xd), free(wd), free(ad), free(bd), free(biasd),

@@ -424,6 +424,33 @@ TEST(lora_linear_matches_reference_with_and_without_bias_both_scalings) {
     ct_iter_end(&it);
 }
 
+/* The adapter alone (W absent): the fused pass on the CPU device for ranks up to 16 (blocks of 8 rows,
+ * a partial last block, tails of 16 columns), and the composed products beyond (rank 17, or x not
+ * contiguous), with and without bias, W present or not (the fused pass adds to x·W + bias). */
+TEST(lora_adapter_alone_and_fused_match_reference) {
+    static const uint64_t ranks[] = {1, 8, 16, 17};
+    ct_iter it;
+    ct_iter_init(&it, true);
+    while (ct_iter_next(&it)) {
+        ct_rng r = {SEED};
+        for (size_t i = 0; i < sizeof ranks / sizeof ranks[0]; i++) {
+            for (int bias = 0; bias < 2; bias++) {
+                lora_case c = {.xndim = 3, .lead = {3, 7}, .in = 70, .out = 45, .r = ranks[i], .bias = bias,
+                               .scaling = CORDON_LORA_SCALE_STANDARD, .alpha = 16, .no_w = (i + (size_t)bias) % 2 == 0};
+                check_lora(it.dev, it.cfg, &r, &c);
+            }
+        }
+        lora_case sliced = {.xndim = 2, .lead = {9}, .in = 33, .out = 17, .r = 8, .scaling = CORDON_LORA_SCALE_RSLORA,
+                            .alpha = 4, .lx = CT_SLICED, .ly = CT_SLICED, .no_w = true};
+        check_lora(it.dev, it.cfg, &r, &sliced);
+        lora_case one = {.xndim = 1, .in = 16, .out = 1, .r = 2, .bias = true, .scaling = CORDON_LORA_SCALE_STANDARD,
+                         .alpha = 2, .no_w = true};
+        check_lora(it.dev, it.cfg, &r, &one);
+    }
+    ct_report();
+    ct_iter_end(&it);
+}
+
 TEST(lora_backward_matches_reference) {
     ct_iter it;
     ct_iter_init(&it, true);

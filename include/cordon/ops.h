@@ -190,10 +190,12 @@ typedef struct cordon_lora_params {
     cordon_lora_scaling scaling;
 } cordon_lora_params;
 
-/* y = x·W + bias + s·(x·A)·B, with s from params and r = A's last extent. x: (…, in), W: (in, out),
- * bias: (out) or NONE, A: (in, r), B: (r, out), y: (…, out). x·A is computed once per call (scratch from
- * the device). Accuracy: |error| <= 1e-5·(Σ|x·W| + |bias| + |s|·Σ_r (Σ|x·A|_r)·|B_r|) (measured 2.4e-7).
- * Aliasing: y may overlap no input. */
+/* y = x·W + bias + s·(x·A)·B, with s from params and r = A's last extent. x: (…, in), W: (in, out) or
+ * NONE (the adapter alone: y = s·(x·A)·B + bias), bias: (out) or NONE, A: (in, r), B: (r, out), y: (…, out).
+ * On the CPU device the adapter is one fused pass when the rows of x, y, A and B are contiguous and
+ * r <= 16 (x·A stays in registers); otherwise x·A is computed once per call (scratch from the device).
+ * Accuracy: |error| <= 1e-5·(Σ|x·W| + |bias| + |s|·Σ_r (Σ|x·A|_r)·|B_r|) (measured 2.4e-7). Aliasing: y may
+ * overlap no input. The backward pass needs W (a frozen zero W stands for an adapter alone). */
 CORDON_API CORDON_NODISCARD cordon_status cordon_lora_linear(cordon_tensor y, cordon_tensor x, cordon_tensor w,
                                                              cordon_tensor bias, cordon_tensor a, cordon_tensor b,
                                                              const cordon_lora_params *params);

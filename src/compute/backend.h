@@ -23,6 +23,13 @@ typedef struct cordon__matmul_desc {
     uint64_t m, n, k;
 } cordon__matmul_desc;
 
+/* The LoRA adapter fused: y = s·(x·A)·B + beta·y over every row of x (dimensions 0..2, y of the same
+ * leading shape), x (…, in), A (in, r), B (r, out), all F32 (beta = 0: y is not read). */
+typedef struct cordon__lora_desc {
+    cordon__view y, x, a, b;
+    float s, beta;
+} cordon__lora_desc;
+
 /* Row-wise softmax over the last dimension of x into y (same shape; y may be x). mask: present or not,
  * broadcast to x's shape (stride 0 where broadcast). causal: column j of row i (of R rows per matrix,
  * C columns) is removed when j > i + (C - R). */
@@ -127,6 +134,10 @@ struct cordon__backend {
     cordon_status (*attention_backward)(cordon__device *dev, const cordon__attention_desc *d);
     cordon_status (*elementwise)(cordon__device *dev, const cordon__ew_desc *d);
     cordon_status (*rope)(cordon__device *dev, const cordon__rope_desc *d);
+    /* Whether lora_adapter runs these operands (a pure check, made before any side effect); when not
+     * (or NULL), the caller composes the adapter from matmuls. */
+    bool (*lora_fuses)(const cordon__device *dev, const cordon__lora_desc *d);
+    cordon_status (*lora_adapter)(cordon__device *dev, const cordon__lora_desc *d);
     /* dst = src, same shape, different devices allowed (both views pinned); may not overlap. */
     cordon_status (*copy)(cordon__device *dev, const cordon__view *dst, const cordon__view *src);
 };

@@ -22,13 +22,14 @@ static cordon_status lora_scale(const cordon_lora_params *p, uint64_t r, float *
     return CORDON_OK;
 }
 
-/* Shapes: x (…, in), w (in, out), a (in, r), b (r, out), y (…, out) with x's leading extents. */
+/* Shapes: x (…, in), w (in, out) or absent, a (in, r), b (r, out), y (…, out) with x's leading extents. */
 static cordon_status check_lora(const cordon__view *y, const cordon__view *x, const cordon__view *w,
                                 const cordon__view *a, const cordon__view *b, const cordon__view *bias) {
-    if (w->ndim != 2 || a->ndim != 2 || b->ndim != 2) {
+    if ((w->present && w->ndim != 2) || a->ndim != 2 || b->ndim != 2) {
         return CORDON_SHAPE_MISMATCH;
     }
-    uint64_t in = w->shape[2], out = w->shape[3], r = a->shape[3];
+    uint64_t in = w->present ? w->shape[2] : a->shape[2], out = w->present ? w->shape[3] : b->shape[3];
+    uint64_t r = a->shape[3];
     if (x->shape[3] != in || a->shape[2] != in || b->shape[2] != r || b->shape[3] != out || y->shape[3] != out ||
         y->ndim != x->ndim) {
         return CORDON_SHAPE_MISMATCH;
@@ -53,7 +54,7 @@ cordon_status cordon_lora_linear(cordon_tensor y, cordon_tensor x, cordon_tensor
                                  cordon_tensor a, cordon_tensor b, const cordon_lora_params *params) {
     cordon__operands ops;
     cordon_tensor list[6] = {y, x, w, bias, a, b};
-    cordon_status st = cordon__operands_acquire(&ops, list, 6, 1u << 3);
+    cordon_status st = cordon__operands_acquire(&ops, list, 6, (1u << 2) | (1u << 3));
     if (st != CORDON_OK) {
         return st;
     }
@@ -69,42 +70,54 @@ cordon_status cordon_lora_linear(cordon_tensor y, cordon_tensor x, cordon_tensor
         st = CORDON_INVALID_ARGUMENT;
     }
     for (unsigned i = 1; i < 6 && st == CORDON_OK; i++) {
-        st = cordon__check_alias(&vy, &ops.v[i], false);
+        if (ops.v[i].present) {
+            st = cordon__check_alias(&vy, &ops.v[i], false);
+        }
     }
+    cordon__matmul_desc d;
+    /* The adapter fused (x·A kept in registers) when the backend takes these operands; otherwise x·A
+     * goes to scratch, taken before anything is written so that a refused call changes nothing. */
+    cordon__lora_desc ld = {.y = vy, .x = vx, .a = va, .b = vb, .s = s, .beta = vw.present ? 1.0f : 0.0f};
+    bool fused = st == CORDON_OK && dev->backend->lora_fuses != NULL && dev->backend->lora_fuses(dev, &ld);
     cordon__block *xa_block = NULL;
     cordon__view vxa;
-    if (st == CORDON_OK) {
+    if (st == CORDON_OK && !fused) {
         uint64_t rows = vx.shape[0] * vx.shape[1] * vx.shape[2];
         st = cordon__scratch_get(dev, rows * va.shape[3] * sizeof(float), &xa_block);
         if (st == CORDON_OK) {
             cordon__scratch_view(xa_block, vx.ndim, vx.shape[0], vx.shape[1], vx.shape[2], va.shape[3], &vxa);
+            /* xa = x·A */
+            st = cordon__matmul_describe(&vxa, &vx, &va, 1.0f, 0.0f, false, false, &d);
         }
-    }
-    cordon__matmul_desc d;
-    if (st == CORDON_OK) {
-        /* xa = x·A */
-        st = cordon__matmul_describe(&vxa, &vx, &va, 1.0f, 0.0f, false, false, &d);
         if (st == CORDON_OK) {
             st = dev->backend->matmul(dev, &d);
         }
     }
-    if (st == CORDON_OK) {
-        /* y = x·W */
+    /* The base output: y = x·W + bias, then the adapter added (beta = 1); without W the adapter writes
+     * y (beta = 0) and the bias is added after it. */
+    if (st == CORDON_OK && vw.present) {
         st = cordon__matmul_describe(&vy, &vx, &vw, 1.0f, 0.0f, false, false, &d);
         if (st == CORDON_OK) {
             st = dev->backend->matmul(dev, &d);
         }
+        if (st == CORDON_OK && vbias.present) {
+            cordon__ew_desc e = {.y = vy, .a = vy, .b = vbias, .kind = CORDON__EW_ADD, .s = 1.0f};
+            st = dev->backend->elementwise(dev, &e);
+        }
     }
-    if (st == CORDON_OK && vbias.present) {
-        cordon__ew_desc e = {.y = vy, .a = vy, .b = vbias, .kind = CORDON__EW_ADD, .s = 1.0f};
-        st = dev->backend->elementwise(dev, &e);
-    }
-    if (st == CORDON_OK) {
-        /* y += s·xa·B */
-        st = cordon__matmul_describe(&vy, &vxa, &vb, s, 1.0f, false, false, &d);
+    if (st == CORDON_OK && fused) {
+        /* y = s·(x·A)·B + beta·y in one pass */
+        st = dev->backend->lora_adapter(dev, &ld);
+    } else if (st == CORDON_OK) {
+        /* y = s·xa·B + beta·y */
+        st = cordon__matmul_describe(&vy, &vxa, &vb, s, ld.beta, false, false, &d);
         if (st == CORDON_OK) {
             st = dev->backend->matmul(dev, &d);
         }
+    }
+    if (st == CORDON_OK && !vw.present && vbias.present) {
+        cordon__ew_desc e = {.y = vy, .a = vy, .b = vbias, .kind = CORDON__EW_ADD, .s = 1.0f};
+        st = dev->backend->elementwise(dev, &e);
     }
     cordon__scratch_put(dev, xa_block);
     cordon__operands_release(&ops);

@@ -32,6 +32,8 @@
 /* A second thread pays from about twice the pool's dispatch cost (a spinning worker picking up a job and
  * the caller waiting for it: ~1-2 µs here); below this estimated time a call stays on the caller. */
 #define INLINE_PS UINT64_C(4000000)
+/* Below this estimated time a call takes one lane per thread (lanes_for). */
+#define ONE_LANE_PER_THREAD_PS UINT64_C(200000000)
 /* Estimated single-thread picoseconds per unit of work, per op family. */
 #define PS_GEMM 20u      /* per multiply-add (~50 per ns) */
 #define PS_ROW_PASS 40u  /* per element per pass over a row (norms, softmax backward) */
@@ -113,14 +115,25 @@ static cordon_status lane_task(void *ctx, size_t begin, size_t end) {
     return st;
 }
 
-/* How many lanes for `items` work items of `units` units of work at `ps` picoseconds each. */
+/* How many lanes for `items` work items of `units` units of work at `ps` picoseconds each. Below
+ * ONE_LANE_PER_THREAD_PS, one lane per thread: the caller claims the first lane as soon as the job is
+ * open and the spinning workers the others, so with contiguous lanes (lane_range) each thread works on
+ * the same rows from call to call, and a chain of small ops finds its rows in the L2 of the core that
+ * wrote them instead of pulling them from the other core's. Above it, four lanes per thread even out
+ * a thread that runs late. */
 static size_t lanes_for(const cordon__device *dev, size_t items, uint64_t units, uint64_t ps) {
     uint64_t cost_ps = units > UINT64_MAX / ps ? UINT64_MAX : units * ps;
     if (dev->threads <= 1 || cost_ps < INLINE_PS || items <= 1) {
         return 1;
     }
-    size_t n = (size_t)dev->threads * 4u;
+    size_t n = (size_t)dev->threads * (cost_ps < ONE_LANE_PER_THREAD_PS ? 1u : 4u);
     return items < n ? items : n;
+}
+
+/* The items [*begin, *end) of lane `lane` of nlanes: contiguous, sizes differing by at most one. */
+static void lane_range(uint64_t items, size_t lane, size_t nlanes, uint64_t *begin, uint64_t *end) {
+    *begin = items / nlanes * lane + (lane < items % nlanes ? lane : items % nlanes);
+    *end = *begin + items / nlanes + (lane < items % nlanes ? 1u : 0u);
 }
 
 static cordon_status run_lanes(cordon__device *dev, size_t nlanes, lane_fn fn, void *ctx) {
@@ -753,7 +766,9 @@ typedef struct small_job {
 static cordon_status small_lane(void *ctx, size_t lane, size_t nlanes) {
     const small_job *job = ctx;
     const cordon__matmul_desc *d = job->d;
-    for (size_t item = lane; item < job->items; item += nlanes) {
+    uint64_t item0, item1;
+    lane_range(job->items, lane, nlanes, &item0, &item1);
+    for (size_t item = (size_t)item0; item < item1; item++) {
         uint64_t batch = item / job->mblocks;
         size_t i0 = (item % job->mblocks) * SMALL_ROWS;
         size_t m = (size_t)d->m - i0 < SMALL_ROWS ? (size_t)d->m - i0 : SMALL_ROWS;
@@ -835,6 +850,57 @@ static cordon_status small_matmul(cordon__device *dev, const cordon__matmul_desc
     cordon_status st = run_lanes(dev, lanes_for(dev, job.items, batches * d->m * d->n * d->k, PS_GEMM), small_lane, &job);
     cordon__scratch_put(dev, copy);
     return st;
+}
+
+/* The fused LoRA adapter (kernels.h lora_rows): items are blocks of CORDON__LORA_ROWS rows of x; each
+ * row's result comes from one kernel call, whatever the lanes. */
+typedef struct lora_job {
+    const cordon__lora_desc *d;
+    const cordon__cpu_kernels *k;
+    uint64_t xrs, yrs, rows;
+    size_t items;
+} lora_job;
+
+static cordon_status lora_lane(void *ctx, size_t lane, size_t nlanes) {
+    const lora_job *job = ctx;
+    const cordon__lora_desc *d = job->d;
+    const float *x = elem_ptr(&d->x, d->x.offset), *a = elem_ptr(&d->a, d->a.offset), *b = elem_ptr(&d->b, d->b.offset);
+    float *y = (float *)(void *)d->y.storage->data + d->y.offset;
+    uint64_t i0, i1;
+    lane_range(job->items, lane, nlanes, &i0, &i1);
+    for (uint64_t item = i0; item < i1; item++) {
+        uint64_t r0 = item * CORDON__LORA_ROWS;
+        size_t m = job->rows - r0 < CORDON__LORA_ROWS ? (size_t)(job->rows - r0) : CORDON__LORA_ROWS;
+        job->k->lora_rows(y + r0 * job->yrs, (size_t)job->yrs, x + r0 * job->xrs, (size_t)job->xrs, a,
+                          (size_t)d->a.strides[2], b, (size_t)d->b.strides[2], m, (size_t)d->x.shape[3],
+                          (size_t)d->a.shape[3], (size_t)d->y.shape[3], d->s, d->beta);
+    }
+    return CORDON_OK;
+}
+
+/* Rows of x and y as one matrix each with unit column strides (their row strides out); A and B rows
+ * contiguous; r small enough for the kernel. */
+static bool lora_layout(const cordon__lora_desc *d, uint64_t *xrs, uint64_t *yrs) {
+    uint64_t s0 = d->x.shape[0], s1 = d->x.shape[1], m = d->x.shape[2];
+    return d->a.shape[3] <= CORDON__LORA_R_MAX && d->a.shape[3] != 0 && d->x.shape[3] != 0 && rows_of(&d->x) != 0 &&
+           d->x.strides[3] == 1 && d->y.strides[3] == 1 && d->a.strides[3] == 1 && d->b.strides[3] == 1 &&
+           rows_fold(&d->x, s0, s1, m, xrs) && rows_fold(&d->y, s0, s1, m, yrs);
+}
+
+bool cordon__cpu_lora_fuses(const cordon__device *dev, const cordon__lora_desc *d) {
+    (void)dev;
+    uint64_t xrs, yrs;
+    return lora_layout(d, &xrs, &yrs);
+}
+
+cordon_status cordon__cpu_lora_adapter(cordon__device *dev, const cordon__lora_desc *d) {
+    lora_job job = {d, dev->kernels, 0, 0, rows_of(&d->x), 0};
+    if (!lora_layout(d, &job.xrs, &job.yrs)) {
+        return CORDON_UNSUPPORTED; /* unreachable: the caller asked lora_fuses */
+    }
+    job.items = (size_t)((job.rows + CORDON__LORA_ROWS - 1) / CORDON__LORA_ROWS);
+    uint64_t work = job.rows * d->a.shape[3] * (d->x.shape[3] + d->y.shape[3]);
+    return run_lanes(dev, lanes_for(dev, job.items, work, PS_GEMM), lora_lane, &job);
 }
 
 cordon_status cordon__cpu_matmul(cordon__device *dev, const cordon__matmul_desc *desc) {
@@ -985,7 +1051,9 @@ static cordon_status softmax_lane(void *ctx, size_t lane, size_t nlanes) {
     size_t n = job->n;
     float *xb = row_buf(job, lane, 0), *mb = row_buf(job, lane, 1), *yb = row_buf(job, lane, 2);
     uint64_t R = d->x.shape[2];
-    for (uint64_t r = lane; r < job->rows; r += nlanes) {
+    uint64_t r0, r1;
+    lane_range(job->rows, lane, nlanes, &r0, &r1);
+    for (uint64_t r = r0; r < r1; r++) {
         const float *x = read_row(&d->x, d->x.shape, r, n, xb);
         const float *mask = d->mask.present ? read_row(&d->mask, d->x.shape, r, n, mb) : NULL;
         size_t valid = n;
@@ -996,7 +1064,7 @@ static cordon_status softmax_lane(void *ctx, size_t lane, size_t nlanes) {
             valid = valid > n ? n : valid;
         }
         float *y = out_row(&d->y, r, n, yb);
-        const float *next = r + nlanes < job->rows ? row_hint(&d->x, d->x.shape, r + nlanes, n) : NULL;
+        const float *next = r + 1 < r1 ? row_hint(&d->x, d->x.shape, r + 1, n) : NULL;
         job->k->softmax_row(y, x, mask, n, valid, d->scale, next);
         write_back(&d->y, r, n, y);
     }
@@ -1034,7 +1102,9 @@ static cordon_status softmax_bwd_lane(void *ctx, size_t lane, size_t nlanes) {
     const cordon__softmax_bwd_desc *d = job->d;
     size_t n = job->n;
     float *yb = row_buf(job, lane, 0), *gb = row_buf(job, lane, 1), *ob = row_buf(job, lane, 2);
-    for (uint64_t r = lane; r < job->rows; r += nlanes) {
+    uint64_t r0, r1;
+    lane_range(job->rows, lane, nlanes, &r0, &r1);
+    for (uint64_t r = r0; r < r1; r++) {
         const float *y = read_row(&d->y, d->y.shape, r, n, yb);
         const float *dy = read_row(&d->dy, d->y.shape, r, n, gb);
         float *dx = out_row(&d->dx, r, n, ob);
@@ -1066,11 +1136,13 @@ static cordon_status norm_lane(void *ctx, size_t lane, size_t nlanes) {
     float *xb = row_buf(job, lane, 0), *yb = row_buf(job, lane, 1), *wb = row_buf(job, lane, 2), *bb = row_buf(job, lane, 3);
     const float *w = param_row(&d->weight, n, wb);
     const float *b = param_row(&d->bias, n, bb);
-    for (uint64_t r = lane; r < job->rows; r += nlanes) {
+    uint64_t r0, r1;
+    lane_range(job->rows, lane, nlanes, &r0, &r1);
+    for (uint64_t r = r0; r < r1; r++) {
         const float *x = read_row(&d->x, d->x.shape, r, n, xb);
         float *y = out_row(&d->y, r, n, yb);
         if (d->layer) {
-            const float *next = r + nlanes < job->rows ? row_hint(&d->x, d->x.shape, r + nlanes, n) : NULL;
+            const float *next = r + 1 < r1 ? row_hint(&d->x, d->x.shape, r + 1, n) : NULL;
             job->k->layer_norm_row(y, x, w, b, n, d->eps, next);
         } else {
             job->k->rms_norm_row(y, x, w, n, d->eps);
@@ -1113,7 +1185,9 @@ static cordon_status norm_bwd_lane(void *ctx, size_t lane, size_t nlanes) {
     float *xb = row_buf(&job->base, lane, 0), *gb = row_buf(&job->base, lane, 1), *ob = row_buf(&job->base, lane, 2),
           *wb = row_buf(&job->base, lane, 3);
     const float *w = param_row(&d->weight, n, wb);
-    for (size_t blk = lane; blk < job->nblocks; blk += nlanes) {
+    uint64_t blk0, blk1;
+    lane_range(job->nblocks, lane, nlanes, &blk0, &blk1);
+    for (size_t blk = (size_t)blk0; blk < blk1; blk++) {
         float *pw = NULL, *pb = NULL;
         if (job->partials != NULL) {
             pw = job->partials + blk * 2 * n;
@@ -1218,7 +1292,9 @@ static cordon_status ew_lane(void *ctx, size_t lane, size_t nlanes) {
     const cordon__ew_desc *d = job->d;
     size_t n = job->n;
     float *ab = row_buf(job, lane, 0), *bb = row_buf(job, lane, 1), *yb = row_buf(job, lane, 2);
-    for (uint64_t r = lane; r < job->rows; r += nlanes) {
+    uint64_t r0, r1;
+    lane_range(job->rows, lane, nlanes, &r0, &r1);
+    for (uint64_t r = r0; r < r1; r++) {
         const float *a = read_row(&d->a, d->y.shape, r, n, ab);
         const float *b = d->b.present ? read_row(&d->b, d->y.shape, r, n, bb) : NULL;
         float *y = out_row(&d->y, r, n, yb);
@@ -1242,7 +1318,9 @@ static cordon_status copy_lane(void *ctx, size_t lane, size_t nlanes) {
     if (cordon__view_bf16(dst)) {
         /* 2-byte elements, moved where they lie (no gather buffers: the call took no scratch). */
         uint64_t ss = src->shape[3] == 1 ? 0 : src->strides[3], ds = dst->strides[3];
-        for (uint64_t r = lane; r < job->rows; r += nlanes) {
+        uint64_t r0, r1;
+        lane_range(job->rows, lane, nlanes, &r0, &r1);
+        for (uint64_t r = r0; r < r1; r++) {
             const uint16_t *s = (const uint16_t *)(const void *)src->storage->data + row_offset(src, dst->shape, r);
             uint16_t *o = (uint16_t *)(void *)dst->storage->data + row_offset(dst, dst->shape, r);
             for (size_t j = 0; j < n; j++) {
@@ -1252,7 +1330,9 @@ static cordon_status copy_lane(void *ctx, size_t lane, size_t nlanes) {
         return CORDON_OK;
     }
     float *sb = row_buf(job, lane, 0), *ob = row_buf(job, lane, 1);
-    for (uint64_t r = lane; r < job->rows; r += nlanes) {
+    uint64_t r0, r1;
+    lane_range(job->rows, lane, nlanes, &r0, &r1);
+    for (uint64_t r = r0; r < r1; r++) {
         const float *s = read_row(src, dst->shape, r, n, sb);
         float *o = out_row(dst, r, n, ob);
         memcpy(o, s, n * sizeof(float));
@@ -1298,7 +1378,9 @@ static cordon_status rope_table_lane(void *ctx, size_t lane, size_t nlanes) {
     const rope_job *job = ctx;
     const cordon__rope_desc *d = job->base.d;
     size_t half = job->base.n / 2;
-    for (uint64_t t = lane; t < job->T; t += nlanes) {
+    uint64_t t0, t1;
+    lane_range(job->T, lane, nlanes, &t0, &t1);
+    for (uint64_t t = t0; t < t1; t++) {
         float *row = job->cs + t * 2 * half;
         rope_angles(d, job->inv, (double)(d->position0 + t), half, row, row + half);
     }
@@ -1312,7 +1394,9 @@ static cordon_status rope_lane(void *ctx, size_t lane, size_t nlanes) {
     float *xb = row_buf(&job->base, lane, 0), *yb = row_buf(&job->base, lane, 1);
     /* Without a table: this lane's angles of one position (in its gather slot's tail). */
     float *own = job->cs == NULL ? row_buf(&job->base, lane, 2) : NULL;
-    for (uint64_t r = lane; r < job->base.rows; r += nlanes) {
+    uint64_t r0, r1;
+    lane_range(job->base.rows, lane, nlanes, &r0, &r1);
+    for (uint64_t r = r0; r < r1; r++) {
         const float *x = read_row(&d->x, d->x.shape, r, n, xb);
         float *y = out_row(&d->y, r, n, yb);
         uint64_t t = r % job->T;

@@ -15,6 +15,8 @@ cordon_status cordon__cpu_attention(cordon__device *dev, const cordon__attention
 cordon_status cordon__cpu_attention_backward(cordon__device *dev, const cordon__attention_desc *d);
 cordon_status cordon__cpu_elementwise(cordon__device *dev, const cordon__ew_desc *d);
 cordon_status cordon__cpu_rope(cordon__device *dev, const cordon__rope_desc *d);
+bool cordon__cpu_lora_fuses(const cordon__device *dev, const cordon__lora_desc *d);
+cordon_status cordon__cpu_lora_adapter(cordon__device *dev, const cordon__lora_desc *d);
 cordon_status cordon__cpu_copy(cordon__device *dev, const cordon__view *dst, const cordon__view *src);
 
 #endif /* CORDON_COMPUTE_CPU_INTERNAL_H */

@@ -303,6 +303,79 @@ void cordon__gemm_rows_bf16_avx512(float *c, size_t crs, const float *a, size_t 
     rows_scale_a(sa, a, ars, acs, m, k, alpha);
     ROWS_DISPATCH(rows_tile_bf16);
 }
+
+/* ---------------------------------------------------------------------------------------------------
+ * The fused LoRA adapter (kernels.h lora_rows). x·A: eight rows at once (rows past m repeat the last
+ * and are discarded), one accumulator of r lanes per row, per p one load of A's row and eight FMAs
+ * with x broadcast from memory: eight independent chains hide the FMA latency. (x·A)·B: per 16 columns,
+ * B's r rows are loaded once and used for every row, the r scalars of each row broadcast from the
+ * stored x·A. Each sum runs in the order kernels.h gives, independent of any blocking. */
+
+static inline __m512 lora_out(__m512 u, const float *y, __mmask16 k, __m512 vs, float beta) {
+    if (beta == 0.0f) {
+        return _mm512_mul_ps(vs, u);
+    }
+    return _mm512_fmadd_ps(vs, u, _mm512_mul_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(k, y)));
+}
+
+/* (x·A)·B for a rank R known at the call (B's rows held in registers across the rows). */
+static inline void lora_second(size_t R, float *y, size_t yrs, const float *t, const float *b, size_t brs, size_t m,
+                               size_t out, float s, float beta) {
+    const __m512 vs = _mm512_set1_ps(s);
+    for (size_t j = 0; j < out; j += 16) {
+        __mmask16 kj = tail_mask16(out - j);
+        __m512 bq[CORDON__LORA_R_MAX];
+        for (size_t q = 0; q < CORDON__LORA_R_MAX; q++) {
+            bq[q] = q < R ? _mm512_maskz_loadu_ps(kj, b + q * brs + j) : _mm512_setzero_ps();
+        }
+        for (size_t i = 0; i < m; i++) {
+            const float *ti = t + i * CORDON__LORA_R_MAX;
+            __m512 u = _mm512_mul_ps(_mm512_set1_ps(ti[0]), bq[0]);
+            for (size_t q = 1; q < R && q < CORDON__LORA_R_MAX; q++) {
+                u = _mm512_fmadd_ps(_mm512_set1_ps(ti[q]), bq[q], u);
+            }
+            float *yi = y + i * yrs + j;
+            _mm512_mask_storeu_ps(yi, kj, lora_out(u, yi, kj, vs, beta));
+        }
+    }
+}
+
+void cordon__lora_rows_avx512(float *y, size_t yrs, const float *x, size_t xrs, const float *a, size_t ars,
+                              const float *b, size_t brs, size_t m, size_t in, size_t r, size_t out, float s,
+                              float beta) {
+    const float *xr[CORDON__LORA_ROWS];
+    for (size_t i = 0; i < CORDON__LORA_ROWS; i++) {
+        xr[i] = x + (i < m ? i : m - 1) * xrs;
+    }
+    __mmask16 kr = tail_mask16(r);
+    __m512 t0 = _mm512_setzero_ps(), t1 = t0, t2 = t0, t3 = t0, t4 = t0, t5 = t0, t6 = t0, t7 = t0;
+    for (size_t p = 0; p < in; p++) {
+        __m512 ap = _mm512_maskz_loadu_ps(kr, a + p * ars);
+        t0 = _mm512_fmadd_ps(_mm512_set1_ps(xr[0][p]), ap, t0);
+        t1 = _mm512_fmadd_ps(_mm512_set1_ps(xr[1][p]), ap, t1);
+        t2 = _mm512_fmadd_ps(_mm512_set1_ps(xr[2][p]), ap, t2);
+        t3 = _mm512_fmadd_ps(_mm512_set1_ps(xr[3][p]), ap, t3);
+        t4 = _mm512_fmadd_ps(_mm512_set1_ps(xr[4][p]), ap, t4);
+        t5 = _mm512_fmadd_ps(_mm512_set1_ps(xr[5][p]), ap, t5);
+        t6 = _mm512_fmadd_ps(_mm512_set1_ps(xr[6][p]), ap, t6);
+        t7 = _mm512_fmadd_ps(_mm512_set1_ps(xr[7][p]), ap, t7);
+    }
+    float t[CORDON__LORA_ROWS * CORDON__LORA_R_MAX];
+    _mm512_storeu_ps(t + 0 * CORDON__LORA_R_MAX, t0);
+    _mm512_storeu_ps(t + 1 * CORDON__LORA_R_MAX, t1);
+    _mm512_storeu_ps(t + 2 * CORDON__LORA_R_MAX, t2);
+    _mm512_storeu_ps(t + 3 * CORDON__LORA_R_MAX, t3);
+    _mm512_storeu_ps(t + 4 * CORDON__LORA_R_MAX, t4);
+    _mm512_storeu_ps(t + 5 * CORDON__LORA_R_MAX, t5);
+    _mm512_storeu_ps(t + 6 * CORDON__LORA_R_MAX, t6);
+    _mm512_storeu_ps(t + 7 * CORDON__LORA_R_MAX, t7);
+    switch (r) {
+    case 4: lora_second(4, y, yrs, t, b, brs, m, out, s, beta); break;
+    case 8: lora_second(8, y, yrs, t, b, brs, m, out, s, beta); break;
+    case 16: lora_second(16, y, yrs, t, b, brs, m, out, s, beta); break;
+    default: lora_second(r, y, yrs, t, b, brs, m, out, s, beta); break;
+    }
+}
 #else
 typedef int cordon__gemm_avx512_not_built; /* not an x86 target: an empty unit is not ISO C */
 #endif

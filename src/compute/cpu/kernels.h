@@ -26,6 +26,9 @@
 /* gemm_rows: the most rows of A per call, and the most rows of B (k). */
 #define CORDON__GEMM_ROWS_MR 8u
 #define CORDON__GEMM_ROWS_KC 32u
+/* lora_rows: the most rows per call and the largest rank. */
+#define CORDON__LORA_ROWS 8u
+#define CORDON__LORA_R_MAX 16u
 /* The most rows of one rms_norm_bwd_rows / layer_norm_bwd_rows call (two rows of 4096 and their
  * gradient rows stay in a 48 KiB L1 between the passes). */
 #define CORDON__NORM_BWD_ROWS 2u
@@ -61,6 +64,12 @@ struct cordon__cpu_kernels {
                       size_t m, size_t k, size_t n, float alpha);
     void (*gemm_rows_bf16)(float *c, size_t crs, const float *a, size_t ars, size_t acs, const uint16_t *b, size_t brs,
                            size_t m, size_t k, size_t n, float alpha);
+    /* A LoRA adapter on m rows (m <= CORDON__LORA_ROWS, r <= CORDON__LORA_R_MAX; rows of x, A, B and y
+     * contiguous): t[q] = Σ_{p<in} x[i·xrs + p]·a[p·ars + q] (p in order), then
+     *   y[i·yrs + j] = s·Σ_{q<r} t[q]·b[q·brs + j] (q in order) + beta·y[i·yrs + j]
+     * (beta = 0: y is not read). x·A stays in registers or L1: the fused form of the two products. */
+    void (*lora_rows)(float *y, size_t yrs, const float *x, size_t xrs, const float *a, size_t ars, const float *b,
+                      size_t brs, size_t m, size_t in, size_t r, size_t out, float s, float beta);
     /* Σ a[i]·b[i]. */
     float (*dot)(const float *a, const float *b, size_t n);
     /* y[i] += s·x[i]. */
@@ -120,6 +129,9 @@ void cordon__gemm_rows_avx512(float *c, size_t crs, const float *a, size_t ars, 
                               size_t m, size_t k, size_t n, float alpha);
 void cordon__gemm_rows_bf16_avx512(float *c, size_t crs, const float *a, size_t ars, size_t acs, const uint16_t *b,
                                    size_t brs, size_t m, size_t k, size_t n, float alpha);
+void cordon__lora_rows_avx512(float *y, size_t yrs, const float *x, size_t xrs, const float *a, size_t ars,
+                              const float *b, size_t brs, size_t m, size_t in, size_t r, size_t out, float s,
+                              float beta);
 void cordon__gemm_small_k_avx512(float *c, size_t crs, const float *a, size_t ars, size_t acs, const float *b,
                                  size_t brs, size_t m, size_t k, size_t n, float alpha, float beta);
 void cordon__gemm_small_n_avx512(float *c, size_t crs, size_t ccs, const float *a, size_t ars, const float *bt,

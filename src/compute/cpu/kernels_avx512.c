@@ -20,6 +20,7 @@
 #  define K_GEMM_MICRO_C cordon__gemm_micro_c_avx512
 #  define K_GEMM_SMALL_K cordon__gemm_small_k_avx512
 #  define K_GEMM_ROWS cordon__gemm_rows_avx512
+#  define K_LORA_ROWS cordon__lora_rows_avx512
 #  define K_GEMM_ROWS_BF16 cordon__gemm_rows_bf16_avx512
 #  define K_GEMM_SMALL_N cordon__gemm_small_n_avx512
 #  define K_EXP_ROW cordon__exp_row_avx512
