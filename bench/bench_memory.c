@@ -6,8 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
+#if defined(_WIN32)
+#  include <windows.h>
+#else
+#  include <sys/mman.h>
+#  include <unistd.h>
+#endif
 
 #include "bench.h"
 #include "cordon/cordon.h"
@@ -25,6 +29,53 @@ static void must(cordon_status st, const char *what) {
         failed = 1;
     }
 }
+
+/* ---- the raw baselines: the calls src/sys/ makes for the same operation on this OS ---------------- */
+
+#if defined(_WIN32)
+#  define RAW_RESERVE_NAME "raw_VirtualAlloc_VirtualFree"
+#  define RAW_GROW_NAME "raw_VirtualAlloc_commit"
+#  define RAW_DISCARD_NAME "raw_decommit_recommit"
+static void *raw_reserve(size_t len) {
+    return VirtualAlloc(NULL, len, MEM_RESERVE, PAGE_NOACCESS);
+}
+static void raw_release(void *p, size_t len) {
+    (void)len;
+    VirtualFree(p, 0, MEM_RELEASE);
+}
+static int raw_make_rw(void *p, size_t len) {
+    return VirtualAlloc(p, len, MEM_COMMIT, PAGE_READWRITE) != NULL ? 0 : -1;
+}
+static void raw_decommit(void *p, size_t len) {
+    VirtualFree(p, len, MEM_DECOMMIT);
+}
+/* Windows has no MADV_DONTNEED on committed memory that keeps it accessible: decommit and commit again,
+ * as src/sys/win32/pages_win32.c does. */
+static int raw_discard(void *p, size_t len) {
+    return VirtualFree(p, len, MEM_DECOMMIT) && VirtualAlloc(p, len, MEM_COMMIT, PAGE_READWRITE) != NULL ? 0 : -1;
+}
+#else
+#  define RAW_RESERVE_NAME "raw_mmap_munmap"
+#  define RAW_GROW_NAME "raw_mprotect"
+#  define RAW_DISCARD_NAME "raw_madvise"
+static void *raw_reserve(size_t len) {
+    void *p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+static void raw_release(void *p, size_t len) {
+    munmap(p, len);
+}
+static int raw_make_rw(void *p, size_t len) {
+    return mprotect(p, len, PROT_READ | PROT_WRITE);
+}
+static void raw_decommit(void *p, size_t len) {
+    madvise(p, len, MADV_DONTNEED);
+    mprotect(p, len, PROT_NONE);
+}
+static int raw_discard(void *p, size_t len) {
+    return madvise(p, len, MADV_DONTNEED);
+}
+#endif
 
 /* ---- reserve + release -------------------------------------------------------------------------- */
 
@@ -45,12 +96,12 @@ static void reserve_raw(void *arg, uint64_t iters) {
     (void)arg;
     size_t len = (size_t)(RESERVE_BYTES + 128 * KIB);
     for (uint64_t i = 0; i < iters; i++) {
-        void *p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p == MAP_FAILED) {
+        void *p = raw_reserve(len);
+        if (p == NULL) {
             failed = 1;
             return;
         }
-        munmap(p, len);
+        raw_release(p, len);
     }
 }
 
@@ -83,11 +134,10 @@ static void grow_raw(void *arg, uint64_t iters) {
     grow_ctx *c = arg;
     for (uint64_t i = 0; i < iters; i++) {
         if (c->raw_committed + c->delta > GROW_SPACE) {
-            madvise(c->raw, (size_t)c->raw_committed, MADV_DONTNEED);
-            mprotect(c->raw, (size_t)c->raw_committed, PROT_NONE);
+            raw_decommit(c->raw, (size_t)c->raw_committed);
             c->raw_committed = 0;
         }
-        if (mprotect(c->raw + c->raw_committed, (size_t)c->delta, PROT_READ | PROT_WRITE) != 0) {
+        if (raw_make_rw(c->raw + c->raw_committed, (size_t)c->delta) != 0) {
             failed = 1;
             return;
         }
@@ -99,17 +149,17 @@ static void bench_grow(cordon_bench *b, const char *name, uint64_t pages) {
     grow_ctx c = {.delta = pages * CORDON_WASM_PAGE_SIZE};
     cordon_pages_options o = {.reserve_bytes = GROW_SPACE};
     must(cordon_pages_reserve(&o, &c.pages), "reserve");
-    void *raw = mmap(NULL, (size_t)GROW_SPACE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (raw == MAP_FAILED || failed) {
+    void *raw = raw_reserve((size_t)GROW_SPACE);
+    if (raw == NULL || failed) {
         failed = 1;
         return;
     }
     c.raw = raw;
     cordon_bench_compare(b, &(cordon_bench_case){.name = name, .fn = grow_cordon, .arg = &c,
-                                                 .baseline_name = "raw_mprotect", .baseline_fn = grow_raw,
+                                                 .baseline_name = RAW_GROW_NAME, .baseline_fn = grow_raw,
                                                  .baseline_arg = &c, .goal = "<= 1.2"});
     must(cordon_pages_release(c.pages), "release");
-    munmap(raw, (size_t)GROW_SPACE);
+    raw_release(raw, (size_t)GROW_SPACE);
 }
 
 /* ---- discard ---------------------------------------------------------------------------------------- */
@@ -144,7 +194,7 @@ static void discard_raw(void *arg, uint64_t iters) {
         if (c->touch) {
             touch_pages(c->base + c->len, c->len, c->page);
         }
-        if (madvise(c->base + c->len, (size_t)c->len, MADV_DONTNEED) != 0) {
+        if (raw_discard(c->base + c->len, (size_t)c->len) != 0) {
             failed = 1;
             return;
         }
@@ -164,7 +214,7 @@ static void bench_discard(cordon_bench *b, const char *name, uint64_t len, bool 
     }
     c.base = base;
     cordon_bench_compare(b, &(cordon_bench_case){.name = name, .fn = discard_cordon, .arg = &c,
-                                                 .baseline_name = "raw_madvise", .baseline_fn = discard_raw,
+                                                 .baseline_name = RAW_DISCARD_NAME, .baseline_fn = discard_raw,
                                                  .baseline_arg = &c, .goal = "<= 1.2"});
     must(cordon_pages_release(c.pages), "release");
 }
@@ -470,7 +520,7 @@ CORDON_BENCH_SUITE(memory, "reservations, grow, discard, bounds-checked bulk and
                           info.cpu_count_usable, info.page_size, info.huge_page_mode);
     }
     cordon_bench_compare(b, &(cordon_bench_case){.name = "reserve_release_8GiB", .fn = reserve_cordon,
-                                                 .baseline_name = "raw_mmap_munmap", .baseline_fn = reserve_raw,
+                                                 .baseline_name = RAW_RESERVE_NAME, .baseline_fn = reserve_raw,
                                                  .goal = "<= 1.2"});
     bench_grow(b, "grow_1_page", 1);
     bench_grow(b, "grow_64_pages", 64);

@@ -6,6 +6,18 @@
  * of its mutex, which makes it look about 3x faster than it is in any program that has threads. */
 #define _GNU_SOURCE
 
+#include "bench.h"
+#include "cordon/cordon.h"
+
+#if defined(_WIN32)
+/* The suite's baselines are Linux's own (glibc's pthread mutex and condition variable, the raw futex
+ * system call, CPU pinning with sched_setaffinity): there is nothing to compare with here yet. */
+CORDON_BENCH_SUITE(sync, "mutex, condvar, futex and pool dispatch against glibc, nsync, a spinlock and OpenMP (Linux only)") {
+    cordon_bench_note(b, "sync: not on this platform: its baselines are glibc pthreads, the raw futex system call "
+                         "and sched_setaffinity (Linux only)");
+}
+#else
+
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
@@ -558,3 +570,4 @@ CORDON_BENCH_SUITE(sync, "mutex, condvar, futex and pool dispatch against glibc,
     pool_figures(b);
     ignore_status(cordon_pool_destroy(bench_pool));
 }
+#endif /* !_WIN32 */

@@ -30,6 +30,9 @@ static void usage(FILE *to) {
             "  audit [--manifest FILE] [--write FILE | --check FILE] [--quiet]\n"
             "                             the SAFETY audit of src/sys/ (exit 1 when a comment is missing);\n"
             "                             FILE defaults to this build tree's cordon-manifest.txt\n"
+#elif defined(_WIN32)
+            "(`audit` is a developer command of a Linux build tree's tool: it reads the objects with the\n"
+            " host's nm, which a Windows program cannot run)\n"
 #else
             "(`audit` is a developer command of the build tree's tool, build/tools/cordon; this installed\n"
             " tool has no benchmark peers compiled in: peer figures are built and run from the build tree)\n"

@@ -250,18 +250,34 @@ cordon_status cordon__sys_pages_discard(void *addr, size_t len) {
 
 cordon_status cordon__sys_pages_hint_huge(void *addr, size_t len) {
     /* Large pages on Windows are a different allocation (MEM_LARGE_PAGES, privileged, committed at
-     * once), not a hint over existing pages. */
-    (void)addr;
-    (void)len;
-    return CORDON_UNSUPPORTED;
+     * once), not a hint over existing pages. A bad range is still refused as on POSIX. */
+    cordon_status pst = check_range(addr, len);
+    return pst != CORDON_OK ? pst : CORDON_UNSUPPORTED;
+}
+
+/* The contract's rule for names (sys.h), checked as on POSIX so that a bad name is refused alike. */
+static bool valid_name(const char *name) {
+    if (name == NULL) {
+        return false;
+    }
+    size_t n = 0;
+    while (n < 80 && name[n] != '\0') {
+        unsigned char c = (unsigned char)name[n];
+        if (c < 0x20 || c > 0x7e || c == '[' || c == ']' || c == '\\' || c == '$' || c == '`') {
+            return false;
+        }
+        n++;
+    }
+    return n != 0 && n < 80;
 }
 
 cordon_status cordon__sys_pages_name(void *addr, size_t len, const char *name) {
-    /* Windows has no names for anonymous mappings. */
-    (void)addr;
-    (void)len;
-    (void)name;
-    return CORDON_UNSUPPORTED;
+    /* Windows has no names for anonymous mappings; the arguments are checked as on POSIX. */
+    if (!valid_name(name)) {
+        return CORDON_INVALID_ARGUMENT;
+    }
+    cordon_status pst = check_range(addr, len);
+    return pst != CORDON_OK ? pst : CORDON_UNSUPPORTED;
 }
 
 cordon_status cordon__sys_pages_release(void *base, size_t len) {
