@@ -23,6 +23,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* MinGW's printf is the C99-conforming one (__USE_MINGW_ANSI_STDIO), which GCC calls gnu_printf. */
+#if defined(__MINGW32__)
+#  define CORDON_BENCH_PRINTF gnu_printf
+#else
+#  define CORDON_BENCH_PRINTF printf
+#endif
+
 typedef struct cordon_bench cordon_bench;
 typedef void (*cordon_bench_fn)(void *arg, uint64_t iters);
 
@@ -51,7 +58,7 @@ void cordon_bench_report(cordon_bench *b, const char *name, double value, const 
                          const char *baseline_name, double baseline_value, const char *goal);
 
 /* Prints a note line (table) or {"suite":…,"note":…} (JSON): settings that affect figures. */
-void cordon_bench_note(cordon_bench *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cordon_bench_note(cordon_bench *b, const char *fmt, ...) __attribute__((format(CORDON_BENCH_PRINTF, 2, 3)));
 
 /* --quick: fewer samples and smaller sizes; suites should shrink their problem sizes. */
 bool cordon_bench_quick(const cordon_bench *b);

@@ -32,6 +32,14 @@
 #if defined(_OPENMP)
 #  include <omp.h>
 #endif
+#if defined(_WIN32)
+/* Windows has no load average: the notes that quote it are left out. */
+static int getloadavg(double *loadavg, int nelem) {
+    (void)loadavg;
+    (void)nelem;
+    return -1;
+}
+#endif
 
 #define MAX_SAMPLES 15
 #define MAX_CONTENDERS 4

@@ -114,6 +114,15 @@ static int double_wait2(uint32_t op, void *addr, uint64_t value, uint64_t timeou
     while (!node.woken && err == 0) {
         err = timeout_ns == 0 ? pthread_cond_wait(&double_cv, &double_lock)
                               : pthread_cond_timedwait(&double_cv, &double_lock, &deadline);
+        if (err == ETIMEDOUT) {
+            /* XNU's wait never ends before its timeout; a condition variable may (winpthreads rounds
+             * the wait to milliseconds): wait again until the deadline has passed on this clock. */
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            if ((uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec < d) {
+                err = 0;
+            }
+        }
     }
     int remaining = 0;
     if (!node.woken) {
