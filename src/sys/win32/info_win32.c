@@ -78,13 +78,17 @@ cordon_status cordon__sys_cpu_counts(unsigned *online_out, unsigned *usable_out)
     }
     DWORD_PTR process_mask = 0;
     DWORD_PTR system_mask = 0;
+    /* SAFETY: GetCurrentProcess -- the handle of this process, for the affinity query below.
+     * Relies on: it returns a pseudo-handle (a constant meaning "this process"), valid without closing.
+     * On failure: it cannot fail. */
+    HANDLE self = GetCurrentProcess();
     /* SAFETY: GetProcessAffinityMask -- count the processors this process may run on (job objects,
      * start /affinity).
-     * Relies on: GetCurrentProcess() is the pseudo-handle of this process, valid without closing; both
-     * masks are locals the call fills and are read only on success. On a machine with more than one
-     * processor group the mask covers the process's group only, which is where its threads run.
+     * Relies on: self is this process's pseudo-handle; both masks are locals the call fills and are
+     * read only on success. On a machine with more than one processor group the mask covers the
+     * process's group only, which is where its threads run.
      * On failure: recorded as "GetProcessAffinityMask" with the Win32 error; outputs untouched. */
-    if (!GetProcessAffinityMask(GetCurrentProcess(), &process_mask, &system_mask)) {
+    if (!GetProcessAffinityMask(self, &process_mask, &system_mask)) {
         return cordon__sys_fail_win32("GetProcessAffinityMask", cordon__sys_win32_error());
     }
     unsigned usable = (unsigned)__builtin_popcountll((unsigned long long)process_mask);
@@ -141,7 +145,11 @@ static void copy_truncated(char *dst, size_t dst_len, const char *src) {
     dst[n] = '\0';
 }
 
-/* The true version (GetVersionEx reports the version the program's manifest claims, not the OS's). */
+/* SAFETY: RtlGetVersion -- declared here for the call in cordon__sys_os_identity: the true version
+ * (GetVersionEx reports the version the program's manifest claims, not the OS's), exported by ntdll,
+ * which the user-mode headers do not declare.
+ * Relies on: this is ntdll's documented prototype (an OSVERSIONINFOW pointer, an NTSTATUS result).
+ * On failure: see the call site. */
 NTSYSAPI LONG NTAPI RtlGetVersion(OSVERSIONINFOW *info);
 
 cordon_status cordon__sys_os_identity(char *name, size_t name_len, char *release, size_t release_len) {
