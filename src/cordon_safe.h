@@ -91,7 +91,8 @@
 #pragma GCC poison FlsAlloc FlsSetValue FlsGetValue TlsAlloc TlsSetValue TlsGetValue
 #pragma GCC poison CreateFile CreateFileA CreateFileW CreateFileMapping CreateFileMappingA CreateFileMappingW
 #pragma GCC poison OpenFileMappingA OpenFileMappingW MapViewOfFile MapViewOfFileEx UnmapViewOfFile
-#pragma GCC poison ReadFile WriteFile FlushFileBuffers GetFileSizeEx GetFileAttributesA CloseHandle
+#pragma GCC poison ReadFile WriteFile FlushFileBuffers GetFileSizeEx GetFileAttributesA GetFileAttributesW CloseHandle
+#pragma GCC poison MultiByteToWideChar WideCharToMultiByte
 #pragma GCC poison DeviceIoControl _open _close _read _write _commit _lseek
 #pragma GCC poison LoadLibrary LoadLibraryA LoadLibraryW LoadLibraryExA LoadLibraryExW GetProcAddress
 #pragma GCC poison FreeLibrary GetModuleHandleA GetModuleHandleW

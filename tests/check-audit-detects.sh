@@ -3,7 +3,8 @@
 # `cordon audit` is not a rubber stamp: with the SAFETY comment of one call site removed from a scratch
 # copy of src/sys/, it must exit non-zero and name the call; with one comment's text changed, the
 # committed audit must be reported stale; an OS call written inside a #define counts as a call site;
-# a safe object that defines a symbol src/sys/ imports (interposing on it) is refused.
+# a safe object that defines a symbol src/sys/ imports (interposing on it) is refused. The Win32 files,
+# audited from src/sys/win32/imports.txt on a host that does not build them, are held to the same rule.
 # Usage: check-audit-detects.sh <cordon-cli> <cordon-manifest.txt> <scratch-dir> <c-compiler>
 set -eu
 cli=$1
@@ -13,13 +14,23 @@ cc=$4
 emu=${CORDON_TEST_EMULATOR:-} # the emulator that runs target programs in a cross build
 rm -rf "$scratch"
 mkdir -p "$scratch/src/sys"
-# Scratch manifest: same objects, sources copied into the scratch tree.
+# Scratch manifest: same objects, sources (and the other platforms' import lists) copied into the
+# scratch tree at their place under the source directory.
 : > "$scratch/manifest.txt"
+src_dir=$(awk '$1 == "source_dir" {print $2}' "$manifest")
+copy_in() { # copy_in <file under src_dir>: prints the copy's path
+    rel=${1#"$src_dir"/}
+    mkdir -p "$scratch/$(dirname "$rel")"
+    cp "$1" "$scratch/$rel"
+    echo "$scratch/$rel"
+}
 while read -r key val; do
     case $key in
         sys_source)
-            cp "$val" "$scratch/src/sys/"
-            echo "sys_source $scratch/src/sys/$(basename "$val")" >> "$scratch/manifest.txt" ;;
+            echo "sys_source $(copy_in "$val")" >> "$scratch/manifest.txt" ;;
+        other_source|other_imports)
+            platform=${val%% *}
+            echo "$key $platform $(copy_in "${val#* }")" >> "$scratch/manifest.txt" ;;
         source_dir)
             mkdir -p "$scratch/tools"
             cp "$val/tools/pure-c-allowlist.txt" "$scratch/tools/"
@@ -75,6 +86,29 @@ if $emu "$cli" audit --manifest "$scratch/interpose-manifest.txt" > "$scratch/in
 fi
 grep -q "mmap: imported by src/sys/ and defined by safe code" "$scratch/interpose.log" || {
     echo "FAIL: audit did not name the interposed symbol"; cat "$scratch/interpose.log"; exit 1; }
+# 6. and 7. The Win32 files, whatever the host: a Win32 call whose SAFETY comment is removed, and one
+# planted without a comment, are each named. (On a host that builds them they are this build's files.)
+win32_pages="$scratch/src/sys/win32/pages_win32.c"
+if grep -q "^other_source win32 .*pages_win32.c\|^sys_source .*pages_win32.c" "$scratch/manifest.txt"; then
+    sed -i 's/SAFETY: VirtualAlloc -- reserve address space/NOTE: VirtualAlloc -- reserve address space/' "$win32_pages"
+    if $emu "$cli" audit --manifest "$scratch/manifest.txt" > "$scratch/win32-missing.log"; then
+        echo "FAIL: audit passed with the SAFETY comment of a Win32 call removed"; cat "$scratch/win32-missing.log"; exit 1
+    fi
+    grep -q "src/sys/win32/pages_win32.c:[0-9]*: VirtualAlloc used in cordon__sys_pages_reserve without a SAFETY" \
+        "$scratch/win32-missing.log" || {
+        echo "FAIL: audit did not name the uncommented Win32 call"; cat "$scratch/win32-missing.log"; exit 1; }
+    sed -i 's/NOTE: VirtualAlloc -- reserve address space/SAFETY: VirtualAlloc -- reserve address space/' "$win32_pages"
+    printf '\nstatic int planted_release(void *p) {\n    return VirtualFree(p, 0, MEM_RELEASE) ? 0 : -1;\n}\n' >> "$win32_pages"
+    if $emu "$cli" audit --manifest "$scratch/manifest.txt" > "$scratch/win32-planted.log"; then
+        echo "FAIL: audit passed a planted Win32 call without a SAFETY comment"; cat "$scratch/win32-planted.log"; exit 1
+    fi
+    grep -q "VirtualFree used in planted_release without a SAFETY" "$scratch/win32-planted.log" || {
+        echo "FAIL: audit did not name the planted Win32 call"; cat "$scratch/win32-planted.log"; exit 1; }
+    cp "$src_dir/src/sys/win32/pages_win32.c" "$win32_pages"
+else
+    echo "FAIL: the manifest names no Win32 source (other_source win32 …): the Win32 files are not audited"; exit 1
+fi
+
 $emu "$cli" audit --manifest "$scratch/manifest.txt" --check "$scratch/AUDIT.md" > "$scratch/restored.log" || {
     echo "FAIL: the restored scratch copy does not match its audit again"; cat "$scratch/restored.log"; exit 1; }
-echo "audit refuses a missing comment, an incomplete comment, a stale SAFETY_AUDIT.md, an uncommented call in a #define and an interposing safe object"
+echo "audit refuses a missing comment, an incomplete comment, a stale SAFETY_AUDIT.md, an uncommented call in a #define, an interposing safe object, and a Win32 call without its comment"

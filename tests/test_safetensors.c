@@ -728,7 +728,7 @@ TEST(missing_file_is_os_error_with_enoent) {
     cordon_os_error e = cordon_last_os_error();
 #if defined(_WIN32)
     /* The Win32 error: ERROR_PATH_NOT_FOUND (3) for a missing directory, ERROR_FILE_NOT_FOUND (2). */
-    CHECK((e.code == 2 || e.code == 3) && strcmp(e.call, "CreateFileA") == 0);
+    CHECK((e.code == 2 || e.code == 3) && strcmp(e.call, "CreateFileW") == 0);
 #else
     CHECK(e.code == ENOENT && strcmp(e.call, "open") == 0);
 #endif

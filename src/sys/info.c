@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cordon — facts about the machine: page size, huge pages, CPUs, clock, OS identity. */
+/* cordon — facts about the machine from a POSIX OS: page size, huge pages, CPUs, clock, OS identity
+ * (what every platform shares is info_common.c's). */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 
 #include <errno.h>
@@ -12,21 +13,6 @@
 #include <unistd.h>
 
 #include "sys/sys_internal.h"
-
-#ifndef CORDON_FUTEX_BACKEND_NAME
-#  define CORDON_FUTEX_BACKEND_NAME "none"
-#endif
-#ifndef CORDON_COMPUTE_BACKENDS
-#  define CORDON_COMPUTE_BACKENDS "none"
-#endif
-
-const char *cordon__sys_futex_backend_name(void) {
-    return CORDON_FUTEX_BACKEND_NAME;
-}
-
-const char *cordon__sys_compute_backends(void) {
-    return CORDON_COMPUTE_BACKENDS;
-}
 
 /* sysconf(name) as a positive long, with fault injection. */
 static cordon_status sysconf_positive(int name, long *out) {
@@ -47,20 +33,6 @@ static cordon_status sysconf_positive(int name, long *out) {
     }
     *out = v;
     return CORDON_OK;
-}
-
-cordon_status cordon__sys_page_size(size_t *out) {
-    if (out == NULL) {
-        return CORDON_INVALID_ARGUMENT;
-    }
-#if defined(CORDON_FAULT_INJECTION) && CORDON_FAULT_INJECTION
-    size_t injected = cordon__fault_injected_page(NULL);
-    if (injected != 0) {
-        *out = injected;
-        return CORDON_OK;
-    }
-#endif
-    return cordon__sys_os_page_size(out);
 }
 
 cordon_status cordon__sys_os_page_size(size_t *out) {
@@ -130,15 +102,6 @@ cordon_status cordon__sys_monotonic_ns(uint64_t *out) {
     return CORDON_OK;
 }
 
-static void copy_truncated(char *dst, size_t dst_len, const char *src) {
-    size_t n = strlen(src);
-    if (n >= dst_len) {
-        n = dst_len - 1;
-    }
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
 cordon_status cordon__sys_os_identity(char *name, size_t name_len, char *release, size_t release_len) {
     if (name == NULL || release == NULL || name_len == 0 || release_len == 0) {
         return CORDON_INVALID_ARGUMENT;
@@ -155,8 +118,8 @@ cordon_status cordon__sys_os_identity(char *name, size_t name_len, char *release
     if (uname(&u) != 0) {
         return cordon__sys_fail("uname", cordon__sys_errno());
     }
-    copy_truncated(name, name_len, u.sysname);
-    copy_truncated(release, release_len, u.release);
+    cordon__sys_copy_truncated(name, name_len, u.sysname);
+    cordon__sys_copy_truncated(release, release_len, u.release);
     return CORDON_OK;
 }
 
@@ -274,6 +237,6 @@ cordon_status cordon__sys_huge_page_info(size_t *size_out, char *mode, size_t mo
         size = 0;
     }
     *size_out = size;
-    copy_truncated(mode, mode_len, mode_text);
+    cordon__sys_copy_truncated(mode, mode_len, mode_text);
     return CORDON_OK;
 }

@@ -44,21 +44,30 @@ static cordon_status check_range(const void *addr, size_t len) {
     return ok ? CORDON_OK : CORDON_INVALID_ARGUMENT;
 }
 
-/* munmap of part of a mapping this file just made and has not handed out (fault point, EINTR retry). */
-static cordon_status unmap_part(void *addr, size_t len) {
+/* munmap with a fault point and EINTR retry: a whole reservation (release), or part of a mapping this
+ * file just made and has not handed out (the slack of an aligned reservation). */
+static cordon_status unmap_range(void *addr, size_t len) {
     for (;;) {
         int err = 0;
         int rc;
         if (CORDON__FAULT(MUNMAP, &err)) {
             rc = -1;
         } else {
-            /* SAFETY: munmap -- give back the slack around a reservation aligned to an injected page
-             * size, or the whole over-sized mapping when that fails.
-             * Relies on: [addr, addr + len) lies inside the mapping mmap returned just above, which
-             * nothing else knows yet; addr and len are multiples of the OS page size (the mapping's
-             * start and length are, and the injected page is a multiple of the OS page).
-             * On failure: errno recorded as "munmap", EINTR retried; the caller reports the first
-             * failure and unmaps what is left. */
+            /* SAFETY: munmap -- release a whole reservation, or give back the slack around a reservation
+             * aligned to an injected page size (or the whole over-sized mapping when that fails).
+             * Relies on: addr and len are multiples of the OS page size. For a release, they are exactly
+             * what cordon__sys_pages_reserve returned and was given (the region records both). Callers:
+             * release/destroy, after cordon__handle_claim marked the handle closing, so no other release,
+             * lookup or change of that region can start and at most one munmap succeeds per mapping (a
+             * concurrent second release gets CORDON_STALE); after success the handle is finished and the
+             * region freed, so no pointer into the range is used again by the library. And the failure
+             * paths of reserve/create, for a mapping never published under a handle. A failed release is
+             * retried only by a later release of the same still-owned mapping. For the slack,
+             * [addr, addr + len) lies inside the mapping mmap returned just before, which nothing else
+             * knows yet (the injected page is a multiple of the OS page).
+             * On failure: errno recorded as "munmap", EINTR retried; unmapping a whole mapping splits
+             * nothing, so a failed release leaves it mapped and the caller keeps owning it; for the
+             * slack, the caller reports the first failure and unmaps what is left. */
             rc = munmap(addr, len);
             if (rc != 0) {
                 err = cordon__sys_errno();
@@ -81,17 +90,17 @@ static cordon_status keep_aligned(uint8_t *p, size_t len, size_t slack, size_t p
     size_t head = (size_t)(-(uintptr_t)p & (uintptr_t)(page - 1u));
     size_t tail = slack - head;
     uint8_t *base = p + head;
-    cordon_status st = head != 0 ? unmap_part(p, head) : CORDON_OK;
+    cordon_status st = head != 0 ? unmap_range(p, head) : CORDON_OK;
     if (st != CORDON_OK) {
         cordon_os_error first = cordon_last_os_error();
-        (void)unmap_part(p, len + slack);
+        (void)unmap_range(p, len + slack);
         (void)cordon__sys_fail_as(st, first.call, first.code);
         return st;
     }
-    st = tail != 0 ? unmap_part(base + len, tail) : CORDON_OK;
+    st = tail != 0 ? unmap_range(base + len, tail) : CORDON_OK;
     if (st != CORDON_OK) {
         cordon_os_error first = cordon_last_os_error();
-        (void)unmap_part(base, len + tail);
+        (void)unmap_range(base, len + tail);
         (void)cordon__sys_fail_as(st, first.call, first.code);
         return st;
     }
@@ -328,33 +337,5 @@ cordon_status cordon__sys_pages_release(void *base, size_t len) {
     if (pst != CORDON_OK) {
         return pst;
     }
-    for (;;) {
-        int err = 0;
-        int rc;
-        if (CORDON__FAULT(MUNMAP, &err)) {
-            rc = -1;
-        } else {
-            /* SAFETY: munmap -- release a whole reservation.
-             * Relies on: base and len are exactly what cordon__sys_pages_reserve returned and was given
-             * (the region records both). Callers: release/destroy, after cordon__handle_claim marked
-             * the handle closing, so no other release, lookup or change of that region can start and
-             * at most one munmap succeeds per mapping (a concurrent second release gets
-             * CORDON_STALE); after success the handle is finished and the region freed, so no
-             * pointer into the range is used again by the library. And the failure paths of
-             * reserve/create, for a mapping never published under a handle. A failed call is retried
-             * only by a later release of the same still-owned mapping.
-             * On failure: errno recorded as "munmap", EINTR retried; unmapping a whole mapping splits
-             * nothing, so a failure leaves it mapped and the caller keeps owning it. */
-            rc = munmap(base, len);
-            if (rc != 0) {
-                err = cordon__sys_errno();
-            }
-        }
-        if (rc == 0) {
-            return CORDON_OK;
-        }
-        if (err != EINTR) {
-            return cordon__sys_fail("munmap", err);
-        }
-    }
+    return unmap_range(base, len);
 }

@@ -407,34 +407,25 @@ static cordon_status stack_bounds(uintptr_t *lo, uintptr_t *hi, uintptr_t *guard
 
 static void release_altstack(void *arg);
 
-static cordon_status ensure_key(void) {
-    for (;;) {
-        unsigned s = atomic_load_explicit(&key_state, memory_order_acquire);
-        if (s == 2u) {
-            return CORDON_OK;
-        }
-        unsigned expected = 0;
-        if (s == 0u && atomic_compare_exchange_strong_explicit(&key_state, &expected, 1u, memory_order_acquire,
-                                                               memory_order_acquire)) {
-            int rc = 0;
-            if (!CORDON__FAULT(PTHREAD_KEY_CREATE, &rc)) {
-                /* SAFETY: pthread_key_create -- the key whose destructor releases a thread's
-                 * alternate signal stack when the thread exits.
-                 * Relies on: one thread at a time gets here (key_state 0 → 1 by CAS); the key is never
-                 * deleted, so destructors of running threads always find it.
-                 * On failure: returns the error number (EAGAIN), recorded as "pthread_key_create";
-                 * the state goes back to 0 so that a later run may try again. */
-                rc = pthread_key_create(&altstack_key, release_altstack);
-            }
-            if (rc != 0) {
-                atomic_store_explicit(&key_state, 0u, memory_order_release);
-                return cordon__sys_fail("pthread_key_create", rc);
-            }
-            atomic_store_explicit(&key_state, 2u, memory_order_release);
-            return CORDON_OK;
-        }
-        cordon__sys_thread_yield(); /* another thread is creating the key */
+static cordon_status create_key(void) {
+    int rc = 0;
+    if (!CORDON__FAULT(PTHREAD_KEY_CREATE, &rc)) {
+        /* SAFETY: pthread_key_create -- the key whose destructor releases a thread's
+         * alternate signal stack when the thread exits.
+         * Relies on: one thread at a time gets here (cordon__sys_once_retry moves key_state 0 → 1 by
+         * CAS); the key is never deleted, so destructors of running threads always find it.
+         * On failure: returns the error number (EAGAIN), recorded as "pthread_key_create";
+         * the state goes back to 0 so that a later run may try again. */
+        rc = pthread_key_create(&altstack_key, release_altstack);
     }
+    if (rc != 0) {
+        return cordon__sys_fail("pthread_key_create", rc);
+    }
+    return CORDON_OK;
+}
+
+static cordon_status ensure_key(void) {
+    return cordon__sys_once_retry(&key_state, create_key);
 }
 
 static cordon_status set_exit_hook(void *value) {

@@ -8,6 +8,12 @@
  * purpose, its call sites (file and function), the invariants each relies on and how failure is
  * reported.
  *
+ * The src/sys/ files of another platform, which this build does not compile (src/sys/win32/ on Linux),
+ * are audited too: the manifest names them (`other_source PLATFORM FILE`) with the list of symbols that
+ * platform's objects import (`other_imports PLATFORM FILE`, src/sys/win32/imports.txt, which the
+ * windows build compares with its objects), so SAFETY_AUDIT.md covers every platform whatever the host.
+ * A symbol's call sites are looked for in the files of the platforms that import it.
+ *
  * Symbols on tools/pure-c-allowlist.txt (memcpy, expf…) and compiler-runtime symbols are left out, so
  * the audit is the same for gcc and clang and for sanitizer builds. */
 #define _GNU_SOURCE
@@ -51,10 +57,6 @@ static void strlist_free(strlist *l) {
     l->count = 0;
 }
 
-static int cmp_str(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Symbols whose name in the object differs from the name written in the source. */
 static const char *const aliases[][2] = {
     {"__errno_location", "errno"},
@@ -67,8 +69,10 @@ static const char *const aliases[][2] = {
     {"__cpu_features2", "__builtin_cpu_supports"},
     {"__sigsetjmp", "sigsetjmp"},
     {"__longjmp_chk", "siglongjmp"},
-    {"_errno", "errno"}, /* MinGW-w64's errno macro */
+    {"_errno", "errno"}, /* the Windows C runtime's errno macro */
 };
+
+#define MAX_PLATFORMS 8
 
 typedef struct site {
     char *file;     /* relative to the source directory */
@@ -84,6 +88,7 @@ typedef struct site {
 typedef struct symbol {
     char *name;   /* as in the object file */
     char *source; /* as written in the source */
+    unsigned platforms; /* bit 0: this build; bit p: other platform p (manifest order) */
     site sites[64];
     int nsites;
 } symbol;
@@ -92,7 +97,41 @@ typedef struct manifest {
     char source_dir[1024];
     char nm[512];
     strlist sys_objects, safe_objects, sys_sources;
+    /* Other platforms: other_sources.items[i] is built for platform other_source_platform[i]. */
+    strlist platforms; /* names; index + 1 is the platform's bit */
+    strlist other_sources, other_imports;
+    int other_source_platform[MAX_ITEMS], other_imports_platform[MAX_ITEMS];
 } manifest;
+
+/* The bit of a named other platform, added on first sight; 0 when there are too many. */
+static unsigned platform_bit(manifest *m, const char *name) {
+    for (int i = 0; i < m->platforms.count; i++) {
+        if (strcmp(m->platforms.items[i], name) == 0) {
+            return 1u << (i + 1);
+        }
+    }
+    if (m->platforms.count + 1 >= MAX_PLATFORMS) {
+        return 0;
+    }
+    strlist_add(&m->platforms, name);
+    return 1u << m->platforms.count;
+}
+
+/* "PLATFORM FILE": the platform's bit, the file added to l with that bit recorded in bits. */
+static void add_other(manifest *m, const char *val, strlist *l, int *bits) {
+    char name[64];
+    const char *sp = strchr(val, ' ');
+    if (sp == NULL || (size_t)(sp - val) >= sizeof name || l->count >= MAX_ITEMS) {
+        return;
+    }
+    memcpy(name, val, (size_t)(sp - val));
+    name[sp - val] = '\0';
+    unsigned bit = platform_bit(m, name);
+    if (bit != 0) {
+        bits[l->count] = (int)bit;
+        strlist_add(l, sp + 1);
+    }
+}
 
 static bool read_manifest(const char *path, manifest *m) {
     FILE *f = fopen(path, "r");
@@ -119,6 +158,10 @@ static bool read_manifest(const char *path, manifest *m) {
             strlist_add(&m->safe_objects, val);
         } else if (strcmp(line, "sys_source") == 0) {
             strlist_add(&m->sys_sources, val);
+        } else if (strcmp(line, "other_source") == 0) {
+            add_other(m, val, &m->other_sources, m->other_source_platform);
+        } else if (strcmp(line, "other_imports") == 0) {
+            add_other(m, val, &m->other_imports, m->other_imports_platform);
         }
     }
     fclose(f);
@@ -160,11 +203,6 @@ static bool run_nm(const char *nm, const strlist *objs, bool want_undefined, str
         size_t n = strlen(name);
         if (n > 0 && name[n - 1] == ':') {
             continue; /* "file.o:" header */
-        }
-        /* A Windows object imports a DLL function declared dllimport through its import slot,
-         * __imp_<name>: the function is <name>. */
-        if (strncmp(name, "__imp_", 6) == 0) {
-            memmove(name, name + 6, strlen(name + 6) + 1);
         }
         if (!strlist_has(out, name)) {
             strlist_add(out, name);
@@ -239,6 +277,8 @@ typedef struct comment {
 
 typedef struct source {
     char *rel;
+    char *path;
+    unsigned platforms; /* the platforms that build it (symbol.platforms bits) */
     char **code;  /* per line, 1-based */
     int nlines;
     comment comments[1024];
@@ -480,6 +520,9 @@ static const char *source_name_for(const char *sym, char *buf, size_t len) {
 static void find_sites(symbol *sym, source *srcs, int nsrcs) {
     for (int f = 0; f < nsrcs; f++) {
         source *s = &srcs[f];
+        if ((s->platforms & sym->platforms) == 0) {
+            continue;
+        }
         for (int l = 1; l <= s->nlines; l++) {
             if (s->code[l] == NULL || !line_uses(s->code[l], sym->source)) {
                 continue;
@@ -521,9 +564,10 @@ static void write_markdown(FILE *out, symbol *syms, int nsyms, int nsites, int m
     fprintf(out, "# SAFETY audit\n\n");
     fprintf(out, "Every call that cordon makes into the operating system or a foreign library, and why it is safe.\n");
     fprintf(out, "Generated by `cordon audit --write SAFETY_AUDIT.md` from the `SAFETY:` comments in `src/sys/` and\n");
-    fprintf(out, "the symbols that the compiled `src/sys/` objects import; pure C library functions on\n");
-    fprintf(out, "`tools/pure-c-allowlist.txt` are left out. Do not edit by hand: the tests regenerate it and fail\n");
-    fprintf(out, "when it differs or when a call site lacks its comment.\n\n");
+    fprintf(out, "the symbols that the compiled `src/sys/` objects import; the Win32 files (`src/sys/win32/`) with\n");
+    fprintf(out, "the symbols listed in `src/sys/win32/imports.txt`, which the windows build checks against its\n");
+    fprintf(out, "objects. Pure C library functions on `tools/pure-c-allowlist.txt` are left out. Do not edit by\n");
+    fprintf(out, "hand: the tests regenerate it and fail when it differs or when a call site lacks its comment.\n\n");
     fprintf(out, "- External symbols: %d\n- Call sites: %d\n- Call sites without a complete SAFETY comment: %d\n\n",
             nsyms, nsites, missing);
     fprintf(out, "| Symbol | Purpose | Call sites |\n|---|---|---|\n");
@@ -602,28 +646,93 @@ int cordon_cli_audit(int argc, char **argv) {
     static source srcs[256];
     int nsrcs = 0;
     for (int i = 0; i < m.sys_sources.count && nsrcs < 256; i++) {
-        parse_source(m.sys_sources.items[i], m.source_dir, &srcs[nsrcs++]);
+        parse_source(m.sys_sources.items[i], m.source_dir, &srcs[nsrcs]);
+        srcs[nsrcs].path = m.sys_sources.items[i];
+        srcs[nsrcs++].platforms = 1u;
     }
-    qsort(undefined.items, (size_t)undefined.count, sizeof(char *), cmp_str);
+    /* A file built here and for another platform is one source with both bits. */
+    for (int i = 0; i < m.other_sources.count; i++) {
+        int f = 0;
+        while (f < nsrcs && strcmp(srcs[f].path, m.other_sources.items[i]) != 0) {
+            f++;
+        }
+        if (f == nsrcs) {
+            if (nsrcs == 256) {
+                continue;
+            }
+            parse_source(m.other_sources.items[i], m.source_dir, &srcs[nsrcs]);
+            srcs[nsrcs].path = m.other_sources.items[i];
+            nsrcs++;
+        }
+        srcs[f].platforms |= (unsigned)m.other_source_platform[i];
+    }
+    /* Every symbol with the platforms that import it: this build's from nm, the others' from their
+     * lists. */
+    static unsigned import_platforms[MAX_ITEMS];
+    for (int i = 0; i < undefined.count; i++) {
+        import_platforms[i] = 1u;
+    }
+    for (int i = 0; i < m.other_imports.count; i++) {
+        FILE *lf = fopen(m.other_imports.items[i], "r");
+        if (lf == NULL) {
+            fprintf(stderr, "cordon audit: cannot open %s\n", m.other_imports.items[i]);
+            return 2;
+        }
+        char line[512];
+        while (fgets(line, sizeof line, lf) != NULL) {
+            line[strcspn(line, " \t\r\n")] = '\0';
+            if (line[0] == '\0' || line[0] == '#' || allowlisted(&allow, line)) {
+                continue;
+            }
+            int k = 0;
+            while (k < undefined.count && strcmp(undefined.items[k], line) != 0) {
+                k++;
+            }
+            if (k == undefined.count) {
+                if (k == MAX_ITEMS) {
+                    continue;
+                }
+                strlist_add(&undefined, line);
+                import_platforms[k] = 0;
+            }
+            import_platforms[k] |= (unsigned)m.other_imports_platform[i];
+        }
+        fclose(lf);
+    }
+    /* Sorted by name, each name keeping its platforms. */
+    static int order[MAX_ITEMS];
+    for (int i = 0; i < undefined.count; i++) {
+        order[i] = i;
+    }
+    for (int i = 1; i < undefined.count; i++) {
+        int v = order[i], j = i;
+        while (j > 0 && strcmp(undefined.items[order[j - 1]], undefined.items[v]) > 0) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = v;
+    }
     static symbol syms[MAX_ITEMS];
     int nsyms = 0, nsites = 0, missing = 0, unlocated = 0, interposed = 0;
-    for (int i = 0; i < undefined.count; i++) {
+    for (int oi = 0; oi < undefined.count; oi++) {
+        const int i = order[oi];
         const char *name = undefined.items[i];
         /* A src/sys/ import that a safe object defines would bind to that safe code, not to the OS: the
          * call src/sys/ audits is not the call it makes. Only cordon's own functions may be defined
          * inside the library. */
-        if (strlist_has(&safe_defined, name) && strncmp(name, "cordon_", 7) != 0) {
+        if ((import_platforms[i] & 1u) != 0 && strlist_has(&safe_defined, name) && strncmp(name, "cordon_", 7) != 0) {
             printf("  %s: imported by src/sys/ and defined by safe code, which would interpose on it\n", name);
             interposed++;
             continue;
         }
-        if (strlist_has(&defined, name) || allowlisted(&allow, name)) {
+        if ((import_platforms[i] == 1u && strlist_has(&defined, name)) || allowlisted(&allow, name)) {
             continue;
         }
         char buf[256];
         symbol *s = &syms[nsyms++];
         s->name = strdup(name);
         s->source = strdup(source_name_for(name, buf, sizeof buf));
+        s->platforms = import_platforms[i];
         find_sites(s, srcs, nsrcs);
         if (s->nsites == 0) {
             unlocated++;
@@ -643,6 +752,7 @@ int cordon_cli_audit(int argc, char **argv) {
         memset(s, 0, sizeof *s);
         s->name = strdup(asm_words[w]);
         s->source = strdup(asm_words[w]);
+        s->platforms = ~0u;
         find_sites(s, srcs, nsrcs);
         if (s->nsites == 0) {
             free(s->name);
@@ -668,12 +778,14 @@ int cordon_cli_audit(int argc, char **argv) {
 
     int rc = 0;
     if (!quiet) {
-        printf("cordon audit: %d external symbols, %d call sites in %d src/sys/ files, %d without a complete SAFETY comment\n",
-               nsyms, nsites, nsrcs, missing);
+        printf("cordon audit: %d external symbols, %d call sites in %d src/sys/ files (%d of other platforms), %d "
+               "without a complete SAFETY comment\n",
+               nsyms, nsites, nsrcs, nsrcs - m.sys_sources.count, missing);
     }
     for (int i = 0; i < nsyms; i++) {
         if (syms[i].nsites == 0) {
-            printf("  %s: imported by src/sys/ objects but no use found in the sources\n", syms[i].name);
+            printf("  %s: imported by src/sys/ objects%s but no use found in the sources\n", syms[i].name,
+                   (syms[i].platforms & 1u) != 0 ? "" : " (as another platform's imports list says)");
         }
         for (int j = 0; j < syms[i].nsites; j++) {
             site *st = &syms[i].sites[j];

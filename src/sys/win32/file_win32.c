@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cordon — files on Windows: a whole regular file mapped read-only (CreateFileA, GetFileSizeEx,
- * CreateFileMappingA, MapViewOfFile, UnmapViewOfFile) and a file written from start to end (CreateFileA,
+/* cordon — files on Windows: a whole regular file mapped read-only (CreateFileW, GetFileSizeEx,
+ * CreateFileMappingW, MapViewOfFile, UnmapViewOfFile) and a file written from start to end (CreateFileW,
  * WriteFile, FlushFileBuffers, CloseHandle): the Win32 counterpart of file.c.
  *
- * Paths are passed to the ANSI entry points (the process code page; UTF-8 when the program's manifest
- * asks for it). Every handle is owned by exactly one path and closed exactly once.
+ * Paths are UTF-8, as on every other platform: each is converted to UTF-16 (MultiByteToWideChar) and
+ * given to the wide entry points, whatever the process code page. A path that is not valid UTF-8 is
+ * CORDON_INVALID_ARGUMENT, recorded as "MultiByteToWideChar" with ERROR_NO_UNICODE_TRANSLATION. Every
+ * handle is owned by exactly one path and closed exactly once.
  *
  * Fault points keep the identifiers of the POSIX counterparts (OPEN, FSTAT, MMAP, MUNMAP, WRITE, FSYNC,
  * CLOSE), with errno values injected (EINTR retried where POSIX retries it); the mapping object has its
@@ -36,49 +38,98 @@ static cordon_status close_handle(HANDLE h) {
     return st;
 }
 
-static cordon_status open_file(const char *path, bool writing, HANDLE *out) {
+/* The UTF-16 form of the UTF-8 path, NUL-terminated, in a block from cordon__sys_alloc that the caller
+ * frees; fault point MULTI_BYTE_TO_WIDE_CHAR (a Win32 error code). */
+static cordon_status widen_path(const char *path, wchar_t **out) {
+    int err = 0;
+    if (CORDON__FAULT(MULTI_BYTE_TO_WIDE_CHAR, &err)) {
+        return cordon__sys_fail_win32("MultiByteToWideChar", err);
+    }
+    /* SAFETY: MultiByteToWideChar -- count the UTF-16 units of the path, its NUL included.
+     * Relies on: path is a NUL-terminated string the caller checked for NULL (length -1: the call reads
+     * up to and including the NUL and counts it); no output buffer and size 0 only measure;
+     * MB_ERR_INVALID_CHARS makes invalid UTF-8 a failure instead of a silent U+FFFD, so two different
+     * byte strings never name the same file.
+     * On failure: 0; ERROR_NO_UNICODE_TRANSLATION (invalid UTF-8) is recorded as "MultiByteToWideChar"
+     * and returned as CORDON_INVALID_ARGUMENT, any other code mapped as usual; nothing is allocated. */
+    int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, NULL, 0);
+    if (n <= 0) {
+        int code = cordon__sys_win32_error();
+        return code == ERROR_NO_UNICODE_TRANSLATION
+                   ? cordon__sys_fail_win32_as(CORDON_INVALID_ARGUMENT, "MultiByteToWideChar", code)
+                   : cordon__sys_fail_win32("MultiByteToWideChar", code);
+    }
+    void *block = NULL;
+    cordon_status st = cordon__sys_alloc((size_t)n * sizeof(wchar_t), &block);
+    if (st != CORDON_OK) {
+        return st;
+    }
+    wchar_t *wide = block;
+    /* SAFETY: MultiByteToWideChar -- write the UTF-16 form of the path, its NUL included.
+     * Relies on: wide holds n units, the count the measuring call above returned for the same
+     * unchanged string (the caller's, read only), so the conversion fits and ends with its NUL.
+     * On failure: 0, recorded as "MultiByteToWideChar"; the block is freed; nothing is returned. */
+    if (MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, wide, n) != n) {
+        int code = cordon__sys_win32_error();
+        cordon__sys_free(block);
+        return cordon__sys_fail_win32("MultiByteToWideChar", code);
+    }
+    *out = wide;
+    return CORDON_OK;
+}
+
+static cordon_status open_file(const wchar_t *path, bool writing, HANDLE *out) {
     int err = 0;
     while (CORDON__FAULT(OPEN, &err)) {
         if (err != EINTR) {
             return cordon__sys_fail_injected(CORDON__CALL_OPEN, err);
         }
     }
-    /* SAFETY: CreateFileA -- open a model file named by the caller, to map it or to write it.
-     * Relies on: path is a NUL-terminated string the caller checked for NULL; reading opens an existing
+    /* SAFETY: CreateFileW -- open a model file named by the caller, to map it or to write it.
+     * Relies on: path is the NUL-terminated UTF-16 form of the caller's path (widen_path); reading opens an existing
      * file shared for reading, writing creates or truncates one (CREATE_ALWAYS) with exclusive access;
      * no security attributes, so the handle is not inherited by child processes; the result is compared
      * with INVALID_HANDLE_VALUE and owned by the caller, which closes it on every path.
-     * On failure: recorded as "CreateFileA" (ERROR_FILE_NOT_FOUND → CORDON_OS_ERROR, ERROR_ACCESS_DENIED
+     * On failure: recorded as "CreateFileW" (ERROR_FILE_NOT_FOUND → CORDON_OS_ERROR, ERROR_ACCESS_DENIED
      * → CORDON_PERMISSION_DENIED); nothing is open. */
-    HANDLE h = CreateFileA(path, writing ? GENERIC_WRITE : GENERIC_READ, writing ? 0 : FILE_SHARE_READ, NULL,
+    HANDLE h = CreateFileW(path, writing ? GENERIC_WRITE : GENERIC_READ, writing ? 0 : FILE_SHARE_READ, NULL,
                            writing ? CREATE_ALWAYS : OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
     if (h == INVALID_HANDLE_VALUE) {
-        return cordon__sys_fail_win32("CreateFileA", cordon__sys_win32_error());
+        return cordon__sys_fail_win32("CreateFileW", cordon__sys_win32_error());
     }
     *out = h;
     return CORDON_OK;
 }
 
-/* Is path a directory? (CreateFileA refuses to open one, with ERROR_ACCESS_DENIED, which would read
+/* Is path a directory? (CreateFileW refuses to open one, with ERROR_ACCESS_DENIED, which would read
  * as a permission problem; the contract calls it an invalid argument, as on Linux.) */
-static bool is_directory(const char *path) {
-    /* SAFETY: GetFileAttributesA -- tell a directory apart before opening the path.
-     * Relies on: path is a NUL-terminated string; the result is only compared with bit masks.
+static bool is_directory(const wchar_t *path) {
+    /* SAFETY: GetFileAttributesW -- tell a directory apart before opening the path.
+     * Relies on: path is a NUL-terminated UTF-16 string (widen_path); the result is only compared with bit masks.
      * On failure: INVALID_FILE_ATTRIBUTES: not a directory as far as this check goes; the open that
      * follows reports the real error. */
-    DWORD a = GetFileAttributesA(path);
+    DWORD a = GetFileAttributesW(path);
     return a != INVALID_FILE_ATTRIBUTES && (a & FILE_ATTRIBUTE_DIRECTORY) != 0;
+}
+
+/* Opens the UTF-8 path for reading; a directory is CORDON_INVALID_ARGUMENT. */
+static cordon_status open_for_reading(const char *path, HANDLE *out) {
+    wchar_t *wide = NULL;
+    cordon_status st = widen_path(path, &wide);
+    if (st != CORDON_OK) {
+        return st;
+    }
+    st = is_directory(wide) ? CORDON_INVALID_ARGUMENT : open_file(wide, false, out);
+    cordon__sys_free(wide);
+    return st;
 }
 
 cordon_status cordon__sys_file_map_readonly(const char *path, const void **data_out, size_t *size_out) {
     if (path == NULL || data_out == NULL || size_out == NULL) {
         return CORDON_INVALID_ARGUMENT;
     }
-    if (is_directory(path)) {
-        return CORDON_INVALID_ARGUMENT;
-    }
     HANDLE file = INVALID_HANDLE_VALUE;
-    cordon_status st = open_file(path, false, &file);
+    cordon_status st = open_for_reading(path, &file);
     if (st != CORDON_OK) {
         return st;
     }
@@ -114,18 +165,18 @@ cordon_status cordon__sys_file_map_readonly(const char *path, const void **data_
     if (CORDON__FAULT(CREATE_FILE_MAPPING, &err)) {
         mapping = NULL;
     } else {
-        /* SAFETY: CreateFileMappingA -- a read-only mapping object over the whole file.
+        /* SAFETY: CreateFileMappingW -- a read-only mapping object over the whole file.
          * Relies on: file is open for reading; PAGE_READONLY matches that access; size 0 means the
          * file's current size (checked nonzero above); no name, so no other process can open it; the
          * result is compared with NULL (not INVALID_HANDLE_VALUE, which this call never returns).
-         * On failure: recorded as "CreateFileMappingA"; the file handle is closed; nothing is mapped. */
-        mapping = CreateFileMappingA(file, NULL, PAGE_READONLY, 0, 0, NULL);
+         * On failure: recorded as "CreateFileMappingW"; the file handle is closed; nothing is mapped. */
+        mapping = CreateFileMappingW(file, NULL, PAGE_READONLY, 0, 0, NULL);
         if (mapping == NULL) {
             err = cordon__sys_win32_error();
         }
     }
     if (mapping == NULL) {
-        st = cordon__sys_fail_win32("CreateFileMappingA", err);
+        st = cordon__sys_fail_win32("CreateFileMappingW", err);
         (void)close_handle(file);
         return st;
     }
@@ -191,8 +242,14 @@ cordon_status cordon__sys_file_create(const char *path, cordon__sys_file *out) {
     if (path == NULL || out == NULL) {
         return CORDON_INVALID_ARGUMENT;
     }
+    wchar_t *wide = NULL;
+    cordon_status st = widen_path(path, &wide);
+    if (st != CORDON_OK) {
+        return st;
+    }
     HANDLE h = INVALID_HANDLE_VALUE;
-    cordon_status st = open_file(path, true, &h);
+    st = open_file(wide, true, &h);
+    cordon__sys_free(wide);
     if (st != CORDON_OK) {
         return st;
     }

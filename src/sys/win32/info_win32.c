@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cordon — facts about the machine on Windows: page size, CPUs, the monotonic clock, OS identity.
+/* cordon — facts about the machine on Windows: page size, CPUs, the monotonic clock, OS identity (what
+ * every platform shares is info_common.c's).
  * Fault points keep the identifiers of the POSIX counterparts (SYSCONF, SCHED_GETAFFINITY,
  * CLOCK_GETTIME, UNAME); an injected value is an errno value. */
 #define WIN32_LEAN_AND_MEAN
@@ -11,43 +12,12 @@
 
 #include "sys/win32/win32_internal.h"
 
-#ifndef CORDON_FUTEX_BACKEND_NAME
-#  define CORDON_FUTEX_BACKEND_NAME "none"
-#endif
-#ifndef CORDON_COMPUTE_BACKENDS
-#  define CORDON_COMPUTE_BACKENDS "none"
-#endif
-
-const char *cordon__sys_futex_backend_name(void) {
-    return CORDON_FUTEX_BACKEND_NAME;
-}
-
-const char *cordon__sys_compute_backends(void) {
-    return CORDON_COMPUTE_BACKENDS;
-}
-
 static void system_info(SYSTEM_INFO *si) {
     /* SAFETY: GetSystemInfo -- read the page size (4 KiB on x64; the protection granularity) and the
      * processor count.
      * Relies on: si points at a local SYSTEM_INFO the call fills completely.
      * On failure: cannot fail. */
     GetSystemInfo(si);
-}
-
-cordon_status cordon__sys_page_size(size_t *out) {
-    if (out == NULL) {
-        return CORDON_INVALID_ARGUMENT;
-    }
-#if defined(CORDON_FAULT_INJECTION) && CORDON_FAULT_INJECTION
-    /* An injected page size (fault.h). Reservations start on the 64 KiB allocation granularity, so an
-     * injected page up to 64 KiB needs no slack at reserve. */
-    size_t injected = cordon__fault_injected_page(NULL);
-    if (injected != 0) {
-        *out = injected;
-        return CORDON_OK;
-    }
-#endif
-    return cordon__sys_os_page_size(out);
 }
 
 cordon_status cordon__sys_os_page_size(size_t *out) {
@@ -78,15 +48,15 @@ cordon_status cordon__sys_cpu_counts(unsigned *online_out, unsigned *usable_out)
     }
     DWORD_PTR process_mask = 0;
     DWORD_PTR system_mask = 0;
-    /* SAFETY: GetCurrentProcess -- the handle of this process, for the affinity query below.
-     * Relies on: it returns a pseudo-handle (a constant meaning "this process"), valid without closing.
-     * On failure: it cannot fail. */
+    /* SAFETY: GetCurrentProcess -- the pseudo-handle of this process, for the affinity query.
+     * Relies on: a constant pseudo-handle that needs no closing, used only by the call that follows.
+     * On failure: cannot fail. */
     HANDLE self = GetCurrentProcess();
     /* SAFETY: GetProcessAffinityMask -- count the processors this process may run on (job objects,
      * start /affinity).
-     * Relies on: self is this process's pseudo-handle; both masks are locals the call fills and are
-     * read only on success. On a machine with more than one processor group the mask covers the
-     * process's group only, which is where its threads run.
+     * Relies on: self is the pseudo-handle of this process (above), valid without closing; both
+     * masks are locals the call fills and are read only on success. On a machine with more than one
+     * processor group the mask covers the process's group only, which is where its threads run.
      * On failure: recorded as "GetProcessAffinityMask" with the Win32 error; outputs untouched. */
     if (!GetProcessAffinityMask(self, &process_mask, &system_mask)) {
         return cordon__sys_fail_win32("GetProcessAffinityMask", cordon__sys_win32_error());
@@ -136,22 +106,6 @@ cordon_status cordon__sys_monotonic_ns(uint64_t *out) {
     return CORDON_OK;
 }
 
-static void copy_truncated(char *dst, size_t dst_len, const char *src) {
-    size_t n = strlen(src);
-    if (n >= dst_len) {
-        n = dst_len - 1;
-    }
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
-/* SAFETY: RtlGetVersion -- declared here for the call in cordon__sys_os_identity: the true version
- * (GetVersionEx reports the version the program's manifest claims, not the OS's), exported by ntdll,
- * which the user-mode headers do not declare.
- * Relies on: this is ntdll's documented prototype (an OSVERSIONINFOW pointer, an NTSTATUS result).
- * On failure: see the call site. */
-NTSYSAPI LONG NTAPI RtlGetVersion(OSVERSIONINFOW *info);
-
 cordon_status cordon__sys_os_identity(char *name, size_t name_len, char *release, size_t release_len) {
     if (name == NULL || release == NULL || name_len == 0 || release_len == 0) {
         return CORDON_INVALID_ARGUMENT;
@@ -163,7 +117,8 @@ cordon_status cordon__sys_os_identity(char *name, size_t name_len, char *release
     OSVERSIONINFOW v;
     memset(&v, 0, sizeof v);
     v.dwOSVersionInfoSize = sizeof v;
-    /* SAFETY: RtlGetVersion -- the Windows version and build for `cordon info` and bug reports.
+    /* SAFETY: RtlGetVersion -- the Windows version and build for `cordon info` and bug reports (the true
+     * version: GetVersionEx reports the one the program's manifest claims; declared in win32_internal.h).
      * Relies on: v is a local whose dwOSVersionInfoSize names its exact size, as the call requires;
      * only the numeric fields are read.
      * On failure: returns a nonzero NTSTATUS, recorded as "RtlGetVersion"; outputs untouched. */
@@ -190,8 +145,8 @@ cordon_status cordon__sys_os_identity(char *name, size_t name_len, char *release
         }
     }
     text[at] = '\0';
-    copy_truncated(name, name_len, "Windows");
-    copy_truncated(release, release_len, text);
+    cordon__sys_copy_truncated(name, name_len, "Windows");
+    cordon__sys_copy_truncated(release, release_len, text);
     return CORDON_OK;
 }
 
@@ -202,6 +157,6 @@ cordon_status cordon__sys_huge_page_info(size_t *size_out, char *mode, size_t mo
     /* Windows has large pages only on explicit request (MEM_LARGE_PAGES, with the lock-pages
      * privilege), never transparently: no transparent huge pages, mode "never". */
     *size_out = 0;
-    copy_truncated(mode, mode_len, "never");
+    cordon__sys_copy_truncated(mode, mode_len, "never");
     return CORDON_OK;
 }

@@ -11,7 +11,12 @@
 #ifdef CORDON__SYS_PRIVATE_HEADER
 #endif
 
+#include <windows.h>
+
 #include "sys/sys_internal.h"
+
+/* ntdll's version query, which the user-mode headers of MinGW-w64 do not declare (info_win32.c). */
+NTSYSAPI LONG NTAPI RtlGetVersion(OSVERSIONINFOW *info);
 
 /* The Win32 error code the call that just failed left (GetLastError). First thing on the failure branch. */
 int cordon__sys_win32_error(void);
