@@ -73,6 +73,8 @@
 #define GUARANTEE_BYTES ((uintptr_t)64 * 1024)
 /* Where resume_run starts below the faulting stack pointer. */
 #define RESUME_GAP ((uintptr_t)256)
+/* The direction flag of RFLAGS. */
+#define EFLAGS_DF 0x400u
 
 typedef struct run_frame {
     void *jump[5]; /* __builtin_setjmp's buffer */
@@ -203,11 +205,14 @@ static LONG WINAPI on_exception(EXCEPTION_POINTERS *ep) {
     t.access = access_of(rec);
     *top->out = t;
     /* Resume in resume_run(top) on this thread's stack, below the faulting frame: entered as by a call
-     * (rsp + 8 a multiple of 16), with its argument in rcx. */
+     * (rsp + 8 a multiple of 16), with its argument in rcx, and with the direction flag clear as the
+     * calling convention requires at a call (the fault may have been in a backward string copy; a
+     * signal handler gets it clear from the kernel, this context would keep it). */
     uintptr_t sp = (((uintptr_t)cx->Rsp - RESUME_GAP) & ~(uintptr_t)15) - 8u;
     cx->Rsp = (DWORD64)sp;
     cx->Rip = (DWORD64)(uintptr_t)resume_run;
     cx->Rcx = (DWORD64)(uintptr_t)top;
+    cx->EFlags &= ~(DWORD)EFLAGS_DF;
     return EXCEPTION_CONTINUE_EXECUTION;
 #else
     (void)ep;
