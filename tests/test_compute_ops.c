@@ -440,7 +440,7 @@ TEST(lora_adapter_alone_and_fused_match_reference) {
         ct_rng r = {SEED};
         for (size_t i = 0; i < sizeof ranks / sizeof ranks[0]; i++) {
             for (int bias = 0; bias < 2; bias++) {
-                lora_case c = {.xndim = 3, .lead = {3, 7}, .in = 70, .out = 45, .r = ranks[i], .bias = bias,
+                lora_case c = {.xndim = 3, .lead = {3, 7}, .in = 71, .out = 45, .r = ranks[i], .bias = bias,
                                .scaling = CORDON_LORA_SCALE_STANDARD, .alpha = 16, .no_w = (i + (size_t)bias) % 2 == 0};
                 check_lora(it.dev, it.cfg, &r, &c);
             }

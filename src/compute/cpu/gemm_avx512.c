@@ -11,6 +11,7 @@
 #  include <stdbool.h>
 #  include <stddef.h>
 #  include <stdint.h>
+#  include <string.h>
 
 #  include "compute/cpu/kernels.h"
 
@@ -340,6 +341,41 @@ static inline void lora_second(size_t R, float *y, size_t yrs, const float *t, c
     }
 }
 
+/* x·A for rank 8 with A's rows contiguous: two rows of A (p, p + 1) fill one vector, interleaved by one
+ * permute (lane 2c: A[p, c], lane 2c + 1: A[p + 1, c]) and shared by the eight rows, whose x[p], x[p + 1]
+ * come as one 64-bit broadcast: every lane of every FMA does useful work. Lane 2c sums the even p,
+ * lane 2c + 1 the odd p; t[c] is their sum (an order that depends on `in` only). */
+static void lora_first_r8(float *t, const float *const *xr, const float *a, size_t in) {
+    const __m512i inter = _mm512_setr_epi32(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
+    __m512 acc[CORDON__LORA_ROWS];
+    for (size_t i = 0; i < CORDON__LORA_ROWS; i++) {
+        acc[i] = _mm512_setzero_ps();
+    }
+    size_t p = 0;
+    for (; p + 2 <= in; p += 2) {
+        __m512 ap = _mm512_permutexvar_ps(inter, _mm512_loadu_ps(a + p * 8));
+        for (size_t i = 0; i < CORDON__LORA_ROWS; i++) {
+            double pair;
+            memcpy(&pair, xr[i] + p, sizeof pair);
+            acc[i] = _mm512_fmadd_ps(_mm512_castpd_ps(_mm512_set1_pd(pair)), ap, acc[i]);
+        }
+    }
+    if (p < in) {
+        /* The last, odd p: its row in the even lanes, zeros in the odd ones. */
+        __m512 ap = _mm512_permutexvar_ps(inter, _mm512_maskz_loadu_ps((__mmask16)0x00FFu, a + p * 8));
+        for (size_t i = 0; i < CORDON__LORA_ROWS; i++) {
+            acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(xr[i][p]), ap, acc[i]);
+        }
+    }
+    const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14);
+    for (size_t i = 0; i < CORDON__LORA_ROWS; i++) {
+        __m512 sum = _mm512_add_ps(acc[i], _mm512_permute_ps(acc[i], 0xB1));
+        _mm512_storeu_ps(t + i * CORDON__LORA_R_MAX, _mm512_permutexvar_ps(evens, sum));
+    }
+}
+
+static void lora_first(float *t, const float *const *xr, const float *a, size_t ars, size_t in, size_t r);
+
 void cordon__lora_rows_avx512(float *y, size_t yrs, const float *x, size_t xrs, const float *a, size_t ars,
                               const float *b, size_t brs, size_t m, size_t in, size_t r, size_t out, float s,
                               float beta) {
@@ -347,6 +383,22 @@ void cordon__lora_rows_avx512(float *y, size_t yrs, const float *x, size_t xrs, 
     for (size_t i = 0; i < CORDON__LORA_ROWS; i++) {
         xr[i] = x + (i < m ? i : m - 1) * xrs;
     }
+    float t[CORDON__LORA_ROWS * CORDON__LORA_R_MAX];
+    if (r == 8 && ars == 8) {
+        lora_first_r8(t, xr, a, in);
+    } else {
+        lora_first(t, xr, a, ars, in, r);
+    }
+    switch (r) {
+    case 4: lora_second(4, y, yrs, t, b, brs, m, out, s, beta); break;
+    case 8: lora_second(8, y, yrs, t, b, brs, m, out, s, beta); break;
+    case 16: lora_second(16, y, yrs, t, b, brs, m, out, s, beta); break;
+    default: lora_second(r, y, yrs, t, b, brs, m, out, s, beta); break;
+    }
+}
+
+/* x·A for any rank r <= 16: per p one load of A's row (r lanes) and eight FMAs. */
+static void lora_first(float *t, const float *const *xr, const float *a, size_t ars, size_t in, size_t r) {
     __mmask16 kr = tail_mask16(r);
     __m512 t0 = _mm512_setzero_ps(), t1 = t0, t2 = t0, t3 = t0, t4 = t0, t5 = t0, t6 = t0, t7 = t0;
     for (size_t p = 0; p < in; p++) {
@@ -360,7 +412,6 @@ void cordon__lora_rows_avx512(float *y, size_t yrs, const float *x, size_t xrs, 
         t6 = _mm512_fmadd_ps(_mm512_set1_ps(xr[6][p]), ap, t6);
         t7 = _mm512_fmadd_ps(_mm512_set1_ps(xr[7][p]), ap, t7);
     }
-    float t[CORDON__LORA_ROWS * CORDON__LORA_R_MAX];
     _mm512_storeu_ps(t + 0 * CORDON__LORA_R_MAX, t0);
     _mm512_storeu_ps(t + 1 * CORDON__LORA_R_MAX, t1);
     _mm512_storeu_ps(t + 2 * CORDON__LORA_R_MAX, t2);
@@ -369,12 +420,6 @@ void cordon__lora_rows_avx512(float *y, size_t yrs, const float *x, size_t xrs, 
     _mm512_storeu_ps(t + 5 * CORDON__LORA_R_MAX, t5);
     _mm512_storeu_ps(t + 6 * CORDON__LORA_R_MAX, t6);
     _mm512_storeu_ps(t + 7 * CORDON__LORA_R_MAX, t7);
-    switch (r) {
-    case 4: lora_second(4, y, yrs, t, b, brs, m, out, s, beta); break;
-    case 8: lora_second(8, y, yrs, t, b, brs, m, out, s, beta); break;
-    case 16: lora_second(16, y, yrs, t, b, brs, m, out, s, beta); break;
-    default: lora_second(r, y, yrs, t, b, brs, m, out, s, beta); break;
-    }
 }
 #else
 typedef int cordon__gemm_avx512_not_built; /* not an x86 target: an empty unit is not ISO C */

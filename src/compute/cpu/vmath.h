@@ -11,8 +11,9 @@
  *   the contracted (AVX2/AVX-512) builds of the same code. Special cases: NaN → NaN, +inf and
  *   x > 88.72284 → +inf, -inf and x < -103.97208 → +0 exactly. No floating-point conversion of NaN to an integer happens (the
  *   integer k is read from the bits of a rounded float), so there is no undefined behaviour for any x.
- * Used by softmax, SiLU and the sigmoid; every path through it is the same code on every instruction
- * set, so the scalar and SIMD kernels differ only by FMA contraction. */
+ * Used by softmax, SiLU and the sigmoid in the scalar and NEON tables, and by SiLU and the sigmoid in
+ * every table; the AVX2 and AVX-512 exponential rows and softmax use a table variant of this algorithm
+ * (rows_avx2.c, rows_avx512.c) within the same bound. */
 #ifndef CORDON_COMPUTE_CPU_VMATH_H
 #define CORDON_COMPUTE_CPU_VMATH_H
 
