@@ -34,7 +34,26 @@ static cordon_device ocl_device(void) {
     cordon_device d = {0};
     cordon_status st = ocl_create("opencl", &d);
     if (st == CORDON_BACKEND_UNAVAILABLE) {
-        SKIP("no OpenCL device: OpenCL/CLBlast not built in, or no ICD (install pocl-opencl-icd)");
+        /* The device kind's own description says which: not built in, or no platform/device found. */
+        static char reason[320];
+        cordon_device_kind kinds[8];
+        size_t n = 0;
+        const char *why = "unknown";
+        if (cordon_device_kinds(kinds, 8, &n) == CORDON_OK) {
+            for (size_t i = 0; i < n && i < 8; i++) {
+                if (strcmp(kinds[i].name, "opencl") == 0) {
+                    why = kinds[i].description;
+                }
+            }
+        }
+        snprintf(reason, sizeof reason, "no OpenCL device (the opencl device kind says: %s)%s", why,
+#if defined(_WIN32)
+                 ": the windows preset builds with CORDON_OPENCL=OFF (no CLBlast for MinGW-w64 in Debian)"
+#else
+                 ": build with OpenCL and CLBlast, and install an ICD (pocl-opencl-icd)"
+#endif
+        );
+        SKIP(reason);
     }
     CHECK_OK(st);
     return d;
