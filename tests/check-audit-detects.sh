@@ -42,13 +42,18 @@ done < "$manifest"
 $emu "$cli" audit --manifest "$scratch/manifest.txt" --write "$scratch/AUDIT.md" > "$scratch/clean.log" || {
     echo "FAIL: the unmodified scratch copy does not pass the audit"; cat "$scratch/clean.log"; exit 1; }
 
+# refused <log name> <pattern> <what>: the audit of the scratch copy fails, and its report matches the
+# pattern (names the offending call).
+refused() {
+    if $emu "$cli" audit --manifest "$scratch/manifest.txt" > "$scratch/$1"; then
+        echo "FAIL: audit passed $3"; cat "$scratch/$1"; exit 1
+    fi
+    grep -q "$2" "$scratch/$1" || { echo "FAIL: audit did not name $3"; cat "$scratch/$1"; exit 1; }
+}
+
 # 1. Remove the SAFETY comment of the uname call: the audit must fail and name it.
 sed -i 's/SAFETY: uname --/NOTE: uname --/' "$scratch/src/sys/info.c"
-if $emu "$cli" audit --manifest "$scratch/manifest.txt" > "$scratch/missing.log"; then
-    echo "FAIL: audit passed with a SAFETY comment removed"; cat "$scratch/missing.log"; exit 1
-fi
-grep -q "uname used in cordon__sys_os_identity without a SAFETY" "$scratch/missing.log" || {
-    echo "FAIL: audit did not name the uncommented call"; cat "$scratch/missing.log"; exit 1; }
+refused missing.log "uname used in cordon__sys_os_identity without a SAFETY" "a call whose SAFETY comment was removed"
 sed -i 's/NOTE: uname --/SAFETY: uname --/' "$scratch/src/sys/info.c"
 
 # 2. Change the text of a comment: the audit written before is now stale.
@@ -68,11 +73,7 @@ sed -i 's/read the monotonic clock (changed)/read the monotonic clock/' "$scratc
 
 # 4. An OS call inside a macro definition, with no SAFETY comment, is a call site without its comment.
 printf '\n#define CORDON__PLANTED_IDENTITY(buf) uname(buf)\n' >> "$scratch/src/sys/info.c"
-if $emu "$cli" audit --manifest "$scratch/manifest.txt" > "$scratch/macro.log"; then
-    echo "FAIL: audit passed an OS call written in a #define without a SAFETY comment"; cat "$scratch/macro.log"; exit 1
-fi
-grep -q "uname used in .* without a SAFETY" "$scratch/macro.log" || {
-    echo "FAIL: audit did not name the call inside the #define"; cat "$scratch/macro.log"; exit 1; }
+refused macro.log "uname used in .* without a SAFETY" "an OS call written in a #define without a SAFETY comment"
 sed -i '/CORDON__PLANTED_IDENTITY/d' "$scratch/src/sys/info.c"
 
 # 5. A safe object that defines a global symbol src/sys/ imports interposes on it: refused, not "stale".
@@ -91,19 +92,13 @@ grep -q "mmap: imported by src/sys/ and defined by safe code" "$scratch/interpos
 win32_pages="$scratch/src/sys/win32/pages_win32.c"
 if grep -q "^other_source win32 .*pages_win32.c\|^sys_source .*pages_win32.c" "$scratch/manifest.txt"; then
     sed -i 's/SAFETY: VirtualAlloc -- reserve address space/NOTE: VirtualAlloc -- reserve address space/' "$win32_pages"
-    if $emu "$cli" audit --manifest "$scratch/manifest.txt" > "$scratch/win32-missing.log"; then
-        echo "FAIL: audit passed with the SAFETY comment of a Win32 call removed"; cat "$scratch/win32-missing.log"; exit 1
-    fi
-    grep -q "src/sys/win32/pages_win32.c:[0-9]*: VirtualAlloc used in cordon__sys_pages_reserve without a SAFETY" \
-        "$scratch/win32-missing.log" || {
-        echo "FAIL: audit did not name the uncommented Win32 call"; cat "$scratch/win32-missing.log"; exit 1; }
+    refused win32-missing.log \
+        "src/sys/win32/pages_win32.c:[0-9]*: VirtualAlloc used in cordon__sys_pages_reserve without a SAFETY" \
+        "a Win32 call whose SAFETY comment was removed"
     sed -i 's/NOTE: VirtualAlloc -- reserve address space/SAFETY: VirtualAlloc -- reserve address space/' "$win32_pages"
     printf '\nstatic int planted_release(void *p) {\n    return VirtualFree(p, 0, MEM_RELEASE) ? 0 : -1;\n}\n' >> "$win32_pages"
-    if $emu "$cli" audit --manifest "$scratch/manifest.txt" > "$scratch/win32-planted.log"; then
-        echo "FAIL: audit passed a planted Win32 call without a SAFETY comment"; cat "$scratch/win32-planted.log"; exit 1
-    fi
-    grep -q "VirtualFree used in planted_release without a SAFETY" "$scratch/win32-planted.log" || {
-        echo "FAIL: audit did not name the planted Win32 call"; cat "$scratch/win32-planted.log"; exit 1; }
+    refused win32-planted.log "VirtualFree used in planted_release without a SAFETY" \
+        "a Win32 call planted without a SAFETY comment"
     cp "$src_dir/src/sys/win32/pages_win32.c" "$win32_pages"
 else
     echo "FAIL: the manifest names no Win32 source (other_source win32 …): the Win32 files are not audited"; exit 1

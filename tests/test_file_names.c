@@ -20,24 +20,18 @@
  * that holds them all. */
 static const char non_ascii_name[] = "mod\xc3\xa8le-\xce\xa9\xce\xbc\xce\xad\xce\xb3\xce\xb1-\xe6\xa8\xa1\xe5\x9e\x8b.safetensors";
 
-static char scratch_dir[64];
-
-static void scratch_path(const char *name, char *out, size_t len) {
-    if (scratch_dir[0] == '\0') {
-        snprintf(scratch_dir, sizeof scratch_dir, "/tmp/cordon-names-XXXXXX");
-        CHECK(mkdtemp(scratch_dir) != NULL);
-    }
-    snprintf(out, len, "%s/%s", scratch_dir, name);
-}
-
-static cordon_device cpu(void) {
+/* A one-thread CPU device holding a tensor of the n values (*d_out, to destroy). Files are named
+ * relative to the test's working directory (its build directory), each test's under its own name. */
+static cordon_tensor vector_on_new_device(const float *vals, uint64_t n, cordon_device *d_out) {
     cordon_device_options opt;
     cordon_device_options_init(&opt);
     opt.threads = 1;
     opt.storage_bytes = UINT64_C(1) << 20;
-    cordon_device d;
-    CHECK_OK(cordon_device_create(&opt, &d));
-    return d;
+    CHECK_OK(cordon_device_create(&opt, d_out));
+    cordon_tensor t;
+    CHECK_OK(cordon_tensor_create(*d_out, CORDON_DTYPE_F32, 1, &n, &t));
+    CHECK_OK(cordon_tensor_write(t, vals, (size_t)n * sizeof(float)));
+    return t;
 }
 
 /* Opens the file under its UTF-8 name with the OS's own call (on Windows, the UTF-16 form). */
@@ -63,14 +57,11 @@ static void remove_by_os(const char *path) {
 }
 
 TEST(non_ascii_file_name_round_trips) {
-    cordon_device d = cpu();
-    uint64_t shape[1] = {4};
-    cordon_tensor t;
-    CHECK_OK(cordon_tensor_create(d, CORDON_DTYPE_F32, 1, shape, &t));
     float vals[4] = {1.5f, -2.0f, 0.25f, 8.0f};
-    CHECK_OK(cordon_tensor_write(t, vals, sizeof vals));
-    char path[512];
-    scratch_path(non_ascii_name, path, sizeof path);
+    cordon_device d;
+    cordon_tensor t = vector_on_new_device(vals, 4, &d);
+    const char *path = non_ascii_name;
+    remove_by_os(path);
     cordon_safetensors_item item = {"w", t};
     CHECK_OK(cordon_safetensors_save(path, &item, 1, NULL, 0, 0));
 
@@ -96,8 +87,7 @@ TEST(non_ascii_file_name_round_trips) {
 TEST(path_that_is_not_utf8_is_invalid_argument_on_windows) {
 #if defined(_WIN32)
     /* "bad-\xff.safetensors": 0xFF never appears in UTF-8. */
-    char path[512];
-    scratch_path("bad-\xff.safetensors", path, sizeof path);
+    const char *path = "bad-\xff.safetensors";
     cordon_safetensors st = {0};
     cordon_clear_os_error();
     CHECK_STATUS(cordon_safetensors_open(path, &st), CORDON_INVALID_ARGUMENT);
@@ -108,10 +98,9 @@ TEST(path_that_is_not_utf8_is_invalid_argument_on_windows) {
     CHECK(cordon_format_os_error(detail, sizeof detail) > 0);
     CHECK(strstr(detail, "Win32 error 1113") != NULL);
     /* Saving refuses it the same way, and creates nothing. */
-    cordon_device d = cpu();
-    uint64_t shape[1] = {1};
-    cordon_tensor t;
-    CHECK_OK(cordon_tensor_create(d, CORDON_DTYPE_F32, 1, shape, &t));
+    float one = 1.0f;
+    cordon_device d;
+    cordon_tensor t = vector_on_new_device(&one, 1, &d);
     cordon_safetensors_item item = {"w", t};
     CHECK_STATUS(cordon_safetensors_save(path, &item, 1, NULL, 0, 0), CORDON_INVALID_ARGUMENT);
     CHECK_OK(cordon_device_destroy(d));
@@ -125,8 +114,7 @@ TEST(injected_path_conversion_failure_is_recorded_with_its_win32_code) {
     if (!cordon__fault_available()) {
         SKIP("built without CORDON_FAULT_INJECTION");
     }
-    char path[512];
-    scratch_path(non_ascii_name, path, sizeof path);
+    const char *path = non_ascii_name;
     cordon_safetensors st = {0};
     cordon__fault_reset();
     CHECK_OK(cordon__fault_arm(CORDON__CALL_MULTI_BYTE_TO_WIDE_CHAR, 1, 1, ERROR_NOT_ENOUGH_MEMORY));
