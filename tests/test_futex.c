@@ -48,7 +48,9 @@ cordon_status cordon__futex_parking_wake(uint32_t *word, uint32_t count, unsigne
     (void)word, (void)count, (void)flags, (void)woken_out;
     return CORDON_UNSUPPORTED;
 }
-#  define REQUIRE_PARKING_LOT() SKIP("the parking-lot backend is not built on Windows (POSIX condition variables)")
+#  define REQUIRE_PARKING_LOT()                                                                          \
+      SKIP("the parking-lot backend is not built on Windows: it sleeps on POSIX condition variables with "  \
+           "CLOCK_MONOTONIC deadlines (src/sys/futex_parking.c); Windows builds use WaitOnAddress")
 #else
 #  define REQUIRE_PARKING_LOT() ((void)0)
 #endif

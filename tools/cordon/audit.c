@@ -204,6 +204,11 @@ static bool run_nm(const char *nm, const strlist *objs, bool want_undefined, str
         if (n > 0 && name[n - 1] == ':') {
             continue; /* "file.o:" header */
         }
+        /* A Windows object imports a DLL function declared dllimport through its import slot,
+         * __imp_<name>: the function is <name>. */
+        if (strncmp(name, "__imp_", 6) == 0) {
+            memmove(name, name + 6, strlen(name + 6) + 1);
+        }
         if (!strlist_has(out, name)) {
             strlist_add(out, name);
         }
