@@ -556,32 +556,49 @@ static void bench_rows(cordon_bench *b, devices *dv, enum row_op op, const row_s
 /* ---------------------------------------------------------------------------------------------------
  * Matrix products */
 
+/* A product whose B is larger than MM_COPY_BYTES rotates over MM_COPIES copies of B (for each contender:
+ * its own device tensors, and the host copies for the direct OpenBLAS calls), one per call, as a model's
+ * layers are visited in turn. A sample of such a product is only a few calls, and a processor whose
+ * last-level cache holds most of one copy would otherwise time some contenders on a B left warm by the
+ * previous sample (the direct sgemv after the direct sgemm on the same host array) and others cold. */
+#define MM_COPIES 4
+#define MM_COPY_BYTES (16u << 20)
+
 typedef struct mm_ctx {
-    cordon_tensor a, b, c;
+    cordon_tensor a, b[MM_COPIES], c;
     cordon_matmul_params p;
-    const float *ha, *hb;
+    const float *ha;
+    const float *hb[MM_COPIES];
     float *hc;
     size_t m, n, k;
     bool wt; /* B = Wᵀ of a row-major W (N × K), a linear layer's weight */
+    unsigned copies, next;
 } mm_ctx;
+
+static unsigned mm_take(mm_ctx *c) {
+    unsigned i = c->next;
+    c->next = (c->next + 1) % c->copies;
+    return i;
+}
 
 static void mm_cordon(void *arg) {
     mm_ctx *c = arg;
-    must(cordon_matmul(c->c, c->a, c->b, &c->p), "matmul");
+    must(cordon_matmul(c->c, c->a, c->b[mm_take(c)], &c->p), "matmul");
 }
 
 #if defined(CORDON_BENCH_HAVE_OPENBLAS)
 static void mm_sgemm(void *arg) {
     mm_ctx *c = arg;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, c->wt ? CblasTrans : CblasNoTrans, (int)c->m, (int)c->n, (int)c->k, 1.0f,
-                c->ha, (int)c->k, c->hb, c->wt ? (int)c->k : (int)c->n, 0.0f, c->hc, (int)c->n);
+                c->ha, (int)c->k, c->hb[mm_take(c)], c->wt ? (int)c->k : (int)c->n, 0.0f, c->hc, (int)c->n);
     cordon_bench_consume(c->hc);
 }
 
 static void mm_sgemv(void *arg) {
     mm_ctx *c = arg;
     /* y (1 × N) = x (1 × K) · B (K × N): y = Bᵀ·x with B row-major. */
-    cblas_sgemv(CblasRowMajor, CblasTrans, (int)c->k, (int)c->n, 1.0f, c->hb, (int)c->n, c->ha, 1, 0.0f, c->hc, 1);
+    cblas_sgemv(CblasRowMajor, CblasTrans, (int)c->k, (int)c->n, 1.0f, c->hb[mm_take(c)], (int)c->n, c->ha, 1, 0.0f,
+                c->hc, 1);
     cordon_bench_consume(c->hc);
 }
 #endif
@@ -590,10 +607,20 @@ static void bench_matmul_b(cordon_bench *b, devices *dv, size_t m, size_t n, siz
                            bool wt) {
     char name[48];
     snprintf(name, sizeof name, "%zux%zux%zu%s", m, n, k, wt ? "-Wt" : "");
-    float *ha = host_random(m * k, 4), *hb = host_random(k * n, 5), *hc = calloc(m * n, sizeof(float));
-    if (ha == NULL || hb == NULL || hc == NULL) {
+    unsigned copies = (double)k * (double)n * sizeof(float) > (double)MM_COPY_BYTES ? MM_COPIES : 1;
+    float *ha = host_random(m * k, 4), *hc = calloc(m * n, sizeof(float));
+    float *hb[MM_COPIES] = {0};
+    bool host_ok = ha != NULL && hc != NULL;
+    for (unsigned j = 0; j < copies; j++) {
+        hb[j] = host_random(k * n, 5 + j);
+        host_ok = host_ok && hb[j] != NULL;
+    }
+    if (!host_ok) {
         failed = 1;
-        free(ha), free(hb), free(hc);
+        free(ha), free(hc);
+        for (unsigned j = 0; j < copies; j++) {
+            free(hb[j]);
+        }
         return;
     }
     uint64_t sa[2] = {m, k}, sb[2] = {wt ? n : k, wt ? k : n}, sc[2] = {m, n};
@@ -602,11 +629,14 @@ static void bench_matmul_b(cordon_bench *b, devices *dv, size_t m, size_t n, siz
     bool ok = true;
     int ndev = dv->have_blas ? 2 : 1;
     for (int i = 0; i < ndev; i++) {
-        ctx[i] = (mm_ctx){.ha = ha, .hb = hb, .hc = hc, .m = m, .n = n, .k = k, .wt = wt};
+        ctx[i] = (mm_ctx){.ha = ha, .hc = hc, .m = m, .n = n, .k = k, .wt = wt, .copies = copies};
         cordon_matmul_params_init(&ctx[i].p);
         ctx[i].p.trans_b = wt;
-        ok = ok && tensor_from(devs[i], 2, sa, ha, m * k, &ctx[i].a) && tensor_from(devs[i], 2, sb, hb, k * n, &ctx[i].b) &&
-             tensor_from(devs[i], 2, sc, NULL, 0, &ctx[i].c);
+        ok = ok && tensor_from(devs[i], 2, sa, ha, m * k, &ctx[i].a) && tensor_from(devs[i], 2, sc, NULL, 0, &ctx[i].c);
+        for (unsigned j = 0; j < copies && ok; j++) {
+            ctx[i].hb[j] = hb[j];
+            ok = tensor_from(devs[i], 2, sb, hb[j], k * n, &ctx[i].b[j]);
+        }
     }
     contender cs[4] = {
         {.label = "cordon", .fn = mm_cordon, .arg = &ctx[0], .threads = threads, .present = ok},
@@ -642,14 +672,20 @@ static void bench_matmul_b(cordon_bench *b, devices *dv, size_t m, size_t n, siz
         }
     }
     for (int i = 0; i < ndev; i++) {
-        cordon_tensor ts[3] = {ctx[i].a, ctx[i].b, ctx[i].c};
-        for (int j = 0; j < 3; j++) {
+        cordon_tensor ts[2 + MM_COPIES] = {ctx[i].a, ctx[i].c};
+        for (unsigned j = 0; j < copies; j++) {
+            ts[2 + j] = ctx[i].b[j];
+        }
+        for (int j = 0; j < 2 + MM_COPIES; j++) {
             if (ts[j].handle != 0) {
                 must(cordon_tensor_destroy(ts[j]), "tensor_destroy");
             }
         }
     }
-    free(ha), free(hb), free(hc);
+    free(ha), free(hc);
+    for (unsigned j = 0; j < copies; j++) {
+        free(hb[j]);
+    }
 }
 
 static void bench_matmul(cordon_bench *b, devices *dv, size_t m, size_t n, size_t k, const char *op, unsigned threads) {
