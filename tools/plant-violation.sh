@@ -105,6 +105,13 @@ plant "$first" virtualalloc 'void *VirtualAlloc(void *a, unsigned long long n, u
 plant "$first" waitonaddress 'int WaitOnAddress(volatile void *a, void *c, unsigned long long n, unsigned long ms); int cordon__planted(unsigned *w); int cordon__planted(unsigned *w) { unsigned c = 0; return WaitOnAddress(w, &c, 4, 0); }' || status=1
 plant "$first" mapviewoffile 'void *MapViewOfFile(void *h, unsigned long a, unsigned long hi, unsigned long lo, unsigned long long n); void *cordon__planted(void *h); void *cordon__planted(void *h) { return MapViewOfFile(h, 4, 0, 0, 0); }' || status=1
 plant "$first" getprocaddress 'void *LoadLibraryA(const char *n); void *GetProcAddress(void *m, const char *n); void *cordon__planted(void); void *cordon__planted(void) { return GetProcAddress(LoadLibraryA("kernel32.dll"), "VirtualAlloc"); }' || status=1
+# Found while porting: the wide-character file calls and the UTF-8 conversion (the Win32 path of model
+# files), a vectored exception handler (how the Windows trap catches faults), and the compiler's own
+# non-local jump (how it resumes): each stays inside src/sys/win32/.
+plant "$first" createfilew 'void *CreateFileW(const unsigned short *n, unsigned long a, unsigned long s, void *sa, unsigned long c, unsigned long f, void *t); void *cordon__planted(const unsigned short *n); void *cordon__planted(const unsigned short *n) { return CreateFileW(n, 0x80000000u, 1, 0, 3, 0, 0); }' || status=1
+plant "$first" multibytetowidechar 'int MultiByteToWideChar(unsigned c, unsigned long f, const char *s, int n, unsigned short *w, int m); int cordon__planted(unsigned short *w); int cordon__planted(unsigned short *w) { return MultiByteToWideChar(65001, 8, "x", -1, w, 2); }' || status=1
+plant "$first" vectored_handler 'void *AddVectoredExceptionHandler(unsigned long first, long (*h)(void *)); long cordon__planted_h(void *e); long cordon__planted_h(void *e) { (void)e; return 0; } void *cordon__planted(void); void *cordon__planted(void) { return AddVectoredExceptionHandler(1, cordon__planted_h); }' || status=1
+plant "$first" builtin_longjmp 'void cordon__planted(void **buf); void cordon__planted(void **buf) { __builtin_longjmp(buf, 1); }' || status=1
 
 # --- The object-level check (tools/check-link.sh), proven on its own ---------------------------------------
 # Each plant below is compiled with the first safe file's command but WITHOUT cordon_safe.h, as if the
