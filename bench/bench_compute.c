@@ -1073,6 +1073,31 @@ static bool make_builtin_devices(devices *dv, cordon_device_info *info) {
     return true;
 }
 
+/* A suite's devices: the 1- and 2-thread built-in ones and, with_blas, the BLAS pair when the library has
+ * a BLAS engine (dv->have_blas). False, with a note and nothing left behind, when the built-in ones
+ * cannot be made. */
+static bool open_devices(cordon_bench *b, devices *dv, cordon_device_info *info, bool with_blas) {
+    if (!make_builtin_devices(dv, info)) {
+        cordon_bench_note(b, "cannot create the CPU devices: suite skipped");
+        return false;
+    }
+    dv->have_blas = with_blas && make_device(1, CORDON_MATMUL_BLAS, &dv->blas[1]);
+    if (dv->have_blas && !make_device(2, CORDON_MATMUL_BLAS, &dv->blas[2])) {
+        must(cordon_device_destroy(dv->blas[1]), "device_destroy");
+        dv->have_blas = false;
+    }
+    return true;
+}
+
+static void close_devices(devices *dv) {
+    for (unsigned t = 1; t <= 2; t++) {
+        must(cordon_device_destroy(dv->builtin[t]), "device_destroy");
+        if (dv->have_blas) {
+            must(cordon_device_destroy(dv->blas[t]), "device_destroy");
+        }
+    }
+}
+
 /* ---------------------------------------------------------------------------------------------------
  * Machine limits, measured in the same run: read bandwidth (a STREAM-like sum over an array far larger
  * than the caches) and the FMA peak (independent FMA chains on the widest vectors the processor has),
@@ -1576,8 +1601,7 @@ CORDON_BENCH_SUITE(compute_threshold, "small-work threshold alone: RMSNorm on 1 
     failed = 0;
     devices dv = {0};
     cordon_device_info info;
-    if (!make_builtin_devices(&dv, &info)) {
-        cordon_bench_note(b, "cannot create the CPU devices: suite skipped");
+    if (!open_devices(b, &dv, &info, false)) {
         return;
     }
     double load[1] = {0};
@@ -1585,8 +1609,7 @@ CORDON_BENCH_SUITE(compute_threshold, "small-work threshold alone: RMSNorm on 1 
         cordon_bench_note(b, "cordon CPU device: %s; load average %.2f at the start", info.description, load[0]);
     }
     bench_threshold(b, &dv);
-    must(cordon_device_destroy(dv.builtin[1]), "device_destroy");
-    must(cordon_device_destroy(dv.builtin[2]), "device_destroy");
+    close_devices(&dv);
 }
 
 /* Decode on bf16 weights alone (also part of "compute"): the read bandwidth, then bf16 against f32. */
@@ -1594,8 +1617,7 @@ CORDON_BENCH_SUITE(compute_decode, "decode (M = 1, K = N = 4096) on BF16 weights
     failed = 0;
     devices dv = {0};
     cordon_device_info info;
-    if (!make_builtin_devices(&dv, &info)) {
-        cordon_bench_note(b, "cannot create the CPU devices: suite skipped");
+    if (!open_devices(b, &dv, &info, false)) {
         return;
     }
     double load[1] = {0};
@@ -1608,8 +1630,7 @@ CORDON_BENCH_SUITE(compute_decode, "decode (M = 1, K = N = 4096) on BF16 weights
         bench_decode_bf16(b, &dv, 4096, 4096, false, t);
         bench_decode_bf16(b, &dv, 4096, 4096, true, t);
     }
-    must(cordon_device_destroy(dv.builtin[1]), "device_destroy");
-    must(cordon_device_destroy(dv.builtin[2]), "device_destroy");
+    close_devices(&dv);
 }
 
 /* The small shapes alone (also part of "compute"): the fixed cost of an op and the pool's dispatch,
@@ -1619,14 +1640,8 @@ CORDON_BENCH_SUITE(compute_small, "small shapes alone: 1-element ops, pool dispa
     failed = 0;
     devices dv = {0};
     cordon_device_info info;
-    if (!make_builtin_devices(&dv, &info)) {
-        cordon_bench_note(b, "cannot create the CPU devices: suite skipped");
+    if (!open_devices(b, &dv, &info, true)) {
         return;
-    }
-    dv.have_blas = make_device(1, CORDON_MATMUL_BLAS, &dv.blas[1]);
-    if (dv.have_blas && !make_device(2, CORDON_MATMUL_BLAS, &dv.blas[2])) {
-        must(cordon_device_destroy(dv.blas[1]), "device_destroy");
-        dv.have_blas = false;
     }
     double load[1] = {0};
     if (getloadavg(load, 1) == 1) {
@@ -1648,12 +1663,7 @@ CORDON_BENCH_SUITE(compute_small, "small shapes alone: 1-element ops, pool dispa
         bench_matmul(b, &dv, 8, 4096, 4096, "matmul", t);
         bench_matmul_b(b, &dv, 8, 4096, 4096, "matmul", t, true);
     }
-    for (unsigned t = 1; t <= 2; t++) {
-        must(cordon_device_destroy(dv.builtin[t]), "device_destroy");
-        if (dv.have_blas) {
-            must(cordon_device_destroy(dv.blas[t]), "device_destroy");
-        }
-    }
+    close_devices(&dv);
 }
 
 /* The whole compute suite, or (rows_only) the machine limits and the row operations (softmax, RMSNorm,
@@ -1662,14 +1672,8 @@ static void run_compute(cordon_bench *b, bool rows_only) {
     failed = 0;
     devices dv = {0};
     cordon_device_info info;
-    if (!make_builtin_devices(&dv, &info)) {
-        cordon_bench_note(b, "cannot create the CPU devices: suite skipped");
+    if (!open_devices(b, &dv, &info, true)) {
         return;
-    }
-    dv.have_blas = make_device(1, CORDON_MATMUL_BLAS, &dv.blas[1]);
-    if (dv.have_blas && !make_device(2, CORDON_MATMUL_BLAS, &dv.blas[2])) {
-        must(cordon_device_destroy(dv.blas[1]), "device_destroy");
-        dv.have_blas = false;
     }
     const char *coretype = getenv("OPENBLAS_CORETYPE");
     cordon_bench_note(b, "cordon CPU device: %s; ISA level %s (CORDON_ISA=%s)", info.description, info.isa_name,
@@ -1785,12 +1789,7 @@ static void run_compute(cordon_bench *b, bool rows_only) {
         dnnl_engine_destroy(dnnl_eng);
     }
 #endif
-    for (unsigned t = 1; t <= 2; t++) {
-        must(cordon_device_destroy(dv.builtin[t]), "device_destroy");
-        if (dv.have_blas) {
-            must(cordon_device_destroy(dv.blas[t]), "device_destroy");
-        }
-    }
+    close_devices(&dv);
     if (failed) {
         cordon_bench_note(b, "a cordon call failed during the suite: figures above are not valid");
     }
