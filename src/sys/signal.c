@@ -316,24 +316,19 @@ static cordon_status install_once(cordon__sys_trap_classify_fn classify) {
     return CORDON_OK;
 }
 
+/* The classifier install_pending hands to install_once (every caller passes the memory layer's one). */
+static _Atomic(cordon__sys_trap_classify_fn) pending_classify;
+
+static cordon_status install_pending(void) {
+    return install_once(atomic_load_explicit(&pending_classify, memory_order_acquire));
+}
+
 cordon_status cordon__sys_trap_install(cordon__sys_trap_classify_fn classify) {
     if (classify == NULL) {
         return CORDON_INVALID_ARGUMENT;
     }
-    for (;;) {
-        unsigned s = atomic_load_explicit(&install_state, memory_order_acquire);
-        if (s == 2u) {
-            return CORDON_OK;
-        }
-        unsigned expected = 0;
-        if (s == 0u && atomic_compare_exchange_strong_explicit(&install_state, &expected, 1u, memory_order_acquire,
-                                                               memory_order_acquire)) {
-            cordon_status st = install_once(classify);
-            atomic_store_explicit(&install_state, st == CORDON_OK ? 2u : 0u, memory_order_release);
-            return st;
-        }
-        cordon__sys_thread_yield(); /* another thread is installing: a few system calls */
-    }
+    atomic_store_explicit(&pending_classify, classify, memory_order_release);
+    return cordon__sys_once_retry(&install_state, install_pending);
 }
 
 bool cordon__sys_trap_installed(void) {

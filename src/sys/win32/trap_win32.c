@@ -245,6 +245,15 @@ static cordon_status install_once(cordon__sys_trap_classify_fn classify) {
     return CORDON_OK;
 }
 
+#if TRAPS_SUPPORTED
+/* The classifier install_pending hands to install_once (every caller passes the memory layer's one). */
+static _Atomic(cordon__sys_trap_classify_fn) pending_classify;
+
+static cordon_status install_pending(void) {
+    return install_once(atomic_load_explicit(&pending_classify, memory_order_acquire));
+}
+#endif
+
 cordon_status cordon__sys_trap_install(cordon__sys_trap_classify_fn classify) {
     if (classify == NULL) {
         return CORDON_INVALID_ARGUMENT;
@@ -252,20 +261,8 @@ cordon_status cordon__sys_trap_install(cordon__sys_trap_classify_fn classify) {
 #if !TRAPS_SUPPORTED
     return CORDON_UNSUPPORTED;
 #else
-    for (;;) {
-        unsigned s = atomic_load_explicit(&install_state, memory_order_acquire);
-        if (s == 2u) {
-            return CORDON_OK;
-        }
-        unsigned expected = 0;
-        if (s == 0u && atomic_compare_exchange_strong_explicit(&install_state, &expected, 1u, memory_order_acquire,
-                                                               memory_order_acquire)) {
-            cordon_status st = install_once(classify);
-            atomic_store_explicit(&install_state, st == CORDON_OK ? 2u : 0u, memory_order_release);
-            return st;
-        }
-        cordon__sys_thread_yield(); /* another thread is installing: one call */
-    }
+    atomic_store_explicit(&pending_classify, classify, memory_order_release);
+    return cordon__sys_once_retry(&install_state, install_pending);
 #endif
 }
 
@@ -285,39 +282,29 @@ static void WINAPI on_thread_exit(void *arg) {
     release_state(s, s != NULL && state_of_thread() == s);
 }
 
-static cordon_status ensure_slot(void) {
-    for (;;) {
-        unsigned s = atomic_load_explicit(&slot_state, memory_order_acquire);
-        if (s == 2u) {
-            return CORDON_OK;
-        }
-        unsigned expected = 0;
-        if (s == 0u && atomic_compare_exchange_strong_explicit(&slot_state, &expected, 1u, memory_order_acquire,
-                                                               memory_order_acquire)) {
-            int err = 0;
-            if (CORDON__FAULT(PTHREAD_KEY_CREATE, &err)) {
-                atomic_store_explicit(&slot_state, 0u, memory_order_release);
-                return cordon__sys_fail_injected(CORDON__CALL_PTHREAD_KEY_CREATE, err);
-            }
-            /* SAFETY: FlsAlloc -- the slot of each thread's trap state, whose callback frees the state
-             * when the thread exits (the counterpart of pthread_key_create).
-             * Relies on: one thread at a time gets here (slot_state 0 → 1 by CAS); the slot is never
-             * freed, so callbacks of running threads and the handler always find it; on_thread_exit
-             * only releases the state it is given.
-             * On failure: FLS_OUT_OF_INDEXES, recorded as "FlsAlloc" (CORDON_OUT_OF_RESOURCES); the
-             * state goes back to 0 so that a later run may try again. */
-            DWORD slot = FlsAlloc(on_thread_exit);
-            if (slot == FLS_OUT_OF_INDEXES) {
-                int code = cordon__sys_win32_error();
-                atomic_store_explicit(&slot_state, 0u, memory_order_release);
-                return cordon__sys_fail_win32_as(CORDON_OUT_OF_RESOURCES, "FlsAlloc", code);
-            }
-            state_slot = slot;
-            atomic_store_explicit(&slot_state, 2u, memory_order_release);
-            return CORDON_OK;
-        }
-        cordon__sys_thread_yield(); /* another thread is allocating the slot */
+/* Allocates the slot; run once by cordon__sys_once_retry (a failure lets a later run try again). */
+static cordon_status create_slot(void) {
+    int err = 0;
+    if (CORDON__FAULT(PTHREAD_KEY_CREATE, &err)) {
+        return cordon__sys_fail_injected(CORDON__CALL_PTHREAD_KEY_CREATE, err);
     }
+    /* SAFETY: FlsAlloc -- the slot of each thread's trap state, whose callback frees the state
+     * when the thread exits (the counterpart of pthread_key_create).
+     * Relies on: one thread at a time gets here (cordon__sys_once_retry moves slot_state 0 → 1 by CAS);
+     * the slot is never freed, so callbacks of running threads and the handler always find it;
+     * on_thread_exit only releases the state it is given.
+     * On failure: FLS_OUT_OF_INDEXES, recorded as "FlsAlloc" (CORDON_OUT_OF_RESOURCES); the
+     * state goes back to 0 so that a later run may try again. */
+    DWORD slot = FlsAlloc(on_thread_exit);
+    if (slot == FLS_OUT_OF_INDEXES) {
+        return cordon__sys_fail_win32_as(CORDON_OUT_OF_RESOURCES, "FlsAlloc", cordon__sys_win32_error());
+    }
+    state_slot = slot; /* published by once_retry's release store of slot_state 2 */
+    return CORDON_OK;
+}
+
+static cordon_status ensure_slot(void) {
+    return cordon__sys_once_retry(&slot_state, create_slot);
 }
 
 static cordon_status set_state(thread_state *s) {
