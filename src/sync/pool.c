@@ -3,9 +3,12 @@
  *
  * Dispatch: the caller writes the job, opens it (accepting = 1), bumps the generation word `gen`, and wakes
  * parked workers only if `sleepers` says some are parked — back-to-back jobs reach spinning workers
- * with no system call. Everyone, the caller included, then claims chunk numbers from `next_chunk` by
- * fetch-and-add until they run out. The caller closes the job (accepting = 0) and waits until no worker is
- * inside it (in_job == 0); only then may the job's fields be written again.
+ * with no system call. The chunks are dealt in contiguous slices, one per thread: the caller's is the first,
+ * worker i's the (i + 1)-th. Each thread claims chunk numbers from its own slice by fetch-and-add, then
+ * from the other slices in turn, so a late or descheduled worker's chunks are run by the others, and
+ * when nobody is late a thread runs the same chunks from job to job (the same rows of a chain of small
+ * ops stay in the L2 of the core that wrote them). The caller closes the job (accepting = 0) and waits
+ * until no worker is inside it (in_job == 0); only then may the job's fields be written again.
  *
  * Interleavings this prevents:
  *  - A worker reading a job being rewritten: a worker announces itself (in_job++) BEFORE it checks
@@ -52,25 +55,40 @@
  * just before a destroy touches this memory after the destroy at worst as another pool_obj, counts
  * itself in and out of `busy` (never reset on reuse), and finds the handle stale on its second lookup.
  * `workers` is read that way too, so it is accessed atomically. */
+/* One thread's slice of a job's chunks, [next, end), on a cache line of its own: claimed by fetch-and-
+ * add on `next` (by its owner first, then by the others), a claimed number at or past `end` ends it. */
+typedef struct pool_slice {
+    _Alignas(64) size_t next; /* atomic */
+    size_t end;
+} pool_slice;
+
+/* Fields are grouped by who writes them, one cache line per group, so that the caller's writes when it
+ * opens a job do not each pull back a line that a spinning worker has just read. */
 typedef struct pool_obj {
+    /* The pool itself, and what only callers write. */
     void *pool_link; /* the object pool's free-list link */
     unsigned workers;
+    uint32_t busy; /* parallel-fors of this pool in flight, on any thread */
     cordon__sys_thread **threads;
+    void *slices_mem; /* holds `slices` (workers + 1 of them), aligned in it */
+    pool_slice *slices;
     cordon_mutex submit; /* one job at a time */
-    uint32_t busy;       /* parallel-fors of this pool in flight, on any thread */
-    uint32_t gen;        /* futex: bumped for every job and for shutdown */
-    uint32_t sleepers;   /* workers parked (or about to park) on gen */
+    uint32_t started;    /* workers that have taken their index (worker i takes slice i + 1) */
+    /* What the workers spin on. */
+    _Alignas(64) uint32_t gen; /* futex: bumped for every job and for shutdown */
+    uint32_t sleepers;         /* workers parked (or about to park) on gen */
+    /* The job: written by the caller only while accepting == 0 and in_job == 0 (but `failed` and
+     * `first_error`, by the task that fails first). */
+    _Alignas(64) uint32_t accepting; /* the current job accepts workers */
     uint32_t shutdown;
-    uint32_t accepting;     /* the current job accepts workers */
-    uint32_t in_job;        /* futex: workers that may be reading the current job */
-    uint32_t caller_parked; /* the caller is (about to be) parked on in_job */
-    uint32_t failed;        /* a task failed: stop claiming chunks */
-    /* The job: written by the caller only while accepting == 0 and in_job == 0. */
+    uint32_t failed; /* a task failed: stop claiming chunks */
+    cordon_status first_error;
     cordon_pool_task task;
     void *ctx;
     size_t begin, end, chunk, nchunks;
-    size_t next_chunk; /* atomic */
-    cordon_status first_error;
+    /* What the workers write as they enter and leave a job. */
+    _Alignas(64) uint32_t in_job; /* futex: workers that may be reading the current job */
+    uint32_t caller_parked;       /* the caller is (about to be) parked on in_job */
 } pool_obj;
 
 static cordon__handle_table pools = CORDON__HANDLE_TABLE_INIT(4);
@@ -89,10 +107,9 @@ static cordon_status new_pool_obj(pool_obj **out) {
         return st;
     }
     pool_obj *p = (pool_obj *)mem;
-    /* From `threads` up to `busy`, and after it; `workers` is stored atomically by the caller. */
-    size_t from = offsetof(pool_obj, threads), before = offsetof(pool_obj, busy), after = before + sizeof p->busy;
-    memset((char *)p + from, 0, before - from);
-    memset((char *)p + after, 0, sizeof *p - after);
+    /* From `threads` on; `workers` is stored atomically by the caller. */
+    size_t from = offsetof(pool_obj, threads);
+    memset((char *)p + from, 0, sizeof *p - from);
     *out = p;
     return CORDON_OK;
 }
@@ -109,33 +126,47 @@ static cordon_status as_status(cordon_status s) {
     return (int)s >= 0 && (int)s < CORDON_STATUS_COUNT ? s : CORDON_TASK_FAILED;
 }
 
-/* Claims and runs chunks of the open job until none are left or a task has failed. */
-static void run_chunks(pool_obj *p) {
-    for (;;) {
-        if (LOAD_RELAXED(&p->failed) != 0) {
-            return;
-        }
-        size_t c = __atomic_fetch_add(&p->next_chunk, (size_t)1, __ATOMIC_RELAXED);
-        if (c >= p->nchunks) {
-            return;
-        }
-        size_t i0 = p->begin + c * p->chunk;
-        size_t i1 = p->end - i0 > p->chunk ? i0 + p->chunk : p->end;
-        cordon_status st = p->task(p->ctx, i0, i1);
-        if (st != CORDON_OK) {
-            uint32_t zero = 0;
-            if (CAS(&p->failed, &zero, 1u)) {
-                p->first_error = as_status(st);
-            }
+/* Runs chunk c of the open job. */
+static void run_chunk(pool_obj *p, size_t c) {
+    size_t i0 = p->begin + c * p->chunk;
+    size_t i1 = p->end - i0 > p->chunk ? i0 + p->chunk : p->end;
+    cordon_status st = p->task(p->ctx, i0, i1);
+    if (st != CORDON_OK) {
+        uint32_t zero = 0;
+        if (CAS(&p->failed, &zero, 1u)) {
+            p->first_error = as_status(st);
         }
     }
 }
 
-static void worker_join_job(pool_obj *p) {
+/* Claims and runs chunks of the open job, from slice `self` first and then from the others in turn,
+ * until none are left or a task has failed. */
+static void run_chunks(pool_obj *p, unsigned self) {
+    unsigned nslices = workers_of(p) + 1u;
+    for (unsigned k = 0; k < nslices; k++) {
+        pool_slice *s = &p->slices[(self + k) % nslices];
+        for (;;) {
+            if (LOAD_RELAXED(&p->failed) != 0) {
+                return;
+            }
+            /* A look before the claim: another thread's slice that is spent is read, not taken over. */
+            if (__atomic_load_n(&s->next, __ATOMIC_RELAXED) >= s->end) {
+                break;
+            }
+            size_t c = __atomic_fetch_add(&s->next, (size_t)1, __ATOMIC_RELAXED);
+            if (c >= s->end) {
+                break;
+            }
+            run_chunk(p, c);
+        }
+    }
+}
+
+static void worker_join_job(pool_obj *p, unsigned self) {
     FETCH_ADD(&p->in_job, 1u);
     if (LOAD(&p->accepting) != 0) {
         task_depth++;
-        run_chunks(p);
+        run_chunks(p, self);
         task_depth--;
     }
     if (FETCH_SUB(&p->in_job, 1u) == 1u && LOAD(&p->caller_parked) != 0) {
@@ -146,6 +177,7 @@ static void worker_join_job(pool_obj *p) {
 static void worker_main(void *arg) {
     pool_obj *p = (pool_obj *)arg;
     own_pool = p;
+    unsigned self = FETCH_ADD(&p->started, 1u) + 1u; /* slice 0 is the caller's */
     uint32_t seen = 0; /* gen starts at 0 and nothing is published before the workers exist */
     for (;;) {
         uint32_t g = LOAD(&p->gen);
@@ -160,10 +192,14 @@ static void worker_main(void *arg) {
             g = LOAD(&p->gen);
         }
         seen = g;
+        /* The lines the next steps read, fetched side by side instead of one miss after another. */
+        __builtin_prefetch(&p->in_job, 1);
+        __builtin_prefetch(&p->slices[self], 1);
+        __builtin_prefetch(&p->accepting, 0);
         if (LOAD(&p->shutdown) != 0) {
             return;
         }
-        worker_join_job(p);
+        worker_join_job(p, self);
     }
 }
 
@@ -178,6 +214,34 @@ static void stop_workers(pool_obj *p, unsigned n) {
             cordon__sys_thread_yield();
         }
     }
+}
+
+/* The worker handles and the chunk slices (one per thread, each on its own cache line). */
+static cordon_status alloc_arrays(pool_obj *p) {
+    void *arr = NULL;
+    cordon_status st = cordon__sys_alloc(p->workers * sizeof(cordon__sys_thread *), &arr);
+    if (st != CORDON_OK) {
+        return st;
+    }
+    size_t align = _Alignof(pool_slice);
+    void *mem = NULL;
+    st = cordon__sys_alloc(((size_t)p->workers + 1u) * sizeof(pool_slice) + align - 1u, &mem);
+    if (st != CORDON_OK) {
+        cordon__sys_free(arr);
+        return st;
+    }
+    p->threads = (cordon__sys_thread **)arr;
+    p->slices_mem = mem;
+    p->slices = (pool_slice *)(void *)((char *)mem + (align - (uintptr_t)mem % align) % align);
+    return CORDON_OK;
+}
+
+static void free_arrays(pool_obj *p) {
+    cordon__sys_free(p->threads);
+    cordon__sys_free(p->slices_mem);
+    p->threads = NULL;
+    p->slices_mem = NULL;
+    p->slices = NULL;
 }
 
 cordon_status cordon_pool_create(unsigned threads, cordon_pool *out) {
@@ -199,19 +263,17 @@ cordon_status cordon_pool_create(unsigned threads, cordon_pool *out) {
     }
     __atomic_store_n(&p->workers, threads - 1u, __ATOMIC_RELAXED);
     if (p->workers > 0) {
-        void *arr = NULL;
-        st = cordon__sys_alloc(p->workers * sizeof(cordon__sys_thread *), &arr);
+        st = alloc_arrays(p);
         if (st != CORDON_OK) {
             cordon__objpool_put(&pool_objects, p);
             return st;
         }
-        p->threads = (cordon__sys_thread **)arr;
     }
     for (unsigned i = 0; i < p->workers; i++) {
         st = cordon__sys_thread_spawn(worker_main, p, &p->threads[i]);
         if (st != CORDON_OK) {
             stop_workers(p, i);
-            cordon__sys_free(p->threads);
+            free_arrays(p);
             cordon__objpool_put(&pool_objects, p);
             return st;
         }
@@ -220,7 +282,7 @@ cordon_status cordon_pool_create(unsigned threads, cordon_pool *out) {
     st = cordon__handle_insert(&pools, p, &handle);
     if (st != CORDON_OK) {
         stop_workers(p, p->workers);
-        cordon__sys_free(p->threads);
+        free_arrays(p);
         cordon__objpool_put(&pool_objects, p);
         return st;
     }
@@ -286,15 +348,24 @@ static cordon_status run_job(pool_obj *p, size_t begin, size_t end, size_t chunk
     p->chunk = chunk;
     p->nchunks = n / chunk + (n % chunk != 0);
     p->first_error = CORDON_OK;
-    STORE(&p->failed, 0u);
-    __atomic_store_n(&p->next_chunk, (size_t)0, __ATOMIC_RELAXED);
-    STORE(&p->accepting, 1u);
+    __atomic_store_n(&p->failed, 0u, __ATOMIC_RELAXED);
+    /* Slice t: chunks [nchunks / T * t + min(t, nchunks % T), ...), sizes differing by at most one. */
+    size_t nslices = (size_t)p->workers + 1u, per = p->nchunks / nslices, extra = p->nchunks % nslices;
+    for (size_t t = 0, c = 0; t < nslices; t++) {
+        size_t len = per + (t < extra ? 1u : 0u);
+        __atomic_store_n(&p->slices[t].next, c, __ATOMIC_RELAXED);
+        p->slices[t].end = c + len;
+        c += len;
+    }
+    /* Release: a worker that sees the job open sees its fields. (Closing it is sequentially consistent,
+     * against in_job; see the top.) */
+    STORE_RELEASE(&p->accepting, 1u);
     FETCH_ADD(&p->gen, 1u);
     if (LOAD(&p->sleepers) != 0) {
         cordon__unpark(&p->gen, UINT32_MAX);
     }
     task_depth++;
-    run_chunks(p);
+    run_chunks(p, 0u);
     task_depth--;
     STORE(&p->accepting, 0u);
     wait_workers_out(p);
@@ -472,7 +543,7 @@ static cordon_status destroy_pool(cordon_pool pool) {
     }
     cordon__handle_finish(&pools, pool.handle);
     stop_workers(p, p->workers);
-    cordon__sys_free(p->threads);
+    free_arrays(p);
     cordon__objpool_put(&pool_objects, p);
     return CORDON_OK;
 }
