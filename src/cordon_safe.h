@@ -75,6 +75,7 @@
 #pragma GCC poison call_once tss_create tss_get tss_set
 /* The cordon rule: OS and foreign calls live only in src/sys/ — use the contract in src/sys/sys.h. */
 #pragma GCC poison dlopen dlsym dlclose dlerror sysconf getpagesize sched_yield sched_getaffinity
+#pragma GCC poison sched_setaffinity sched_getcpu
 #pragma GCC poison nanosleep usleep sleep clock_gettime clock_nanosleep gettimeofday time clock
 #pragma GCC poison uname getenv setenv system errno __errno_location strerror strerror_r perror
 /* The cordon rule, Win32 (src/sys/win32/): memory, waits, threads, files and mappings, libraries,

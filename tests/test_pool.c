@@ -12,6 +12,7 @@
 #include "cordon/cordon.h"
 #include "harness.h"
 #include "sys/fault.h"
+#include "sys/sys.h"
 
 typedef struct hits {
     size_t n;
@@ -719,4 +720,59 @@ TEST(calls_racing_a_destroy_on_another_thread_return_ok_or_stale) {
     atomic_store(&r.stop, 1);
     CHECK(pthread_join(th, NULL) == 0);
     CHECK_EQ_I64(atomic_load(&r.bad), 0);
+}
+
+/* The move a pool worker makes when it finds itself on its caller's processor: off that processor, with
+ * its affinity as it was. */
+TEST(a_thread_moved_off_its_processor_keeps_its_affinity) {
+    unsigned online = 0, usable = 0;
+    CHECK_OK(cordon__sys_cpu_counts(&online, &usable));
+    int cpu = cordon__sys_current_cpu();
+    if (cpu < 0) {
+        CHECK_STATUS(cordon__sys_thread_leave_cpu(0), CORDON_UNSUPPORTED);
+        SKIP("this OS does not say which processor a thread runs on: workers are never moved");
+    }
+    if (usable < 2) {
+        CHECK_STATUS(cordon__sys_thread_leave_cpu(cpu), CORDON_UNSUPPORTED);
+        SKIP("this process may run on one processor only: nowhere to move to");
+    }
+    CHECK_STATUS(cordon__sys_thread_leave_cpu(-1), CORDON_INVALID_ARGUMENT);
+    for (int round = 0; round < 20; round++) {
+        cpu = cordon__sys_current_cpu();
+        CHECK_OK(cordon__sys_thread_leave_cpu(cpu));
+        int now = cordon__sys_current_cpu();
+        CHECK_MSG(now != cpu, "round %d: still on processor %d", round, cpu);
+        unsigned online_after = 0, usable_after = 0;
+        CHECK_OK(cordon__sys_cpu_counts(&online_after, &usable_after));
+        CHECK_EQ_U64(usable_after, usable);
+    }
+    if (!cordon__fault_available()) {
+        return;
+    }
+    /* The narrowing call fails: recorded, the affinity unchanged. */
+    for (cordon__sys_call call = CORDON__CALL_SCHED_GETAFFINITY;; call = CORDON__CALL_SCHED_SETAFFINITY) {
+        cordon__fault_reset();
+        CHECK_OK(cordon__fault_arm(call, 1, 1, EPERM));
+        cordon_clear_os_error();
+        CHECK(cordon__sys_thread_leave_cpu(cordon__sys_current_cpu()) != CORDON_OK);
+        CHECK(cordon__fault_fired(call) == 1);
+        CHECK(strcmp(cordon_last_os_error().call, cordon__sys_call_name(call)) == 0);
+        CHECK_EQ_I64(cordon_last_os_error().code, EPERM);
+        unsigned online_after = 0, usable_after = 0;
+        cordon__fault_stop();
+        CHECK_OK(cordon__sys_cpu_counts(&online_after, &usable_after));
+        CHECK_EQ_U64(usable_after, usable);
+        if (call == CORDON__CALL_SCHED_SETAFFINITY) {
+            break;
+        }
+    }
+    /* A pool whose workers cannot move still runs every chunk. */
+    cordon_pool pool;
+    CHECK_OK(cordon_pool_create(3, &pool));
+    CHECK_OK(cordon__fault_arm(CORDON__CALL_SCHED_SETAFFINITY, 1, 1000000, EPERM));
+    for (int r = 0; r < 200; r++) {
+        check_exactly_once(pool, 64, 1);
+    }
+    cordon__fault_stop();
+    CHECK_OK(cordon_pool_destroy(pool));
 }

@@ -50,6 +50,7 @@
 
 #define WORKER_SPIN 20000 /* pause rounds a worker polls for the next job before parking */
 #define CALLER_SPIN 20000 /* pause rounds the caller polls for the last worker before parking */
+#define MISSES_BEFORE_YIELD 8u
 
 /* Pool objects are type-stable (core/objpool.h): a parallel-for or size query that looked the handle up
  * just before a destroy touches this memory after the destroy at worst as another pool_obj, counts
@@ -59,7 +60,7 @@
  * add on `next` (by its owner first, then by the others), a claimed number at or past `end` ends it. */
 typedef struct pool_slice {
     _Alignas(64) size_t next; /* atomic */
-    size_t end;
+    size_t start, end;
 } pool_slice;
 
 /* Fields are grouped by who writes them, one cache line per group, so that the caller's writes when it
@@ -74,9 +75,11 @@ typedef struct pool_obj {
     pool_slice *slices;
     cordon_mutex submit; /* one job at a time */
     uint32_t started;    /* workers that have taken their index (worker i takes slice i + 1) */
+    unsigned misses;     /* jobs in a row where the caller ran the start of a worker's slice */
     /* What the workers spin on. */
     _Alignas(64) uint32_t gen; /* futex: bumped for every job and for shutdown */
     uint32_t sleepers;         /* workers parked (or about to park) on gen */
+    int caller_cpu;            /* atomic: the processor the last job was opened on (-1: not known) */
     /* The job: written by the caller only while accepting == 0 and in_job == 0 (but `failed` and
      * `first_error`, by the task that fails first). */
     _Alignas(64) uint32_t accepting; /* the current job accepts workers */
@@ -140,14 +143,16 @@ static void run_chunk(pool_obj *p, size_t c) {
 }
 
 /* Claims and runs chunks of the open job, from slice `self` first and then from the others in turn,
- * until none are left or a task has failed. */
-static void run_chunks(pool_obj *p, unsigned self) {
+ * until none are left or a task has failed. Returns whether this thread ran the first chunk of another
+ * thread's slice: that thread had not started its part by then. */
+static bool run_chunks(pool_obj *p, unsigned self) {
     unsigned nslices = workers_of(p) + 1u;
+    bool took_a_start = false;
     for (unsigned k = 0; k < nslices; k++) {
         pool_slice *s = &p->slices[(self + k) % nslices];
         for (;;) {
             if (LOAD_RELAXED(&p->failed) != 0) {
-                return;
+                return took_a_start;
             }
             /* A look before the claim: another thread's slice that is spent is read, not taken over. */
             if (__atomic_load_n(&s->next, __ATOMIC_RELAXED) >= s->end) {
@@ -157,16 +162,18 @@ static void run_chunks(pool_obj *p, unsigned self) {
             if (c >= s->end) {
                 break;
             }
+            took_a_start = took_a_start || (k != 0 && c == s->start);
             run_chunk(p, c);
         }
     }
+    return took_a_start;
 }
 
 static void worker_join_job(pool_obj *p, unsigned self) {
     FETCH_ADD(&p->in_job, 1u);
     if (LOAD(&p->accepting) != 0) {
         task_depth++;
-        run_chunks(p, self);
+        (void)run_chunks(p, self);
         task_depth--;
     }
     if (FETCH_SUB(&p->in_job, 1u) == 1u && LOAD(&p->caller_parked) != 0) {
@@ -174,9 +181,25 @@ static void worker_join_job(pool_obj *p, unsigned self) {
     }
 }
 
+/* A worker that finds itself on the processor its caller opened the job on moves to another one. The
+ * scheduler puts a new thread, or one it wakes, beside the thread that started or woke it when it judges
+ * that cheaper; with a spinning caller the two then take turns on one processor (each job slower than on
+ * one thread) until the load balancer separates them, which was seen to take 40 ms on a 2-CPU VM.
+ * Gives up for good (`stay`) when the OS cannot move threads or refuses. */
+static void avoid_caller_cpu(pool_obj *p, bool *stay) {
+    int caller = __atomic_load_n(&p->caller_cpu, __ATOMIC_RELAXED);
+    if (*stay || caller < 0 || cordon__sys_current_cpu() != caller) {
+        return;
+    }
+    if (cordon__sys_thread_leave_cpu(caller) != CORDON_OK) {
+        *stay = true;
+    }
+}
+
 static void worker_main(void *arg) {
     pool_obj *p = (pool_obj *)arg;
     own_pool = p;
+    bool stay = false;
     unsigned self = FETCH_ADD(&p->started, 1u) + 1u; /* slice 0 is the caller's */
     uint32_t seen = 0; /* gen starts at 0 and nothing is published before the workers exist */
     for (;;) {
@@ -199,6 +222,7 @@ static void worker_main(void *arg) {
         if (LOAD(&p->shutdown) != 0) {
             return;
         }
+        avoid_caller_cpu(p, &stay);
         worker_join_job(p, self);
     }
 }
@@ -349,11 +373,13 @@ static cordon_status run_job(pool_obj *p, size_t begin, size_t end, size_t chunk
     p->nchunks = n / chunk + (n % chunk != 0);
     p->first_error = CORDON_OK;
     __atomic_store_n(&p->failed, 0u, __ATOMIC_RELAXED);
+    __atomic_store_n(&p->caller_cpu, cordon__sys_current_cpu(), __ATOMIC_RELAXED);
     /* Slice t: chunks [nchunks / T * t + min(t, nchunks % T), ...), sizes differing by at most one. */
     size_t nslices = (size_t)p->workers + 1u, per = p->nchunks / nslices, extra = p->nchunks % nslices;
     for (size_t t = 0, c = 0; t < nslices; t++) {
         size_t len = per + (t < extra ? 1u : 0u);
         __atomic_store_n(&p->slices[t].next, c, __ATOMIC_RELAXED);
+        p->slices[t].start = c;
         p->slices[t].end = c + len;
         c += len;
     }
@@ -365,10 +391,17 @@ static cordon_status run_job(pool_obj *p, size_t begin, size_t end, size_t chunk
         cordon__unpark(&p->gen, UINT32_MAX);
     }
     task_depth++;
-    run_chunks(p, 0u);
+    bool took_a_start = run_chunks(p, 0u);
     task_depth--;
     STORE(&p->accepting, 0u);
     wait_workers_out(p);
+    /* A worker that has not started its part of MISSES_BEFORE_YIELD jobs in a row may be runnable on
+     * this very processor, waiting for it (see avoid_caller_cpu): give it the processor once. */
+    p->misses = took_a_start ? p->misses + 1u : 0u;
+    if (p->misses >= MISSES_BEFORE_YIELD) {
+        p->misses = 0;
+        cordon__sys_thread_yield();
+    }
     return p->first_error;
 }
 

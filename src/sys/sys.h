@@ -176,6 +176,18 @@ cordon_status cordon__sys_thread_detach(cordon__sys_thread *thread);
 /* Gives the processor to another runnable thread, if any. Cannot fail. */
 void cordon__sys_thread_yield(void);
 
+/* The number of the processor the calling thread is running on, or -1 where the OS does not tell (it
+ * may have moved by the time the caller looks). Cannot fail. */
+int cordon__sys_current_cpu(void);
+
+/* Moves the calling thread off processor `cpu` onto another one it may run on, and leaves its affinity
+ * as it was: for a pool worker that the scheduler has placed beside the thread it must run alongside
+ * (the two would take turns on one processor while another sits idle). CORDON_OK when the thread was
+ * moved or was not on `cpu`; CORDON_UNSUPPORTED where the OS has no such call or the thread may run on
+ * no other processor; a failing call is recorded as "sched_setaffinity" (the affinity is then as it
+ * was). */
+cordon_status cordon__sys_thread_leave_cpu(int cpu);
+
 /* The processor's spin-wait hint (x86 `pause`, Arm `yield`), for architectures where safe code has no
  * compiler builtin for it (safe code contains no assembly). Cannot fail. */
 void cordon__sys_cpu_relax(void);

@@ -105,6 +105,74 @@ void cordon__sys_thread_yield(void) {
     (void)sched_yield();
 }
 
+int cordon__sys_current_cpu(void) {
+#if defined(__linux__)
+    /* SAFETY: sched_getcpu -- the number of the processor this thread is running on (glibc reads it
+     * from the thread's restartable-sequences area, or asks the vDSO: no system call in the common case).
+     * Relies on: nothing; it takes no arguments and the answer is only a hint (the thread may move
+     * right after).
+     * On failure: -1 (ENOSYS on kernels without getcpu), which callers take as "not known". */
+    return sched_getcpu();
+#else
+    return -1;
+#endif
+}
+
+cordon_status cordon__sys_thread_leave_cpu(int cpu) {
+#if defined(__linux__)
+    if (cpu < 0 || cpu >= CPU_SETSIZE) {
+        return CORDON_INVALID_ARGUMENT;
+    }
+    cpu_set_t was;
+    CPU_ZERO(&was);
+    int err = 0;
+    if (CORDON__FAULT(SCHED_GETAFFINITY, &err)) {
+        return cordon__sys_fail("sched_getaffinity", err);
+    }
+    /* SAFETY: sched_getaffinity -- the processors this thread may run on, to be restored after the move.
+     * Relies on: was is a local cpu_set_t and its exact size is passed; pid 0 means this thread.
+     * On failure: recorded as "sched_getaffinity" with errno; nothing changed. */
+    if (sched_getaffinity(0, sizeof was, &was) != 0) {
+        return cordon__sys_fail("sched_getaffinity", cordon__sys_errno());
+    }
+    size_t bit = (size_t)cpu; /* within [0, CPU_SETSIZE): checked above */
+    if (!CPU_ISSET(bit, &was)) {
+        return CORDON_OK; /* not allowed there, so not running there */
+    }
+    /* SAFETY: CPU_COUNT -- count the bits of the mask (glibc implements the macro with __sched_cpucount).
+     * Relies on: was was filled by the successful call above; the size passed is sizeof was.
+     * On failure: cannot fail. */
+    if (CPU_COUNT(&was) < 2) {
+        return CORDON_UNSUPPORTED;
+    }
+    cpu_set_t away = was;
+    CPU_CLR(bit, &away);
+    if (CORDON__FAULT(SCHED_SETAFFINITY, &err)) {
+        return cordon__sys_fail("sched_setaffinity", err);
+    }
+    /* SAFETY: sched_setaffinity -- narrow this thread's processors to all it had but `cpu`, which
+     * makes the kernel move it off `cpu` before the call returns; the next call widens them again.
+     * Relies on: away is a local cpu_set_t of the exact size passed, a non-empty subset (at least
+     * one other bit set: CPU_COUNT >= 2 above) of the mask the thread already has; pid 0 is this thread.
+     * On failure: recorded as "sched_setaffinity" with errno (EINVAL if a cpuset change left none of
+     * those processors; EPERM in a sandbox that forbids it); the affinity is unchanged. */
+    if (sched_setaffinity(0, sizeof away, &away) != 0) {
+        return cordon__sys_fail("sched_setaffinity", cordon__sys_errno());
+    }
+    /* SAFETY: sched_setaffinity -- give back the mask read above; the thread stays where it now is.
+     * Relies on: was is the thread's own mask from the sched_getaffinity above, of its exact size.
+     * On failure: only if the process's cpuset changed in between; recorded as "sched_setaffinity",
+     * and the thread keeps the narrower mask (all it had but one processor) — it still runs. */
+    if (sched_setaffinity(0, sizeof was, &was) != 0) {
+        return cordon__sys_fail("sched_setaffinity", cordon__sys_errno());
+    }
+    return CORDON_OK;
+#else
+    (void)cpu;
+    return CORDON_UNSUPPORTED;
+#endif
+}
+
 void cordon__sys_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();

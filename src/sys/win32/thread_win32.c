@@ -133,6 +133,17 @@ void cordon__sys_thread_yield(void) {
     (void)SwitchToThread();
 }
 
+/* Not yet on Windows (whose scheduler spreads a process's threads by their ideal processors): the pool
+ * never asks a worker to move. */
+int cordon__sys_current_cpu(void) {
+    return -1;
+}
+
+cordon_status cordon__sys_thread_leave_cpu(int cpu) {
+    (void)cpu;
+    return CORDON_UNSUPPORTED;
+}
+
 void cordon__sys_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
