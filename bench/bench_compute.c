@@ -422,6 +422,26 @@ static void row_plain(void *arg) {
 static dnnl_engine_t dnnl_eng;
 static dnnl_stream_t dnnl_str;
 
+/* The oneDNN engine and stream the row lines use; false when oneDNN cannot make them (its lines then say
+ * "oneDNN failed"). */
+static bool dnnl_open(void) {
+    if (dnnl_engine_create(&dnnl_eng, dnnl_cpu, 0) != dnnl_success) {
+        return false;
+    }
+    if (dnnl_stream_create(&dnnl_str, dnnl_eng, dnnl_stream_default_flags) != dnnl_success) {
+        dnnl_engine_destroy(dnnl_eng);
+        return false;
+    }
+    return true;
+}
+
+static void dnnl_close(bool opened) {
+    if (opened) {
+        dnnl_stream_destroy(dnnl_str);
+        dnnl_engine_destroy(dnnl_eng);
+    }
+}
+
 static void row_dnnl(void *arg) {
     row_ctx *c = arg;
     if (dnnl_primitive_execute(c->prim, c->stream, c->nargs, c->args) != dnnl_success ||
@@ -1636,6 +1656,30 @@ CORDON_BENCH_SUITE(compute_decode, "decode (M = 1, K = N = 4096) on BF16 weights
 /* The small shapes alone (also part of "compute"): the fixed cost of an op and the pool's dispatch,
  * metal-candle's (4,16,1024) rows and LoRA adapter, and the M = 8 products, for tuning the CPU backend's
  * small-work paths. */
+CORDON_BENCH_SUITE(compute_gemm, "square sgemm 512-2048 and the 512x4096x4096 product alone, on 1 and 2 threads") {
+    failed = 0;
+    devices dv = {0};
+    cordon_device_info info;
+    if (!open_devices(b, &dv, &info, true)) {
+        return;
+    }
+    double load[1] = {0};
+    if (getloadavg(load, 1) == 1) {
+        cordon_bench_note(b, "cordon CPU device: %s; load average %.2f at the start", info.description, load[0]);
+    }
+    print_header(b);
+    static const size_t squares[] = {512, 1024, 2048};
+    for (size_t i = 0; i < 3 && !failed; i++) {
+        for (unsigned t = 1; t <= 2; t++) {
+            bench_matmul(b, &dv, squares[i], squares[i], squares[i], "sgemm", t);
+        }
+    }
+    for (unsigned t = 1; t <= 2 && !failed; t++) {
+        bench_matmul(b, &dv, 512, 4096, 4096, "matmul", t);
+    }
+    close_devices(&dv);
+}
+
 CORDON_BENCH_SUITE(compute_small, "small shapes alone: 1-element ops, pool dispatch, (4,16,1024) rows, LoRA, M = 8") {
     failed = 0;
     devices dv = {0};
@@ -1647,6 +1691,9 @@ CORDON_BENCH_SUITE(compute_small, "small shapes alone: 1-element ops, pool dispa
     if (getloadavg(load, 1) == 1) {
         cordon_bench_note(b, "cordon CPU device: %s; load average %.2f at the start", info.description, load[0]);
     }
+#if defined(CORDON_BENCH_HAVE_DNNL)
+    bool have_dnnl = dnnl_open();
+#endif
     print_header(b);
     bench_limits(b, &dv);
     bench_dispatch(b, &dv);
@@ -1663,6 +1710,9 @@ CORDON_BENCH_SUITE(compute_small, "small shapes alone: 1-element ops, pool dispa
         bench_matmul(b, &dv, 8, 4096, 4096, "matmul", t);
         bench_matmul_b(b, &dv, 8, 4096, 4096, "matmul", t, true);
     }
+#if defined(CORDON_BENCH_HAVE_DNNL)
+    dnnl_close(have_dnnl);
+#endif
     close_devices(&dv);
 }
 
@@ -1691,8 +1741,7 @@ static void run_compute(cordon_bench *b, bool rows_only) {
     cordon_bench_note(b, "cordon matmul engines: built-in%s", dv.have_blas ? " and openblas (cordon's BLAS path)"
                                                                            : " only (cordon built without BLAS)");
 #if defined(CORDON_BENCH_HAVE_DNNL)
-    bool have_dnnl = dnnl_engine_create(&dnnl_eng, dnnl_cpu, 0) == dnnl_success &&
-                     dnnl_stream_create(&dnnl_str, dnnl_eng, dnnl_stream_default_flags) == dnnl_success;
+    bool have_dnnl = dnnl_open();
     const dnnl_version_t *ver = dnnl_version();
     cordon_bench_note(b, "oneDNN baseline: %d.%d.%d (%s threads, set per line)%s", ver->major, ver->minor, ver->patch,
 #  if defined(_OPENMP)
@@ -1784,10 +1833,7 @@ static void run_compute(cordon_bench *b, bool rows_only) {
     }
     write_charts(b);
 #if defined(CORDON_BENCH_HAVE_DNNL)
-    if (have_dnnl) {
-        dnnl_stream_destroy(dnnl_str);
-        dnnl_engine_destroy(dnnl_eng);
-    }
+    dnnl_close(have_dnnl);
 #endif
     close_devices(&dv);
     if (failed) {
