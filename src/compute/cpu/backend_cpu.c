@@ -694,7 +694,14 @@ static cordon_status skinny_lane(void *ctx, size_t lane, size_t nlanes) {
                         job->k->axpy_bf16(ci, d->alpha * ai[p * acs], elem_ptr16(&d->b, boff + p * brs), n);
                     }
                 } else {
-                    for (size_t p = p0; p < p1; p++) {
+                    /* The same: four rows of B per pass, read side by side. */
+                    size_t p = p0;
+                    for (; p + 4 <= p1; p += 4) {
+                        float s4[4] = {d->alpha * ai[p * acs], d->alpha * ai[(p + 1) * acs],
+                                       d->alpha * ai[(p + 2) * acs], d->alpha * ai[(p + 3) * acs]};
+                        job->k->axpy4(ci, s4, elem_ptr(&d->b, boff + p * brs), (size_t)brs, n);
+                    }
+                    for (; p < p1; p++) {
                         job->k->axpy(ci, d->alpha * ai[p * acs], elem_ptr(&d->b, boff + p * brs), n);
                     }
                 }

@@ -74,6 +74,10 @@ struct cordon__cpu_kernels {
     float (*dot)(const float *a, const float *b, size_t n);
     /* y[i] += s·x[i]. */
     void (*axpy)(float *y, float s, const float *x, size_t n);
+    /* Four axpys at once, each exactly as the single call (the same operations in the same order):
+     * y += s[r]·x[r·ldx + ·] for r = 0..3 in turn. For f32 decode: y stays in registers across four rows
+     * of B, and the four rows stream from memory side by side instead of one after another. */
+    void (*axpy4)(float *y, const float *s, const float *x, size_t ldx, size_t n);
     /* dot and axpy with the second operand in bf16 (BF16 weights, ops.h cordon_matmul): each bf16
      * element is widened exactly to f32 (a 16-bit shift), then the arithmetic is the f32 kernel's, in
      * the same order; the result equals dot/axpy on the widened values. */
@@ -156,6 +160,7 @@ void cordon__softmax_row_avx512(float *y, const float *x, const float *mask, siz
                               const float *next);
 float cordon__dot_avx512(const float *a, const float *b, size_t n);
 void cordon__axpy_avx512(float *y, float s, const float *x, size_t n);
+void cordon__axpy4_avx512(float *y, const float *s, const float *x, size_t ldx, size_t n);
 float cordon__dot_bf16_avx512(const float *a, const uint16_t *b, size_t n);
 void cordon__axpy_bf16_avx512(float *y, float s, const uint16_t *x, size_t n);
 void cordon__axpy4_bf16_avx512(float *y, const float *s, const uint16_t *x, size_t ldx, size_t n);

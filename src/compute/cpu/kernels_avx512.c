@@ -13,6 +13,7 @@
 #  define K_LAYER_NORM_ROW cordon__layer_norm_row_avx512
 #  define K_DOT cordon__dot_avx512
 #  define K_AXPY cordon__axpy_avx512
+#  define K_AXPY4 cordon__axpy4_avx512
 #  define K_DOT_BF16 cordon__dot_bf16_avx512
 #  define K_AXPY_BF16 cordon__axpy_bf16_avx512
 #  define K_AXPY4_BF16 cordon__axpy4_bf16_avx512

@@ -236,6 +236,37 @@ void cordon__axpy_avx512(float *y, float s, const float *x, size_t n) {
     }
 }
 
+/* Four rows of x at once: for each element, y = fma(s0, x0, y), then s1·x1, s2·x2, s3·x3, in that
+ * order: cordon__axpy_avx512's arithmetic four times exactly, with y loaded and stored once. */
+void cordon__axpy4_avx512(float *y, const float *s, const float *x, size_t ldx, size_t n) {
+    const __m512 v0 = _mm512_set1_ps(s[0]), v1 = _mm512_set1_ps(s[1]), v2 = _mm512_set1_ps(s[2]),
+                 v3 = _mm512_set1_ps(s[3]);
+    const float *x0 = x, *x1 = x + ldx, *x2 = x + 2 * ldx, *x3 = x + 3 * ldx;
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m512 a = _mm512_loadu_ps(y + i), b = _mm512_loadu_ps(y + i + 16);
+        a = _mm512_fmadd_ps(v0, _mm512_loadu_ps(x0 + i), a);
+        b = _mm512_fmadd_ps(v0, _mm512_loadu_ps(x0 + i + 16), b);
+        a = _mm512_fmadd_ps(v1, _mm512_loadu_ps(x1 + i), a);
+        b = _mm512_fmadd_ps(v1, _mm512_loadu_ps(x1 + i + 16), b);
+        a = _mm512_fmadd_ps(v2, _mm512_loadu_ps(x2 + i), a);
+        b = _mm512_fmadd_ps(v2, _mm512_loadu_ps(x2 + i + 16), b);
+        a = _mm512_fmadd_ps(v3, _mm512_loadu_ps(x3 + i), a);
+        b = _mm512_fmadd_ps(v3, _mm512_loadu_ps(x3 + i + 16), b);
+        _mm512_storeu_ps(y + i, a);
+        _mm512_storeu_ps(y + i + 16, b);
+    }
+    for (; i < n; i += 16) {
+        __mmask16 k = tail_mask(n - i);
+        __m512 a = _mm512_maskz_loadu_ps(k, y + i);
+        a = _mm512_fmadd_ps(v0, _mm512_maskz_loadu_ps(k, x0 + i), a);
+        a = _mm512_fmadd_ps(v1, _mm512_maskz_loadu_ps(k, x1 + i), a);
+        a = _mm512_fmadd_ps(v2, _mm512_maskz_loadu_ps(k, x2 + i), a);
+        a = _mm512_fmadd_ps(v3, _mm512_maskz_loadu_ps(k, x3 + i), a);
+        _mm512_mask_storeu_ps(y + i, k, a);
+    }
+}
+
 static float sum16x4(const float *x, size_t n) {
     __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
     size_t i = 0;
