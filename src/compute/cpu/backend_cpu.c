@@ -924,9 +924,11 @@ cordon_status cordon__cpu_matmul(cordon__device *dev, const cordon__matmul_desc 
     if (builtin && (d->m <= SKINNY_M || rows_kernel) && d->b.strides[3] == 1 && d->c.strides[3] == 1) {
         skinny_job job = {d, k, 256, 0, 0, rows_kernel};
         if (d->m == 1 || rows_kernel) {
-            /* Decode: long contiguous stretches of B's rows; as many blocks as lanes, 64-column multiples.
-             * bf16 rows take half the blocks: the same bytes per stretch as f32 (what the prefetchers see). */
-            size_t want = (size_t)dev->threads * (cordon__view_bf16(&d->b) ? 2u : 4u);
+            /* Decode: long contiguous stretches of B's rows, 64-column multiples: two blocks per thread
+             * for f32 and one for bf16, the same bytes per stretch (what the prefetchers see; 4096
+             * columns on 2 threads: 4 KiB, where 2 KiB stretches left the bf16 decode at 1.64x the f32
+             * one instead of 1.8-2.1x). */
+            size_t want = (size_t)dev->threads * (cordon__view_bf16(&d->b) ? 1u : 2u);
             size_t w = (((size_t)d->n + want - 1) / want + 63) / 64 * 64;
             job.width = w > 256 ? w : 256;
         }

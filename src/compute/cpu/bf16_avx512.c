@@ -66,8 +66,6 @@ void cordon__axpy_bf16_avx512(float *y, float s, const uint16_t *x, size_t n) {
         _mm512_mask_storeu_ps(y + i, k, _mm512_fmadd_ps(vs, widen16_masked(k, x + i), _mm512_maskz_loadu_ps(k, y + i)));
     }
 }
-#define PF_AHEAD 512u /* elements: each row is fetched 1 KiB ahead of its use */
-
 /* Four rows of x at once: for each element, y = fma(s0, x0, y), then s1·x1, s2·x2, s3·x3, in that
  * order: the four single-row calls' arithmetic exactly (no intermediate is rounded differently), with y
  * loaded and stored once instead of four times. */
@@ -77,12 +75,6 @@ void cordon__axpy4_bf16_avx512(float *y, const float *s, const uint16_t *x, size
     const uint16_t *x0 = x, *x1 = x + ldx, *x2 = x + 2 * ldx, *x3 = x + 3 * ldx;
     size_t i = 0;
     for (; i + 32 <= n; i += 32) {
-        if (i + 32 + PF_AHEAD <= n) {
-            _mm_prefetch((const char *)(x0 + i + PF_AHEAD), _MM_HINT_T0);
-            _mm_prefetch((const char *)(x1 + i + PF_AHEAD), _MM_HINT_T0);
-            _mm_prefetch((const char *)(x2 + i + PF_AHEAD), _MM_HINT_T0);
-            _mm_prefetch((const char *)(x3 + i + PF_AHEAD), _MM_HINT_T0);
-        }
         __m512 a = _mm512_loadu_ps(y + i), b = _mm512_loadu_ps(y + i + 16);
         a = _mm512_fmadd_ps(v0, widen16(x0 + i), a);
         b = _mm512_fmadd_ps(v0, widen16(x0 + i + 16), b);
