@@ -145,6 +145,7 @@ void cordon__softmax_row_avx2(float *y, const float *x, const float *mask, size_
                               const float *next);
 float cordon__dot_avx2(const float *a, const float *b, size_t n);
 void cordon__axpy_avx2(float *y, float s, const float *x, size_t n);
+void cordon__axpy4_avx2(float *y, const float *s, const float *x, size_t ldx, size_t n);
 float cordon__dot_bf16_avx2(const float *a, const uint16_t *b, size_t n);
 void cordon__axpy_bf16_avx2(float *y, float s, const uint16_t *x, size_t n);
 void cordon__rms_norm_row_avx2(float *y, const float *x, const float *w, size_t n, float eps);

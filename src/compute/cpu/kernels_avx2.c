@@ -12,6 +12,7 @@
 #  define K_LAYER_NORM_ROW cordon__layer_norm_row_avx2
 #  define K_DOT cordon__dot_avx2
 #  define K_AXPY cordon__axpy_avx2
+#  define K_AXPY4 cordon__axpy4_avx2
 #  define K_DOT_BF16 cordon__dot_bf16_avx2
 #  define K_AXPY_BF16 cordon__axpy_bf16_avx2
 #  define K_GEMM_MICRO_C cordon__gemm_micro_c_avx2

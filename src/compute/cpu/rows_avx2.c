@@ -233,6 +233,37 @@ void cordon__axpy_avx2(float *y, float s, const float *x, size_t n) {
     }
 }
 
+/* Four rows of x at once: for each element, y = fma(s0, x0, y), then s1·x1, s2·x2, s3·x3, in that
+ * order: cordon__axpy_avx2's arithmetic four times exactly, with y loaded and stored once. */
+void cordon__axpy4_avx2(float *y, const float *s, const float *x, size_t ldx, size_t n) {
+    const __m256 v0 = _mm256_set1_ps(s[0]), v1 = _mm256_set1_ps(s[1]), v2 = _mm256_set1_ps(s[2]),
+                 v3 = _mm256_set1_ps(s[3]);
+    const float *x0 = x, *x1 = x + ldx, *x2 = x + 2 * ldx, *x3 = x + 3 * ldx;
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256 a = _mm256_loadu_ps(y + i), b = _mm256_loadu_ps(y + i + 8);
+        a = _mm256_fmadd_ps(v0, _mm256_loadu_ps(x0 + i), a);
+        b = _mm256_fmadd_ps(v0, _mm256_loadu_ps(x0 + i + 8), b);
+        a = _mm256_fmadd_ps(v1, _mm256_loadu_ps(x1 + i), a);
+        b = _mm256_fmadd_ps(v1, _mm256_loadu_ps(x1 + i + 8), b);
+        a = _mm256_fmadd_ps(v2, _mm256_loadu_ps(x2 + i), a);
+        b = _mm256_fmadd_ps(v2, _mm256_loadu_ps(x2 + i + 8), b);
+        a = _mm256_fmadd_ps(v3, _mm256_loadu_ps(x3 + i), a);
+        b = _mm256_fmadd_ps(v3, _mm256_loadu_ps(x3 + i + 8), b);
+        _mm256_storeu_ps(y + i, a);
+        _mm256_storeu_ps(y + i + 8, b);
+    }
+    for (; i < n; i += 8) {
+        __m256i k = tail_mask8(n - i);
+        __m256 a = _mm256_maskload_ps(y + i, k);
+        a = _mm256_fmadd_ps(v0, _mm256_maskload_ps(x0 + i, k), a);
+        a = _mm256_fmadd_ps(v1, _mm256_maskload_ps(x1 + i, k), a);
+        a = _mm256_fmadd_ps(v2, _mm256_maskload_ps(x2 + i, k), a);
+        a = _mm256_fmadd_ps(v3, _mm256_maskload_ps(x3 + i, k), a);
+        _mm256_maskstore_ps(y + i, k, a);
+    }
+}
+
 static float sum8x4(const float *x, size_t n) {
     __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
     size_t i = 0;
