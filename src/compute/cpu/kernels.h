@@ -190,6 +190,7 @@ void cordon__softmax_row_neon(float *y, const float *x, const float *mask, size_
                               const float *next);
 float cordon__dot_neon(const float *a, const float *b, size_t n);
 void cordon__axpy_neon(float *y, float s, const float *x, size_t n);
+void cordon__axpy4_neon(float *y, const float *s, const float *x, size_t ldx, size_t n);
 void cordon__rms_norm_row_neon(float *y, const float *x, const float *w, size_t n, float eps);
 void cordon__layer_norm_row_neon(float *y, const float *x, const float *g, const float *b, size_t n, float eps,
                               const float *next);

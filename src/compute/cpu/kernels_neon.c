@@ -14,6 +14,7 @@
 #  define K_LAYER_NORM_ROW cordon__layer_norm_row_neon
 #  define K_DOT cordon__dot_neon
 #  define K_AXPY cordon__axpy_neon
+#  define K_AXPY4 cordon__axpy4_neon
 #  define K_DOT_BF16 cordon__dot_bf16_neon
 #  define K_AXPY_BF16 cordon__axpy_bf16_neon
 #  define K_GEMM_MICRO_C cordon__gemm_micro_c_neon

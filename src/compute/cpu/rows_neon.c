@@ -151,6 +151,7 @@ void cordon__softmax_row_neon(float *y, const float *x, const float *mask, size_
 CORDON__NEON_DOT(cordon__dot_neon, float, vld1q_f32, load_part)
 
 CORDON__NEON_AXPY(cordon__axpy_neon, float, vld1q_f32, load_part)
+CORDON__NEON_AXPY4(cordon__axpy4_neon, float, vld1q_f32, load_part)
 
 void cordon__rms_norm_row_neon(float *y, const float *x, const float *w, size_t n, float eps) {
     float r = 1.0f / sqrtf(cordon__dot_neon(x, x, n) / (float)n + eps);

@@ -108,5 +108,32 @@ static inline float sum4x4(const float *x, size_t n) {
           }                                                                                             \
       }
 
+/* Four of those at once: for each element y = fma(s0, x0, y), then s1·x1, s2·x2, s3·x3, in that order,
+ * the single call's arithmetic four times exactly, with y loaded and stored once. */
+#  define CORDON__NEON_AXPY4(NAME, XT, LOAD4, LOADPART)                                                 \
+      void NAME(float *y, const float *s, const XT *x, size_t ldx, size_t n) {                          \
+          const float32x4_t v0 = vdupq_n_f32(s[0]), v1 = vdupq_n_f32(s[1]), v2 = vdupq_n_f32(s[2]),     \
+                            v3 = vdupq_n_f32(s[3]);                                                     \
+          const XT *x0 = x, *x1 = x + ldx, *x2 = x + 2 * ldx, *x3 = x + 3 * ldx;                        \
+          size_t i = 0;                                                                                 \
+          for (; i + 4 <= n; i += 4) {                                                                  \
+              float32x4_t a = vld1q_f32(y + i);                                                         \
+              a = vfmaq_f32(a, v0, LOAD4(x0 + i));                                                      \
+              a = vfmaq_f32(a, v1, LOAD4(x1 + i));                                                      \
+              a = vfmaq_f32(a, v2, LOAD4(x2 + i));                                                      \
+              a = vfmaq_f32(a, v3, LOAD4(x3 + i));                                                      \
+              vst1q_f32(y + i, a);                                                                      \
+          }                                                                                             \
+          if (i < n) {                                                                                  \
+              size_t r = n - i;                                                                         \
+              float32x4_t a = load_part(y + i, r);                                                      \
+              a = vfmaq_f32(a, v0, LOADPART(x0 + i, r));                                                \
+              a = vfmaq_f32(a, v1, LOADPART(x1 + i, r));                                                \
+              a = vfmaq_f32(a, v2, LOADPART(x2 + i, r));                                                \
+              a = vfmaq_f32(a, v3, LOADPART(x3 + i, r));                                                \
+              store_part(y + i, a, r);                                                                  \
+          }                                                                                             \
+      }
+
 #endif /* __aarch64__ */
 #endif /* CORDON_COMPUTE_CPU_ROWS_NEON_H */
