@@ -341,6 +341,32 @@ static inline void lora_second(size_t R, float *y, size_t yrs, const float *t, c
     }
 }
 
+/* (x·A)·B for rank 8 on all CORDON__LORA_ROWS rows: the rows' sums advance together, one FMA of each per
+ * row of B, so their dependent chains interleave instead of running one row after another (one row's
+ * chain is eight operations long). Each element gets lora_second's operations in lora_second's order. */
+static void lora_second_r8_rows(float *y, size_t yrs, const float *t, const float *b, size_t brs, size_t out,
+                                float s, float beta) {
+    const __m512 vs = _mm512_set1_ps(s);
+    for (size_t j = 0; j < out; j += 16) {
+        __mmask16 kj = tail_mask16(out - j);
+        __m512 u[CORDON__LORA_ROWS];
+        const __m512 b0 = _mm512_maskz_loadu_ps(kj, b + j);
+        for (size_t i = 0; i < CORDON__LORA_ROWS; i++) {
+            u[i] = _mm512_mul_ps(_mm512_set1_ps(t[i * CORDON__LORA_R_MAX]), b0);
+        }
+        for (size_t q = 1; q < 8; q++) {
+            const __m512 bq = _mm512_maskz_loadu_ps(kj, b + q * brs + j);
+            for (size_t i = 0; i < CORDON__LORA_ROWS; i++) {
+                u[i] = _mm512_fmadd_ps(_mm512_set1_ps(t[i * CORDON__LORA_R_MAX + q]), bq, u[i]);
+            }
+        }
+        for (size_t i = 0; i < CORDON__LORA_ROWS; i++) {
+            float *yi = y + i * yrs + j;
+            _mm512_mask_storeu_ps(yi, kj, lora_out(u[i], yi, kj, vs, beta));
+        }
+    }
+}
+
 /* x·A for rank 8 with A's rows contiguous: two rows of A (p, p + 1) fill one vector, interleaved by one
  * permute (lane 2c: A[p, c], lane 2c + 1: A[p + 1, c]) and shared by the eight rows, whose x[p], x[p + 1]
  * come as one 64-bit broadcast: every lane of every FMA does useful work. Lane 2c sums the even p,
@@ -388,6 +414,10 @@ void cordon__lora_rows_avx512(float *y, size_t yrs, const float *x, size_t xrs, 
         lora_first_r8(t, xr, a, in);
     } else {
         lora_first(t, xr, a, ars, in, r);
+    }
+    if (r == 8 && m == CORDON__LORA_ROWS) {
+        lora_second_r8_rows(y, yrs, t, b, brs, out, s, beta);
+        return;
     }
     switch (r) {
     case 4: lora_second(4, y, yrs, t, b, brs, m, out, s, beta); break;
