@@ -725,6 +725,26 @@ TEST(calls_racing_a_destroy_on_another_thread_return_ok_or_stale) {
     CHECK_EQ_I64(atomic_load(&r.bad), 0);
 }
 
+typedef struct restore_probe {
+    cordon_status status;
+    int code;
+    bool named;
+    unsigned usable_after;
+} restore_probe;
+
+static void *leave_with_failed_restore(void *arg) {
+    restore_probe *r = (restore_probe *)arg;
+    cordon_clear_os_error();
+    r->status = cordon__sys_thread_leave_cpu(cordon__sys_current_cpu());
+    r->code = cordon_last_os_error().code;
+    r->named = strcmp(cordon_last_os_error().call, "sched_setaffinity") == 0;
+    unsigned online = 0;
+    if (cordon__sys_cpu_counts(&online, &r->usable_after) != CORDON_OK) {
+        r->usable_after = 0;
+    }
+    return NULL;
+}
+
 /* The move a pool worker makes when it finds itself on its caller's processor: off that processor, with
  * its affinity as it was. */
 TEST(a_thread_moved_off_its_processor_keeps_its_affinity) {
@@ -769,6 +789,19 @@ TEST(a_thread_moved_off_its_processor_keeps_its_affinity) {
             break;
         }
     }
+    /* Only the restoring call fails (the second sched_setaffinity): recorded, and the thread keeps the
+     * narrowed mask, one processor fewer. On a thread of its own, whose mask ends with it. */
+    cordon__fault_reset();
+    CHECK_OK(cordon__fault_arm(CORDON__CALL_SCHED_SETAFFINITY, 2, 1, EPERM));
+    restore_probe probe = {0};
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, leave_with_failed_restore, &probe) == 0);
+    CHECK(pthread_join(th, NULL) == 0);
+    cordon__fault_stop();
+    CHECK(probe.status != CORDON_OK);
+    CHECK_EQ_I64(probe.code, EPERM);
+    CHECK_MSG(probe.named, "the failure is not recorded as sched_setaffinity");
+    CHECK_EQ_U64(probe.usable_after, usable - 1u);
     /* A pool whose workers cannot move still runs every chunk. */
     cordon_pool pool;
     CHECK_OK(cordon_pool_create(3, &pool));

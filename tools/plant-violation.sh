@@ -112,6 +112,9 @@ plant "$first" createfilew 'void *CreateFileW(const unsigned short *n, unsigned 
 plant "$first" multibytetowidechar 'int MultiByteToWideChar(unsigned c, unsigned long f, const char *s, int n, unsigned short *w, int m); int cordon__planted(unsigned short *w); int cordon__planted(unsigned short *w) { return MultiByteToWideChar(65001, 8, "x", -1, w, 2); }' || status=1
 plant "$first" vectored_handler 'void *AddVectoredExceptionHandler(unsigned long first, long (*h)(void *)); long cordon__planted_h(void *e); long cordon__planted_h(void *e) { (void)e; return 0; } void *cordon__planted(void); void *cordon__planted(void) { return AddVectoredExceptionHandler(1, cordon__planted_h); }' || status=1
 plant "$first" builtin_longjmp 'void cordon__planted(void **buf); void cordon__planted(void **buf) { __builtin_longjmp(buf, 1); }' || status=1
+# Found while moving pool workers off their caller's processor: the affinity and processor-number calls.
+plant "$first" sched_setaffinity 'int sched_setaffinity(int pid, unsigned long n, const void *m); int cordon__planted(const void *m); int cordon__planted(const void *m) { return sched_setaffinity(0, 128, m); }' || status=1
+plant "$first" sched_getcpu 'int sched_getcpu(void); int cordon__planted(void); int cordon__planted(void) { return sched_getcpu(); }' || status=1
 
 # --- The object-level check (tools/check-link.sh), proven on its own ---------------------------------------
 # Each plant below is compiled with the first safe file's command but WITHOUT cordon_safe.h, as if the

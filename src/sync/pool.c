@@ -52,10 +52,6 @@
 #define CALLER_SPIN 20000 /* pause rounds the caller polls for the last worker before parking */
 #define MISSES_BEFORE_YIELD 8u
 
-/* Pool objects are type-stable (core/objpool.h): a parallel-for or size query that looked the handle up
- * just before a destroy touches this memory after the destroy at worst as another pool_obj, counts
- * itself in and out of `busy` (never reset on reuse), and finds the handle stale on its second lookup.
- * `workers` is read that way too, so it is accessed atomically. */
 /* One thread's slice of a job's chunks, [next, end), on a cache line of its own: claimed by fetch-and-
  * add on `next` (by its owner first, then by the others), a claimed number at or past `end` ends it. */
 typedef struct pool_slice {
@@ -63,8 +59,12 @@ typedef struct pool_slice {
     size_t start, end;
 } pool_slice;
 
-/* Fields are grouped by who writes them, one cache line per group, so that the caller's writes when it
- * opens a job do not each pull back a line that a spinning worker has just read. */
+/* Pool objects are type-stable (core/objpool.h): a parallel-for or size query that looked the handle up
+ * just before a destroy touches this memory after the destroy at worst as another pool_obj, counts
+ * itself in and out of `busy` (never reset on reuse), and finds the handle stale on its second lookup.
+ * `workers` is read that way too, so it is accessed atomically. Fields are grouped by who writes them,
+ * one cache line per group, so that the caller's writes when it opens a job do not each pull back a line
+ * that a spinning worker has just read. */
 typedef struct pool_obj {
     /* The pool itself, and what only callers write. */
     void *pool_link; /* the object pool's free-list link */

@@ -184,8 +184,9 @@ int cordon__sys_current_cpu(void);
  * as it was: for a pool worker that the scheduler has placed beside the thread it must run alongside
  * (the two would take turns on one processor while another sits idle). CORDON_OK when the thread was
  * moved or was not on `cpu`; CORDON_UNSUPPORTED where the OS has no such call or the thread may run on
- * no other processor; a failing call is recorded as "sched_setaffinity" (the affinity is then as it
- * was). */
+ * no other processor. A failing call is recorded under its name ("sched_getaffinity", or
+ * "sched_setaffinity"): when the narrowing fails the affinity is as it was; when only the restoring call
+ * fails (a cpuset change in between) the thread keeps the narrowed mask, all it had but `cpu`. */
 cordon_status cordon__sys_thread_leave_cpu(int cpu);
 
 /* The processor's spin-wait hint (x86 `pause`, Arm `yield`), for architectures where safe code has no

@@ -163,6 +163,9 @@ cordon_status cordon__sys_thread_leave_cpu(int cpu) {
      * Relies on: was is the thread's own mask from the sched_getaffinity above, of its exact size.
      * On failure: only if the process's cpuset changed in between; recorded as "sched_setaffinity",
      * and the thread keeps the narrower mask (all it had but one processor) — it still runs. */
+    if (CORDON__FAULT(SCHED_SETAFFINITY, &err)) {
+        return cordon__sys_fail("sched_setaffinity", err);
+    }
     if (sched_setaffinity(0, sizeof was, &was) != 0) {
         return cordon__sys_fail("sched_setaffinity", cordon__sys_errno());
     }
