@@ -459,6 +459,10 @@ static const bcase bf16_cases[] = {
     {.M = 9, .N = 45, .K = 300, .alpha = 1, .beta = 0.25f},
     {.M = 37, .N = 130, .K = 300, .ta = true, .alpha = 1},
     {.M = 37, .N = 61, .K = 520, .tb = true, .lb = B_SLICED, .alpha = 2, .beta = -1},
+    /* Two column chunks of the few-row kernels and every tail, the four-row one-row kernels' tails. */
+    {.M = 6, .N = 300, .K = 45, .alpha = 1, .beta = 0.5f},
+    {.M = 1, .N = 300, .K = 45, .alpha = 1},
+    {.M = 1, .N = 13, .K = 300, .tb = true, .lb = B_TRANSPOSED, .alpha = 1},
     {.M = 200, .N = 70, .K = 270, .alpha = 1},
     {.M = 200, .N = 33, .K = 100, .tb = true, .lb = B_TRANSPOSED, .alpha = 1},
     /* Shapes the f32 small-product kernels take (K <= 16, N <= 16): a bf16 B must not reach them. */

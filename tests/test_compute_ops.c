@@ -186,6 +186,49 @@ TEST(matmul_few_rows_match_reference_for_both_b_layouts) {
     ct_iter_end(&it);
 }
 
+/* The few-row kernels (gemm_rows: register tiles over chunks of columns and slices of K) promise the
+ * arithmetic of the one-row path: each row of a product of M = 2..16 rows equals, bit for bit, the
+ * product of that row alone, on 1 and 2 threads (built-in engine). Levels without gemm_rows (scalar,
+ * NEON) make that promise up to M = 8 (axpy row by row; more rows take the packed GEMM). N = 300 spans
+ * two column chunks and every tail shape; K = 70 spans several slices of B's rows. */
+TEST(matmul_few_rows_equal_each_row_alone_bit_for_bit) {
+    static const uint64_t ms[] = {2, 5, 8, 9, 16};
+    const uint64_t N = 300, K = 70;
+    ct_iter it;
+    ct_iter_init(&it, false);
+    while (ct_iter_next(&it)) {
+        ct_rng r = {SEED};
+        for (size_t q = 0; q < sizeof ms / sizeof ms[0]; q++) {
+            uint64_t M = ms[q];
+            if (M > 8 && (it.cfg.isa == CORDON_ISA_SCALAR || it.cfg.isa == CORDON_ISA_NEON)) {
+                continue;
+            }
+            float *a = ct_falloc((size_t)(M * K)), *b = ct_falloc((size_t)(K * N)), *c0 = ct_falloc((size_t)(M * N));
+            ct_fill(&r, a, (size_t)(M * K), -1, 1);
+            ct_fill(&r, b, (size_t)(K * N), -1, 1);
+            ct_fill(&r, c0, (size_t)(M * N), -1, 1);
+            cordon_matmul_params p = {-1.25f, 0.5f, false, false};
+            cordon_tensor ta = ct_t2(it.dev, M, K, a), tb = ct_t2(it.dev, K, N, b), tc = ct_t2(it.dev, M, N, c0);
+            CHECK_OK(cordon_matmul(tc, ta, tb, &p));
+            float *all = ct_read(tc);
+            for (uint64_t i = 0; i < M; i++) {
+                cordon_tensor ra = ct_t2(it.dev, 1, K, a + i * K), rc = ct_t2(it.dev, 1, N, c0 + i * N);
+                CHECK_OK(cordon_matmul(rc, ra, tb, &p));
+                float *row = ct_read(rc);
+                char label[160];
+                snprintf(label, sizeof label, "%s M%" PRIu64 " row %" PRIu64, ct_cfg_name(it.cfg), M, i);
+                CT_SAME_BITS(label, all + i * N, row, (size_t)N);
+                free(row);
+                ct_destroy(ra), ct_destroy(rc);
+            }
+            free(all), free(a), free(b), free(c0);
+            ct_destroy(ta), ct_destroy(tb), ct_destroy(tc);
+        }
+    }
+    ct_report();
+    ct_iter_end(&it);
+}
+
 TEST(matmul_accepts_strided_transposed_and_sliced_views) {
     ct_iter it;
     ct_iter_init(&it, true);

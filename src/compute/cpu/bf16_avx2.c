@@ -5,35 +5,19 @@
  * order (rows_avx2.c), so the result equals the f32 kernel's on the widened values bit for bit. AVX2
  * has no masked 16-bit load: a row's last partial vector is copied into a zeroed buffer first. */
 #if defined(__x86_64__) || defined(__i386__)
+#  include <stdbool.h>
 #  include <stddef.h>
 #  include <stdint.h>
 #  include <string.h>
 
+#  include "compute/cpu/avx2_inline.h"
 #  include "compute/cpu/kernels.h"
 
-static inline __m256i tail_mask8(size_t rem) {
-    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(rem >= 8 ? 8 : rem)), idx);
-}
+#  define tail_mask8 cordon__avx2_tail_mask
+#  define widen8 cordon__avx2_widen8
+#  define widen8_tail cordon__avx2_widen8_tail
 
-static inline __m256 widen8(const uint16_t *p) {
-    __m128i h = _mm_loadu_si128((const __m128i *)(const void *)p);
-    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
-}
-
-/* The first `rem` (< 8) elements; the others read as +0 and nothing past them is touched. */
-static inline __m256 widen8_tail(const uint16_t *p, size_t rem) {
-    uint16_t buf[8] = {0};
-    memcpy(buf, p, rem * sizeof(uint16_t));
-    return widen8(buf);
-}
-
-/* The same tree as rows_avx2.c's hsum8. */
-static inline float hsum8(__m256 v) {
-    __m128 q = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    __m128 s = _mm_add_ps(q, _mm_movehl_ps(q, q));
-    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
-}
+#  define hsum8 cordon__avx2_hsum8
 
 float cordon__dot_bf16_avx2(const float *a, const uint16_t *b, size_t n) {
     __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
@@ -66,6 +50,79 @@ void cordon__axpy_bf16_avx2(float *y, float s, const uint16_t *x, size_t n) {
         __m256 w = rem >= 8 ? widen8(x + i) : widen8_tail(x + i, rem);
         _mm256_maskstore_ps(y + i, k, _mm256_fmadd_ps(vs, w, _mm256_maskload_ps(y + i, k)));
     }
+}
+
+/* Four axpys at once (kernels.h axpy4_bf16): y += s[r]·x[r·ldx + ·] for r = 0..3 in turn, each element
+ * the four FMAs of four cordon__axpy_bf16_avx2 calls in the same order, y loaded and stored once; the
+ * four rows stream from memory side by side. */
+void cordon__axpy4_bf16_avx2(float *y, const float *s, const uint16_t *x, size_t ldx, size_t n) {
+    const __m256 v0 = _mm256_set1_ps(s[0]), v1 = _mm256_set1_ps(s[1]), v2 = _mm256_set1_ps(s[2]),
+                 v3 = _mm256_set1_ps(s[3]);
+    const uint16_t *x0 = x, *x1 = x + ldx, *x2 = x + 2 * ldx, *x3 = x + 3 * ldx;
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256 a = _mm256_loadu_ps(y + i), b = _mm256_loadu_ps(y + i + 8);
+        a = _mm256_fmadd_ps(v0, widen8(x0 + i), a);
+        b = _mm256_fmadd_ps(v0, widen8(x0 + i + 8), b);
+        a = _mm256_fmadd_ps(v1, widen8(x1 + i), a);
+        b = _mm256_fmadd_ps(v1, widen8(x1 + i + 8), b);
+        a = _mm256_fmadd_ps(v2, widen8(x2 + i), a);
+        b = _mm256_fmadd_ps(v2, widen8(x2 + i + 8), b);
+        a = _mm256_fmadd_ps(v3, widen8(x3 + i), a);
+        b = _mm256_fmadd_ps(v3, widen8(x3 + i + 8), b);
+        _mm256_storeu_ps(y + i, a);
+        _mm256_storeu_ps(y + i + 8, b);
+    }
+    for (; i < n; i += 8) {
+        size_t rem = n - i;
+        bool full = rem >= 8;
+        __m256i k = tail_mask8(rem);
+        __m256 a = full ? _mm256_loadu_ps(y + i) : _mm256_maskload_ps(y + i, k);
+        a = _mm256_fmadd_ps(v0, full ? widen8(x0 + i) : widen8_tail(x0 + i, rem), a);
+        a = _mm256_fmadd_ps(v1, full ? widen8(x1 + i) : widen8_tail(x1 + i, rem), a);
+        a = _mm256_fmadd_ps(v2, full ? widen8(x2 + i) : widen8_tail(x2 + i, rem), a);
+        a = _mm256_fmadd_ps(v3, full ? widen8(x3 + i) : widen8_tail(x3 + i, rem), a);
+        if (full) {
+            _mm256_storeu_ps(y + i, a);
+        } else {
+            _mm256_maskstore_ps(y + i, k, a);
+        }
+    }
+}
+
+/* Two of cordon__dot_bf16_avx2 at once, each with that kernel's four accumulators in its order (so
+ * each result is its result bit for bit), a's loads shared: eight accumulators, a and a widened row
+ * fit the sixteen registers, where four rows' sixteen accumulators would not. */
+static void dot2_bf16(const float *a, const uint16_t *b0, const uint16_t *b1, size_t n, float *out) {
+    __m256 p0 = _mm256_setzero_ps(), p1 = p0, p2 = p0, p3 = p0, q0 = p0, q1 = p0, q2 = p0, q3 = p0;
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256 a0 = _mm256_loadu_ps(a + i), a1 = _mm256_loadu_ps(a + i + 8);
+        __m256 a2 = _mm256_loadu_ps(a + i + 16), a3 = _mm256_loadu_ps(a + i + 24);
+        p0 = _mm256_fmadd_ps(a0, widen8(b0 + i), p0);
+        q0 = _mm256_fmadd_ps(a0, widen8(b1 + i), q0);
+        p1 = _mm256_fmadd_ps(a1, widen8(b0 + i + 8), p1);
+        q1 = _mm256_fmadd_ps(a1, widen8(b1 + i + 8), q1);
+        p2 = _mm256_fmadd_ps(a2, widen8(b0 + i + 16), p2);
+        q2 = _mm256_fmadd_ps(a2, widen8(b1 + i + 16), q2);
+        p3 = _mm256_fmadd_ps(a3, widen8(b0 + i + 24), p3);
+        q3 = _mm256_fmadd_ps(a3, widen8(b1 + i + 24), q3);
+    }
+    for (; i < n; i += 8) {
+        size_t rem = n - i;
+        __m256i k = tail_mask8(rem);
+        __m256 av = _mm256_maskload_ps(a + i, k);
+        p0 = _mm256_fmadd_ps(av, rem >= 8 ? widen8(b0 + i) : widen8_tail(b0 + i, rem), p0);
+        q0 = _mm256_fmadd_ps(av, rem >= 8 ? widen8(b1 + i) : widen8_tail(b1 + i, rem), q0);
+    }
+    out[0] = hsum8(_mm256_add_ps(_mm256_add_ps(p0, p1), _mm256_add_ps(p2, p3)));
+    out[1] = hsum8(_mm256_add_ps(_mm256_add_ps(q0, q1), _mm256_add_ps(q2, q3)));
+}
+
+/* kernels.h dot4_bf16: out[r] = cordon__dot_bf16_avx2(a, b + r·ldb, n), two rows per pass. */
+void cordon__dot4_bf16_avx2(const float *a, const uint16_t *b, size_t ldb, size_t n, float *out) {
+    dot2_bf16(a, b, b + ldb, n, out);
+    dot2_bf16(a, b + 2 * ldb, b + 3 * ldb, n, out + 2);
 }
 #else
 typedef int cordon__bf16_avx2_not_built; /* not an x86 target: an empty unit is not ISO C */

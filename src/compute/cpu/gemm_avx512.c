@@ -282,26 +282,18 @@ static inline __mmask16 rows_mask(size_t rem) {
           }                                                                                                      \
       } while (0)
 
-/* sa[p·8 + i] = alpha·a[i, p]: the scalars the axpy path would broadcast, computed once per call. */
-static void rows_scale_a(float *sa, const float *a, size_t ars, size_t acs, size_t m, size_t k, float alpha) {
-    for (size_t p = 0; p < k; p++) {
-        for (size_t i = 0; i < m; i++) {
-            sa[p * 8 + i] = alpha * a[i * ars + p * acs];
-        }
-    }
-}
 
 void cordon__gemm_rows_avx512(float *c, size_t crs, const float *a, size_t ars, size_t acs, const float *b, size_t brs,
                               size_t m, size_t k, size_t n, float alpha) {
     float sa[CORDON__GEMM_ROWS_KC * 8];
-    rows_scale_a(sa, a, ars, acs, m, k, alpha);
+    cordon__gemm_rows_scale_a(sa, a, ars, acs, m, k, alpha);
     ROWS_DISPATCH(rows_tile_f32);
 }
 
 void cordon__gemm_rows_bf16_avx512(float *c, size_t crs, const float *a, size_t ars, size_t acs, const uint16_t *b,
                                    size_t brs, size_t m, size_t k, size_t n, float alpha) {
     float sa[CORDON__GEMM_ROWS_KC * 8];
-    rows_scale_a(sa, a, ars, acs, m, k, alpha);
+    cordon__gemm_rows_scale_a(sa, a, ars, acs, m, k, alpha);
     ROWS_DISPATCH(rows_tile_bf16);
 }
 

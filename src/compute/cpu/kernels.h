@@ -33,6 +33,17 @@
  * gradient rows stay in a 48 KiB L1 between the passes). */
 #define CORDON__NORM_BWD_ROWS 2u
 
+/* gemm_rows kernels' scalars: sa[p·8 + i] = alpha·a[i·ars + p·acs] (m <= 8 rows, k <= CORDON__GEMM_ROWS_KC),
+ * what the axpy path would broadcast, computed once per call. */
+static inline void cordon__gemm_rows_scale_a(float *sa, const float *a, size_t ars, size_t acs, size_t m, size_t k,
+                                             float alpha) {
+    for (size_t p = 0; p < k; p++) {
+        for (size_t i = 0; i < m; i++) {
+            sa[p * 8 + i] = alpha * a[i * ars + p * acs];
+        }
+    }
+}
+
 struct cordon__cpu_kernels {
     cordon_isa isa;
     const char *name;
@@ -128,6 +139,13 @@ extern const struct cordon__cpu_kernels cordon__kernels_avx2;
 extern const struct cordon__cpu_kernels cordon__kernels_avx512;
 /* Intrinsic kernels placed in those tables (rows_<level>.c, gemm_<level>.c). */
 void cordon__gemm_micro_c_avx2(size_t kc, const float *a, const float *b, float *c, size_t ldc, float alpha);
+void cordon__gemm_rows_avx2(float *c, size_t crs, const float *a, size_t ars, size_t acs, const float *b, size_t brs,
+                            size_t m, size_t k, size_t n, float alpha);
+void cordon__gemm_rows_bf16_avx2(float *c, size_t crs, const float *a, size_t ars, size_t acs, const uint16_t *b,
+                                 size_t brs, size_t m, size_t k, size_t n, float alpha);
+void cordon__lora_rows_avx2(float *y, size_t yrs, const float *x, size_t xrs, const float *a, size_t ars,
+                            const float *b, size_t brs, size_t m, size_t in, size_t r, size_t out, float s,
+                            float beta);
 void cordon__gemm_micro_c_avx512(size_t kc, const float *a, const float *b, float *c, size_t ldc, float alpha);
 void cordon__gemm_rows_avx512(float *c, size_t crs, const float *a, size_t ars, size_t acs, const float *b, size_t brs,
                               size_t m, size_t k, size_t n, float alpha);
@@ -148,6 +166,8 @@ void cordon__axpy_avx2(float *y, float s, const float *x, size_t n);
 void cordon__axpy4_avx2(float *y, const float *s, const float *x, size_t ldx, size_t n);
 float cordon__dot_bf16_avx2(const float *a, const uint16_t *b, size_t n);
 void cordon__axpy_bf16_avx2(float *y, float s, const uint16_t *x, size_t n);
+void cordon__axpy4_bf16_avx2(float *y, const float *s, const uint16_t *x, size_t ldx, size_t n);
+void cordon__dot4_bf16_avx2(const float *a, const uint16_t *b, size_t ldb, size_t n, float *out);
 void cordon__rms_norm_row_avx2(float *y, const float *x, const float *w, size_t n, float eps);
 void cordon__layer_norm_row_avx2(float *y, const float *x, const float *g, const float *b, size_t n, float eps,
                               const float *next);

@@ -15,12 +15,10 @@
 #  include <stddef.h>
 #  include <stdint.h>
 
+#  include "compute/cpu/avx2_inline.h"
 #  include "compute/cpu/kernels.h"
 
-static inline __m256i tail_mask8(size_t rem) {
-    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(rem >= 8 ? 8 : rem)), idx);
-}
+#  define tail_mask8 cordon__avx2_tail_mask
 
 /* Any x: vmath.h's algorithm. */
 static inline __m256 exp8_wide(__m256 x) {
@@ -100,12 +98,7 @@ void cordon__exp_row_avx2(float *y, const float *x, size_t n) {
     }
 }
 
-/* Σ of 8 lanes: (l0+l4)+(l2+l6) + ((l1+l5)+(l3+l7)). */
-static inline float hsum8(__m256 v) {
-    __m128 q = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    __m128 s = _mm_add_ps(q, _mm_movehl_ps(q, q));
-    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
-}
+#  define hsum8 cordon__avx2_hsum8
 
 static inline __m256 sm_in(__m256 vs, const float *x, const float *mask, size_t i, __m256i k, bool full) {
     __m256 xv = full ? _mm256_loadu_ps(x + i) : _mm256_maskload_ps(x + i, k);
