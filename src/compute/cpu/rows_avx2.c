@@ -108,8 +108,14 @@ static inline __m256 sm_in(__m256 vs, const float *x, const float *mask, size_t 
     return _mm256_fmadd_ps(vs, xv, full ? _mm256_loadu_ps(mask + i) : _mm256_maskload_ps(mask + i, k));
 }
 
+/* The rare rows: a NaN, nothing valid, or +inf present. Same semantics as the reference table. */
 static void softmax_special(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale,
-                            int has_nan, float m) {
+                            float m) {
+    int has_nan = 0;
+    for (size_t j = 0; j < valid; j++) {
+        float v = scale * x[j] + (mask != NULL ? mask[j] : 0.0f);
+        has_nan |= v != v;
+    }
     if (has_nan) {
         for (size_t j = 0; j < n; j++) {
             y[j] = NAN;
@@ -127,12 +133,55 @@ static void softmax_special(float *y, const float *x, const float *mask, size_t 
         float v = scale * x[j] + (mask != NULL ? mask[j] : 0.0f);
         count += v == INFINITY ? 1.0f : 0.0f;
     }
+    /* Read every input before writing: y may be x. */
     for (size_t j = 0; j < n; j++) {
         float v = j < valid ? scale * x[j] + (mask != NULL ? mask[j] : 0.0f) : 0.0f;
         y[j] = j < valid && v == INFINITY ? 1.0f / count : 0.0f;
     }
 }
 
+/* The exponential pass: y = e^(scale·x (+ mask) − m) and its sum in two accumulators. `masked` is a
+ * constant at each call site; without a mask scale·x − m is one fused operation (as rows_avx512.c). */
+static inline float sm_exp_pass(float *y, const float *x, const float *mask, size_t valid, __m256 vs, __m256 vm,
+                                const float *pf, bool masked) {
+    const __m256i all = _mm256_set1_epi32(-1);
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0;
+    size_t i = 0;
+    for (; i + 16 <= valid; i += 16) {
+        _mm_prefetch((const char *)(pf + i), _MM_HINT_T0);
+        __m256 a, b;
+        if (masked) {
+            a = _mm256_sub_ps(sm_in(vs, x, mask, i, all, true), vm);
+            b = _mm256_sub_ps(sm_in(vs, x, mask, i + 8, all, true), vm);
+        } else {
+            a = _mm256_fmsub_ps(vs, _mm256_loadu_ps(x + i), vm);
+            b = _mm256_fmsub_ps(vs, _mm256_loadu_ps(x + i + 8), vm);
+        }
+        __m256 e0 = exp8_nonpos(a), e1 = exp8_nonpos(b);
+        _mm256_storeu_ps(y + i, e0);
+        _mm256_storeu_ps(y + i + 8, e1);
+        s0 = _mm256_add_ps(s0, e0);
+        s1 = _mm256_add_ps(s1, e1);
+    }
+    for (; i < valid; i += 8) {
+        __m256i k = tail_mask8(valid - i);
+        __m256 a = masked ? _mm256_sub_ps(sm_in(vs, x, mask, i, k, false), vm)
+                          : _mm256_fmsub_ps(vs, _mm256_maskload_ps(x + i, k), vm);
+        __m256 e = _mm256_and_ps(exp8_nonpos(a), _mm256_castsi256_ps(k));
+        if (valid - i >= 8) {
+            _mm256_storeu_ps(y + i, e);
+        } else {
+            _mm256_maskstore_ps(y + i, k, e);
+        }
+        s0 = _mm256_add_ps(s0, e);
+    }
+    return hsum8(_mm256_add_ps(s0, s1));
+}
+
+/* Three passes over the row, as rows_avx512.c: the maximum, the exponentials and their sum, the scaling.
+ * A NaN never enters the running maximum (vmaxps returns its second operand, the maximum so far, when
+ * the first is NaN); it is found as a NaN sum instead (every other term is in [0, 1]), and a row whose
+ * maximum is ±inf goes to the rare path before anything is written, as y may be x. */
 void cordon__softmax_row_avx2(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale,
                               const float *next) {
     if (valid > n) {
@@ -141,49 +190,36 @@ void cordon__softmax_row_avx2(float *y, const float *x, const float *mask, size_
     const __m256 vs = _mm256_set1_ps(scale);
     const __m256 ninf = _mm256_set1_ps(-INFINITY);
     const __m256i all = _mm256_set1_epi32(-1);
-    __m256 mx0 = ninf, mx1 = ninf, nan = _mm256_setzero_ps();
+    __m256 mx0 = ninf, mx1 = ninf;
     size_t i = 0;
     for (; i + 16 <= valid; i += 16) {
-        __m256 a = sm_in(vs, x, mask, i, all, true), b = sm_in(vs, x, mask, i + 8, all, true);
-        nan = _mm256_or_ps(nan, _mm256_cmp_ps(a, b, _CMP_UNORD_Q));
-        mx0 = _mm256_max_ps(mx0, a);
-        mx1 = _mm256_max_ps(mx1, b);
+        mx0 = _mm256_max_ps(sm_in(vs, x, mask, i, all, true), mx0);
+        mx1 = _mm256_max_ps(sm_in(vs, x, mask, i + 8, all, true), mx1);
     }
     for (; i < valid; i += 8) {
         __m256i k = tail_mask8(valid - i);
         __m256 a = _mm256_blendv_ps(ninf, sm_in(vs, x, mask, i, k, false), _mm256_castsi256_ps(k));
-        nan = _mm256_or_ps(nan, _mm256_cmp_ps(a, a, _CMP_UNORD_Q));
-        mx0 = _mm256_max_ps(mx0, a);
+        mx0 = _mm256_max_ps(a, mx0);
     }
     __m256 mv = _mm256_max_ps(mx0, mx1);
     __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mv), _mm256_extractf128_ps(mv, 1));
     m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
     float m = _mm_cvtss_f32(_mm_max_ss(m4, _mm_movehdup_ps(m4)));
-    int has_nan = _mm256_movemask_ps(nan) != 0;
-    if (has_nan || m == -INFINITY || m == INFINITY) {
-        softmax_special(y, x, mask, n, valid, scale, has_nan, m);
+    if (m == -INFINITY || m == INFINITY) {
+        softmax_special(y, x, mask, n, valid, scale, m);
         return;
     }
     const __m256 vm = _mm256_set1_ps(m);
     const float *pf = next != NULL ? next : x; /* the next row, fetched during the exponentials */
-    __m256 s0 = _mm256_setzero_ps(), s1 = s0;
-    i = 0;
-    for (; i + 16 <= valid; i += 16) {
-        _mm_prefetch((const char *)(pf + i), _MM_HINT_T0);
-        __m256 e0 = exp8_nonpos(_mm256_sub_ps(sm_in(vs, x, mask, i, all, true), vm));
-        __m256 e1 = exp8_nonpos(_mm256_sub_ps(sm_in(vs, x, mask, i + 8, all, true), vm));
-        _mm256_storeu_ps(y + i, e0);
-        _mm256_storeu_ps(y + i + 8, e1);
-        s0 = _mm256_add_ps(s0, e0);
-        s1 = _mm256_add_ps(s1, e1);
+    float sum = mask != NULL ? sm_exp_pass(y, x, mask, valid, vs, vm, pf, true)
+                             : sm_exp_pass(y, x, NULL, valid, vs, vm, pf, false);
+    if (sum != sum) {
+        for (size_t j = 0; j < n; j++) {
+            y[j] = NAN;
+        }
+        return;
     }
-    for (; i < valid; i += 8) {
-        __m256i k = tail_mask8(valid - i);
-        __m256 e = _mm256_and_ps(exp8_nonpos(_mm256_sub_ps(sm_in(vs, x, mask, i, k, false), vm)), _mm256_castsi256_ps(k));
-        _mm256_maskstore_ps(y + i, k, e);
-        s0 = _mm256_add_ps(s0, e);
-    }
-    const __m256 inv = _mm256_set1_ps(1.0f / hsum8(_mm256_add_ps(s0, s1)));
+    const __m256 inv = _mm256_set1_ps(1.0f / sum);
     i = 0;
     for (; i + 8 <= valid; i += 8) {
         _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_loadu_ps(y + i), inv));
