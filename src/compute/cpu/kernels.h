@@ -176,6 +176,8 @@ void cordon__rms_norm_bwd_row_avx2(float *dx, float *dw_acc, const float *dy, co
                                    float eps);
 void cordon__layer_norm_bwd_row_avx2(float *dx, float *dg_acc, float *db_acc, const float *dy, const float *x,
                                      const float *g, size_t n, float eps);
+void cordon__layer_norm_bwd_rows_avx2(float *const *dx, float *dg_acc, float *db_acc, const float *const *dy,
+                                      const float *const *x, const float *g, size_t rows, size_t n, float eps);
 void cordon__exp_row_avx512(float *y, const float *x, size_t n);
 void cordon__softmax_row_avx512(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale,
                               const float *next);

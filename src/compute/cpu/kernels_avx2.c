@@ -25,6 +25,7 @@
 #  define K_SOFTMAX_BWD_ROW cordon__softmax_bwd_row_avx2
 #  define K_RMS_NORM_BWD_ROW cordon__rms_norm_bwd_row_avx2
 #  define K_LAYER_NORM_BWD_ROW cordon__layer_norm_bwd_row_avx2
+#  define K_LAYER_NORM_BWD_ROWS cordon__layer_norm_bwd_rows_avx2
 #  include "compute/cpu/kernels_generic.inc"
 #else
 typedef int cordon__kernels_avx2_not_built; /* not an x86 target: an empty unit is not ISO C */

@@ -531,8 +531,13 @@ static inline void ln_bwd_sums8(const float *dy, const float *x, const float *g,
     sums[3] = hsum8(_mm256_add_ps(e0, e1));
 }
 
-void cordon__layer_norm_bwd_row_avx2(float *dx, float *dg_acc, float *db_acc, const float *dy, const float *x,
-                                     const float *g, size_t n, float eps) {
+/* One row's backward statistics, broadcast: the shift m0, c, rstd, mean(gi) and mean(gi·x̂)·… as the
+ * output pass uses them. */
+typedef struct ln_bwd_st8 {
+    __m256 m0, c, r, mg, mgx;
+} ln_bwd_st8;
+
+static ln_bwd_st8 ln_bwd_stats8(const float *dy, const float *x, const float *g, size_t n, float eps) {
     float m0 = ln_shift8(x, n), sums[4], c, var;
     ln_bwd_sums8(dy, x, g, n, _mm256_set1_ps(m0), sums);
     if (!ln_finish8(sums[0], sums[1], n, &c, &var)) {
@@ -541,18 +546,88 @@ void cordon__layer_norm_bwd_row_avx2(float *dx, float *dg_acc, float *db_acc, co
         (void)ln_finish8(sums[0], sums[1], n, &c, &var);
     }
     float sg = sums[2], sgd = sums[3];
-    const __m256 vm0 = _mm256_set1_ps(m0);
-    size_t i;
     float rstd = 1.0f / sqrtf(var + eps);
     float mg = sg / (float)n, mgx = rstd * (sgd - c * sg) / (float)n;
-    const __m256 vc = _mm256_set1_ps(c), vr = _mm256_set1_ps(rstd);
-    const __m256 vmg = _mm256_set1_ps(mg), vmgx = _mm256_set1_ps(mgx);
+    return (ln_bwd_st8){_mm256_set1_ps(m0), _mm256_set1_ps(c), _mm256_set1_ps(rstd), _mm256_set1_ps(mg),
+                        _mm256_set1_ps(mgx)};
+}
+
+void cordon__layer_norm_bwd_row_avx2(float *dx, float *dg_acc, float *db_acc, const float *dy, const float *x,
+                                     const float *g, size_t n, float eps) {
+    const ln_bwd_st8 st = ln_bwd_stats8(dy, x, g, n, eps);
+    size_t i;
     const __m256i all = _mm256_set1_epi32(-1);
     for (i = 0; i + 8 <= n; i += 8) {
-        ln_bwd8(dx, dg_acc, db_acc, dy, x, g, i, all, true, vm0, vc, vr, vmg, vmgx);
+        ln_bwd8(dx, dg_acc, db_acc, dy, x, g, i, all, true, st.m0, st.c, st.r, st.mg, st.mgx);
     }
     if (i < n) {
-        ln_bwd8(dx, dg_acc, db_acc, dy, x, g, i, tail_mask8(n - i), false, vm0, vc, vr, vmg, vmgx);
+        ln_bwd8(dx, dg_acc, db_acc, dy, x, g, i, tail_mask8(n - i), false, st.m0, st.c, st.r, st.mg, st.mgx);
+    }
+}
+
+/* One vector column of two rows' output pass (kernels.h layer_norm_bwd_rows): every load of the column
+ * first, then dγ and dβ get row 0's term and then row 1's (the row kernel called for row 0, then row 1,
+ * bit for bit), with the accumulators read and written once for both rows. */
+static inline void ln_bwd8_two(float *const *dx, float *dg_acc, float *db_acc, const float *const *dy,
+                               const float *const *x, const float *g, size_t i, __m256i k, bool full,
+                               const ln_bwd_st8 *s0, const ln_bwd_st8 *s1) {
+    __m256 x0 = full ? _mm256_loadu_ps(x[0] + i) : _mm256_maskload_ps(x[0] + i, k);
+    __m256 x1 = full ? _mm256_loadu_ps(x[1] + i) : _mm256_maskload_ps(x[1] + i, k);
+    __m256 d0 = full ? _mm256_loadu_ps(dy[0] + i) : _mm256_maskload_ps(dy[0] + i, k);
+    __m256 d1 = full ? _mm256_loadu_ps(dy[1] + i) : _mm256_maskload_ps(dy[1] + i, k);
+    __m256 xh0 = _mm256_mul_ps(_mm256_sub_ps(_mm256_sub_ps(x0, s0->m0), s0->c), s0->r);
+    __m256 xh1 = _mm256_mul_ps(_mm256_sub_ps(_mm256_sub_ps(x1, s1->m0), s1->c), s1->r);
+    __m256 g0 = d0, g1 = d1;
+    if (g != NULL) {
+        __m256 gv = full ? _mm256_loadu_ps(g + i) : _mm256_maskload_ps(g + i, k);
+        g0 = _mm256_mul_ps(d0, gv);
+        g1 = _mm256_mul_ps(d1, gv);
+    }
+    if (dg_acc != NULL) {
+        __m256 acc = full ? _mm256_loadu_ps(dg_acc + i) : _mm256_maskload_ps(dg_acc + i, k);
+        acc = _mm256_fmadd_ps(d1, xh1, _mm256_fmadd_ps(d0, xh0, acc));
+        if (full) {
+            _mm256_storeu_ps(dg_acc + i, acc);
+        } else {
+            _mm256_maskstore_ps(dg_acc + i, k, acc);
+        }
+    }
+    if (db_acc != NULL) {
+        __m256 acc = full ? _mm256_loadu_ps(db_acc + i) : _mm256_maskload_ps(db_acc + i, k);
+        acc = _mm256_add_ps(_mm256_add_ps(acc, d0), d1);
+        if (full) {
+            _mm256_storeu_ps(db_acc + i, acc);
+        } else {
+            _mm256_maskstore_ps(db_acc + i, k, acc);
+        }
+    }
+    __m256 o0 = _mm256_mul_ps(s0->r, _mm256_fnmadd_ps(xh0, s0->mgx, _mm256_sub_ps(g0, s0->mg)));
+    __m256 o1 = _mm256_mul_ps(s1->r, _mm256_fnmadd_ps(xh1, s1->mgx, _mm256_sub_ps(g1, s1->mg)));
+    if (full) {
+        _mm256_storeu_ps(dx[0] + i, o0);
+        _mm256_storeu_ps(dx[1] + i, o1);
+    } else {
+        _mm256_maskstore_ps(dx[0] + i, k, o0);
+        _mm256_maskstore_ps(dx[1] + i, k, o1);
+    }
+}
+
+/* kernels.h layer_norm_bwd_rows: two rows share one output pass (the dγ and dβ rows read and written once
+ * for both, as the AVX-512 kernel does); one row goes to the row kernel. */
+void cordon__layer_norm_bwd_rows_avx2(float *const *dx, float *dg_acc, float *db_acc, const float *const *dy,
+                                      const float *const *x, const float *g, size_t rows, size_t n, float eps) {
+    if (rows < 2) {
+        cordon__layer_norm_bwd_row_avx2(dx[0], dg_acc, db_acc, dy[0], x[0], g, n, eps);
+        return;
+    }
+    const ln_bwd_st8 s0 = ln_bwd_stats8(dy[0], x[0], g, n, eps), s1 = ln_bwd_stats8(dy[1], x[1], g, n, eps);
+    const __m256i all = _mm256_set1_epi32(-1);
+    size_t i;
+    for (i = 0; i + 8 <= n; i += 8) {
+        ln_bwd8_two(dx, dg_acc, db_acc, dy, x, g, i, all, true, &s0, &s1);
+    }
+    if (i < n) {
+        ln_bwd8_two(dx, dg_acc, db_acc, dy, x, g, i, tail_mask8(n - i), false, &s0, &s1);
     }
 }
 #else
