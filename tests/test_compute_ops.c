@@ -790,6 +790,52 @@ static double fd_act_loss(void *ctx) {
     return c->kind == 0 ? ref_silu(x) : c->kind == 1 ? ref_gelu_erf(x) : ref_gelu_tanh(x);
 }
 
+/* SiLU's special values at every level (the vector kernels take them through their exponential):
+ * silu(-inf) = -0, silu(+inf) = +inf, NaN → NaN, silu(±0) = ±0, far negative → -0; silu'(+inf) = 1,
+ * silu'(-inf) = 0, silu'(0) = 0.5. 19 elements: whole vectors and a tail at every level, each special
+ * value in both. */
+TEST(silu_special_values_at_every_level) {
+    static const float xs[19] = {-INFINITY, INFINITY, NAN, 0.0f, -0.0f, -200.0f, 200.0f, 1.0f, -1.0f, 3.0f,
+                                 -3.0f, 0.5f, 2.0f, -INFINITY, INFINITY, NAN, 0.0f, -200.0f, 200.0f};
+    float ones[19];
+    for (size_t i = 0; i < 19; i++) {
+        ones[i] = 1.0f;
+    }
+    ct_iter it;
+    ct_iter_init(&it, false);
+    while (ct_iter_next(&it)) {
+        cordon_tensor tx = ct_t1(it.dev, 19, xs), ty = ct_t1(it.dev, 19, NULL), tg = ct_t1(it.dev, 19, ones),
+                      td = ct_t1(it.dev, 19, NULL);
+        CHECK_OK(cordon_silu(ty, tx));
+        CHECK_OK(cordon_silu_backward(td, tg, tx));
+        float *y = ct_read(ty), *d = ct_read(td);
+        for (size_t i = 0; i < 19; i++) {
+            float x = xs[i];
+            if (x != x) {
+                CHECK_MSG(y[i] != y[i] && d[i] != d[i], "[%s] silu(NaN) %g, grad %g", ct_cfg_name(it.cfg), (double)y[i],
+                          (double)d[i]);
+            } else if (x == -INFINITY || x == -200.0f) {
+                CHECK_MSG(y[i] == 0.0f && signbit(y[i]) && d[i] == 0.0f, "[%s] x %g: silu %g, grad %g",
+                          ct_cfg_name(it.cfg), (double)x, (double)y[i], (double)d[i]);
+            } else if (x == INFINITY || x == 200.0f) {
+                CHECK_MSG(y[i] == x && d[i] == 1.0f, "[%s] x %g: silu %g, grad %g", ct_cfg_name(it.cfg), (double)x,
+                          (double)y[i], (double)d[i]);
+            } else if (x == 0.0f) {
+                CHECK_MSG(y[i] == 0.0f && signbit(y[i]) == signbit(x) && d[i] == 0.5f, "[%s] x %g: silu %g, grad %g",
+                          ct_cfg_name(it.cfg), (double)x, (double)y[i], (double)d[i]);
+            } else {
+                double ref = (double)x / (1.0 + exp(-(double)x));
+                CHECK_MSG(fabs((double)y[i] - ref) <= 4e-7 * fabs(ref), "[%s] silu(%g) = %.9g, want %.9g",
+                          ct_cfg_name(it.cfg), (double)x, (double)y[i], ref);
+            }
+        }
+        free(y), free(d);
+        ct_destroy(tx), ct_destroy(ty), ct_destroy(tg), ct_destroy(td);
+    }
+    ct_report();
+    ct_iter_end(&it);
+}
+
 TEST(silu_and_gelu_gradients_match_finite_differences) {
     ct_iter it;
     ct_iter_init(&it, false);

@@ -303,9 +303,19 @@ static void pack_b(float *dst, const float *b, uint64_t brs, uint64_t bcs, size_
                    size_t nr) {
     size_t np = (n + nr - 1) / nr;
     if (bcs == 1) {
+        /* Whole panels copy a constant size (the levels' NR, 16 or 32), which the compiler turns into a
+         * few vector moves: a memcpy call per 64 bytes took as long as reading B. */
+        size_t full = (nr == 16 || nr == 32) ? n / nr : 0;
         for (size_t p = 0; p < kc; p++) {
             const float *src = b + (p0 + p) * brs + j0;
-            for (size_t jp = 0; jp < np; jp++) {
+            for (size_t jp = 0; jp < full; jp++) {
+                if (nr == 16) {
+                    memcpy(dst + jp * kc * nr + p * nr, src + jp * nr, 16 * sizeof(float));
+                } else {
+                    memcpy(dst + jp * kc * nr + p * nr, src + jp * nr, 32 * sizeof(float));
+                }
+            }
+            for (size_t jp = full; jp < np; jp++) {
                 float *o = dst + jp * kc * nr + p * nr;
                 size_t w = n - jp * nr < nr ? n - jp * nr : nr;
                 memcpy(o, src + jp * nr, w * sizeof(float));

@@ -159,6 +159,11 @@ void cordon__gemm_small_k_avx512(float *c, size_t crs, const float *a, size_t ar
 void cordon__gemm_small_n_avx512(float *c, size_t crs, size_t ccs, const float *a, size_t ars, const float *bt,
                                  size_t btrs, size_t m, size_t k, size_t n, float alpha, float beta);
 void cordon__exp_row_avx2(float *y, const float *x, size_t n);
+/* SiLU and its gradient on n contiguous elements (kernels.h elementwise, CORDON__EW_SILU and _BWD):
+ * sigmoid = 1 / (1 + e^-x) with the level's exponential; silu(-inf) = -0, silu'(+inf) = 1,
+ * silu'(-inf) = 0, NaN → NaN. y may be a or b. */
+void cordon__silu_row_avx2(float *y, const float *x, size_t n);
+void cordon__silu_bwd_row_avx2(float *y, const float *dy, const float *x, size_t n);
 void cordon__softmax_row_avx2(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale,
                               const float *next);
 float cordon__dot_avx2(const float *a, const float *b, size_t n);

@@ -100,6 +100,49 @@ void cordon__exp_row_avx2(float *y, const float *x, size_t n) {
 
 #  define hsum8 cordon__avx2_hsum8
 
+/* SiLU on 8 lanes: x·σ(x), σ = 1 / (1 + e^-x) (vmath.h's cordon__vsigmoid with this level's exponential);
+ * x = -inf gives -0 (x·0 would be NaN). */
+static inline __m256 silu8(__m256 x, __m256 *sg_out) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    __m256 sg = _mm256_div_ps(one, _mm256_add_ps(one, exp8(_mm256_sub_ps(_mm256_setzero_ps(), x))));
+    *sg_out = sg;
+    __m256 v = _mm256_mul_ps(x, sg);
+    return _mm256_blendv_ps(v, _mm256_set1_ps(-0.0f), _mm256_cmp_ps(x, _mm256_set1_ps(-INFINITY), _CMP_EQ_OQ));
+}
+
+/* silu'(x) = σ·(1 + x·(1 − σ)); +inf gives 1, -inf 0 (the formula's inf·0 would be NaN). */
+static inline __m256 silu_grad8(__m256 x) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    __m256 sg;
+    (void)silu8(x, &sg);
+    __m256 d = _mm256_mul_ps(sg, _mm256_add_ps(one, _mm256_mul_ps(x, _mm256_sub_ps(one, sg))));
+    d = _mm256_blendv_ps(d, one, _mm256_cmp_ps(x, _mm256_set1_ps(INFINITY), _CMP_EQ_OQ));
+    return _mm256_blendv_ps(d, _mm256_setzero_ps(), _mm256_cmp_ps(x, _mm256_set1_ps(-INFINITY), _CMP_EQ_OQ));
+}
+
+void cordon__silu_row_avx2(float *y, const float *x, size_t n) {
+    __m256 sg;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        _mm256_storeu_ps(y + i, silu8(_mm256_loadu_ps(x + i), &sg));
+    }
+    if (i < n) {
+        __m256i k = tail_mask8(n - i);
+        _mm256_maskstore_ps(y + i, k, silu8(_mm256_maskload_ps(x + i, k), &sg));
+    }
+}
+
+void cordon__silu_bwd_row_avx2(float *y, const float *dy, const float *x, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_loadu_ps(dy + i), silu_grad8(_mm256_loadu_ps(x + i))));
+    }
+    if (i < n) {
+        __m256i k = tail_mask8(n - i);
+        _mm256_maskstore_ps(y + i, k, _mm256_mul_ps(_mm256_maskload_ps(dy + i, k), silu_grad8(_mm256_maskload_ps(x + i, k))));
+    }
+}
+
 static inline __m256 sm_in(__m256 vs, const float *x, const float *mask, size_t i, __m256i k, bool full) {
     __m256 xv = full ? _mm256_loadu_ps(x + i) : _mm256_maskload_ps(x + i, k);
     if (mask == NULL) {
