@@ -299,9 +299,19 @@ static void fold_batches(const cordon__matmul_desc *d, cordon__matmul_desc *out)
 
 /* Packs op(B)[p0 .. p0+kc, j0 .. j0+n) into ceil(n/nr) panels of kc × nr (panel jp at dst + jp·kc·nr,
  * row p of a panel at + p·nr), zero past column n. */
-static void pack_b(float *dst, const float *b, uint64_t brs, uint64_t bcs, size_t p0, size_t kc, size_t j0, size_t n,
-                   size_t nr) {
+static void pack_b(const cordon__cpu_kernels *k, float *dst, const float *b, uint64_t brs, uint64_t bcs, size_t p0,
+                   size_t kc, size_t j0, size_t n) {
+    size_t nr = k->nr;
     size_t np = (n + nr - 1) / nr;
+    if (brs == 1 && bcs != 1) {
+        /* op(B) = Wᵀ with W's rows contiguous: each panel a transpose of nr rows of W (the level's
+         * kernel: AVX2 transposes 8 × 8 blocks in registers). */
+        for (size_t jp = 0; jp < np; jp++) {
+            size_t w = n - jp * nr < nr ? n - jp * nr : nr;
+            k->pack_bt(dst + jp * kc * nr, b + (j0 + jp * nr) * bcs + p0, (size_t)bcs, kc, w);
+        }
+        return;
+    }
     if (bcs == 1) {
         /* Whole panels copy a constant size (the levels' NR, 16 or 32), which the compiler turns into a
          * few vector moves: a memcpy call per 64 bytes took as long as reading B. */
@@ -370,12 +380,12 @@ static void pack_b_bf16(float *dst, const uint16_t *b, uint64_t brs, uint64_t bc
 }
 
 /* Packs op(B) of the product's batch base offset `boff` with whichever of the two the dtype needs. */
-static void pack_b_any(float *dst, const cordon__view *bv, uint64_t boff, size_t p0, size_t kc, size_t j0, size_t n,
-                       size_t nr) {
+static void pack_b_any(const cordon__cpu_kernels *k, float *dst, const cordon__view *bv, uint64_t boff, size_t p0,
+                       size_t kc, size_t j0, size_t n) {
     if (cordon__view_bf16(bv)) {
-        pack_b_bf16(dst, elem_ptr16(bv, boff), bv->strides[2], bv->strides[3], p0, kc, j0, n, nr);
+        pack_b_bf16(dst, elem_ptr16(bv, boff), bv->strides[2], bv->strides[3], p0, kc, j0, n, k->nr);
     } else {
-        pack_b(dst, elem_ptr(bv, boff), bv->strides[2], bv->strides[3], p0, kc, j0, n, nr);
+        pack_b(k, dst, elem_ptr(bv, boff), bv->strides[2], bv->strides[3], p0, kc, j0, n);
     }
 }
 
@@ -486,7 +496,7 @@ static void gemm_block(const gemm_job *job, float *slot, uint64_t batch, size_t 
         if (job->bpack != NULL) {
             bp = job->bpack + p0 * job->npad + (j0 / nr) * kc * nr;
         } else {
-            pack_b_any(own_b, &d->b, boff, p0, kc, j0, n, nr);
+            pack_b_any(job->k, own_b, &d->b, boff, p0, kc, j0, n);
             bp = own_b;
         }
         pack_a(ap, a, ars, acs, p0, kc, i0, m, mr);
@@ -547,7 +557,7 @@ static cordon_status pack_b_lane(void *ctx, size_t lane, size_t nlanes) {
     size_t slices = ((size_t)d->k + KC - 1) / KC;
     for (size_t q = lane; q < slices; q += nlanes) {
         size_t p0 = q * KC, kc = (size_t)d->k - p0 < KC ? (size_t)d->k - p0 : KC;
-        pack_b_any((float *)(uintptr_t)(job->bpack + p0 * job->npad), &d->b, boff, p0, kc, 0, (size_t)d->n, job->k->nr);
+        pack_b_any(job->k, (float *)(uintptr_t)(job->bpack + p0 * job->npad), &d->b, boff, p0, kc, 0, (size_t)d->n);
     }
     return CORDON_OK;
 }

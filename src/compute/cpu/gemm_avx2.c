@@ -75,6 +75,46 @@ void cordon__gemm_micro_c_avx2(size_t kc, const float *a, const float *b, float 
     STORE(5);
 }
 
+/* kernels.h pack_bt for NR = 16: whole panels in blocks of 8 × 8, each eight rows of W loaded, transposed
+ * in registers (unpack, shuffle, lane permute) and stored as eight consecutive panel rows; the last rows
+ * of K and partial panels element by element. A copy, so the panel is the generic kernel's. */
+void cordon__pack_bt_avx2(float *dst, const float *w, size_t ldw, size_t kc, size_t cols) {
+    size_t p = 0;
+    if (cols == 16) {
+        for (; p + 8 <= kc; p += 8) {
+            for (size_t h = 0; h < 16; h += 8) {
+                const float *s = w + h * ldw + p;
+                __m256 r0 = _mm256_loadu_ps(s), r1 = _mm256_loadu_ps(s + ldw);
+                __m256 r2 = _mm256_loadu_ps(s + 2 * ldw), r3 = _mm256_loadu_ps(s + 3 * ldw);
+                __m256 r4 = _mm256_loadu_ps(s + 4 * ldw), r5 = _mm256_loadu_ps(s + 5 * ldw);
+                __m256 r6 = _mm256_loadu_ps(s + 6 * ldw), r7 = _mm256_loadu_ps(s + 7 * ldw);
+                __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+                __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+                __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+                __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+                __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+                __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+                __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+                __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+                float *o = dst + p * 16 + h;
+                _mm256_storeu_ps(o, _mm256_permute2f128_ps(u0, u4, 0x20));
+                _mm256_storeu_ps(o + 16, _mm256_permute2f128_ps(u1, u5, 0x20));
+                _mm256_storeu_ps(o + 32, _mm256_permute2f128_ps(u2, u6, 0x20));
+                _mm256_storeu_ps(o + 48, _mm256_permute2f128_ps(u3, u7, 0x20));
+                _mm256_storeu_ps(o + 64, _mm256_permute2f128_ps(u0, u4, 0x31));
+                _mm256_storeu_ps(o + 80, _mm256_permute2f128_ps(u1, u5, 0x31));
+                _mm256_storeu_ps(o + 96, _mm256_permute2f128_ps(u2, u6, 0x31));
+                _mm256_storeu_ps(o + 112, _mm256_permute2f128_ps(u3, u7, 0x31));
+            }
+        }
+    }
+    for (; p < kc; p++) {
+        for (size_t j = 0; j < 16; j++) {
+            dst[p * 16 + j] = j < cols ? w[j * ldw + p] : 0.0f;
+        }
+    }
+}
+
 /* ---------------------------------------------------------------------------------------------------
  * Few-row products with B streamed (kernels.h gemm_rows, gemm_rows_bf16): decode with a handful of rows
  * (M = 2..16) reads each element of B once from memory and uses it for every row. The register tile is

@@ -81,6 +81,10 @@ struct cordon__cpu_kernels {
      * (beta = 0: y is not read). x·A stays in registers or L1: the fused form of the two products. */
     void (*lora_rows)(float *y, size_t yrs, const float *x, size_t xrs, const float *a, size_t ars, const float *b,
                       size_t brs, size_t m, size_t in, size_t r, size_t out, float s, float beta);
+    /* One packed panel of a transposed B (the GEMM's op(B) = Wᵀ with W's rows contiguous): dst[p·nr + j]
+     * = w[j·ldw + p] for j < cols, p < kc, and 0 for cols <= j < nr (nr: this table's; cols <= nr). A
+     * copy: every level gives the same panel. */
+    void (*pack_bt)(float *dst, const float *w, size_t ldw, size_t kc, size_t cols);
     /* Σ a[i]·b[i]. */
     float (*dot)(const float *a, const float *b, size_t n);
     /* y[i] += s·x[i]. */
@@ -139,6 +143,7 @@ extern const struct cordon__cpu_kernels cordon__kernels_avx2;
 extern const struct cordon__cpu_kernels cordon__kernels_avx512;
 /* Intrinsic kernels placed in those tables (rows_<level>.c, gemm_<level>.c). */
 void cordon__gemm_micro_c_avx2(size_t kc, const float *a, const float *b, float *c, size_t ldc, float alpha);
+void cordon__pack_bt_avx2(float *dst, const float *w, size_t ldw, size_t kc, size_t cols);
 void cordon__gemm_rows_avx2(float *c, size_t crs, const float *a, size_t ars, size_t acs, const float *b, size_t brs,
                             size_t m, size_t k, size_t n, float alpha);
 void cordon__gemm_rows_bf16_avx2(float *c, size_t crs, const float *a, size_t ars, size_t acs, const uint16_t *b,

@@ -18,6 +18,7 @@
 #  define K_AXPY4_BF16 cordon__axpy4_bf16_avx2
 #  define K_DOT4_BF16 cordon__dot4_bf16_avx2
 #  define K_GEMM_MICRO_C cordon__gemm_micro_c_avx2
+#  define K_PACK_BT cordon__pack_bt_avx2
 #  define K_GEMM_ROWS cordon__gemm_rows_avx2
 #  define K_GEMM_ROWS_BF16 cordon__gemm_rows_bf16_avx2
 #  define K_LORA_ROWS cordon__lora_rows_avx2
