@@ -11,8 +11,10 @@ build_pkgs="build-essential cmake pkg-config"
 test_pkgs="clang libclang-rt-14-dev valgrind spin libnsync-dev libopenblas-dev libdnnl-dev pocl-opencl-icd ocl-icd-opencl-dev opencl-headers libclblast-dev clinfo"
 # The aarch64 preset: cross compiler and C library, and qemu-user to run its tests.
 test_pkgs="$test_pkgs gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu qemu-user"
-# The windows preset: the MinGW-w64 cross compilers and Wine to run the tests.
-test_pkgs="$test_pkgs mingw-w64 wine64"
+# The windows preset: the MinGW-w64 cross compilers and Wine to run the tests (`wine` gives the `wine`
+# command; Debian's wine64 alone installs only the loader under /usr/lib/wine, and tools/check.sh would
+# skip the preset, counted, for want of it).
+test_pkgs="$test_pkgs mingw-w64 wine64 wine"
 case $what in
     build) pkgs=$build_pkgs ;;
     test) pkgs="$build_pkgs $test_pkgs" ;;
