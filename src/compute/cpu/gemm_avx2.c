@@ -120,12 +120,15 @@ void cordon__pack_bt_avx2(float *dst, const float *w, size_t ldw, size_t kc, siz
  * (M = 2..16) reads each element of B once from memory and uses it for every row. The register tile is
  * up to 4 rows × 16 columns of C (eight accumulators of the sixteen ymm registers) over the call's k rows
  * of B: per row of B two loads (a whole 64-byte line of f32, or two widened bf16 loads), one broadcast
- * per row from the scaled-A buffer and two FMAs per row. The columns go in chunks of ROWS_CHUNK; within a
- * chunk the rows go in groups of four (the second group, rows 4-7, reads the chunk's B, 32 rows × 256
- * columns, from L1/L2 where the first left it). Each accumulator starts from C and adds
+ * per row from the scaled-A buffer and two FMAs per row. The columns go in chunks of ROWS_CHUNK, each
+ * chunk in slices of ROWS_KS rows of B, and each slice by rows 0-3 and then rows 4-7 (the second group
+ * reads the slice's B, 8 rows × 256 columns, from L1 where the first left it). Slices of 8 rows: with
+ * the call's 32 rows at once, 32 streams 16 KiB apart (a 4096-column B), the loads waited on memory
+ * (Zen 3: M = 8 took 11.6-11.8 ms against 8.8-9.3 ms in 8-row slices, probe); 8 streams, each read
+ * along a chunk, are what the hardware prefetchers follow. Each accumulator starts from C and adds
  * (alpha·a[i,p])·b[p,j] for p in order with one FMA per term: cordon__axpy_avx2's arithmetic row after
- * row, so the result is the axpy path's bit for bit. The k rows are k streams through memory; each row's
- * lines are prefetched a few tiles ahead. Whole vectors use plain loads and stores, a row's last partial
+ * row, so the result is the axpy path's bit for bit. Each row's lines are also prefetched a few tiles
+ * ahead (without it: 10.9-11.6 ms). Whole vectors use plain loads and stores, a row's last partial
  * one masked loads and a masked store (masked stores are microcoded on AMD cores). The accumulators are
  * named registers, not an array (GCC kept an array of them in memory, storing each on every step), and
  * the tile is always inlined, so its shape is a constant and the unused accumulators vanish. */
