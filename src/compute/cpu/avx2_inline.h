@@ -17,6 +17,19 @@ static inline __m256i cordon__avx2_tail_mask(size_t rem) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(rem >= 8 ? 8 : rem)), idx);
 }
 
+/* A whole vector (`full`) plainly, or the lanes of mask k of a row's last one. */
+static inline __m256 cordon__avx2_load(const float *p, int full, __m256i k) {
+    return full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, k);
+}
+
+static inline void cordon__avx2_store(float *p, int full, __m256i k, __m256 v) {
+    if (full) {
+        _mm256_storeu_ps(p, v);
+    } else {
+        _mm256_maskstore_ps(p, k, v);
+    }
+}
+
 /* Eight bf16 widened exactly to f32: zero-extension and a 16-bit shift. */
 static inline __m256 cordon__avx2_widen8(const uint16_t *p) {
     __m128i h = _mm_loadu_si128((const __m128i *)(const void *)p);

@@ -506,22 +506,12 @@ static inline void ln_bwd8(float *dx, float *dg_acc, float *db_acc, const float 
     __m256 dv = full ? _mm256_loadu_ps(dy + i) : _mm256_maskload_ps(dy + i, k);
     __m256 xh = _mm256_mul_ps(_mm256_sub_ps(_mm256_sub_ps(xv, vm0), vc), vr);
     if (dg_acc != NULL) {
-        __m256 acc = full ? _mm256_loadu_ps(dg_acc + i) : _mm256_maskload_ps(dg_acc + i, k);
-        acc = _mm256_fmadd_ps(dv, xh, acc);
-        if (full) {
-            _mm256_storeu_ps(dg_acc + i, acc);
-        } else {
-            _mm256_maskstore_ps(dg_acc + i, k, acc);
-        }
+        __m256 acc = cordon__avx2_load(dg_acc + i, full, k);
+        cordon__avx2_store(dg_acc + i, full, k, _mm256_fmadd_ps(dv, xh, acc));
     }
     if (db_acc != NULL) {
-        __m256 acc = full ? _mm256_loadu_ps(db_acc + i) : _mm256_maskload_ps(db_acc + i, k);
-        acc = _mm256_add_ps(acc, dv);
-        if (full) {
-            _mm256_storeu_ps(db_acc + i, acc);
-        } else {
-            _mm256_maskstore_ps(db_acc + i, k, acc);
-        }
+        __m256 acc = cordon__avx2_load(db_acc + i, full, k);
+        cordon__avx2_store(db_acc + i, full, k, _mm256_add_ps(acc, dv));
     }
     __m256 gi = dv;
     if (g != NULL) {
@@ -627,22 +617,12 @@ static inline void ln_bwd8_two(float *const *dx, float *dg_acc, float *db_acc, c
         g1 = _mm256_mul_ps(d1, gv);
     }
     if (dg_acc != NULL) {
-        __m256 acc = full ? _mm256_loadu_ps(dg_acc + i) : _mm256_maskload_ps(dg_acc + i, k);
-        acc = _mm256_fmadd_ps(d1, xh1, _mm256_fmadd_ps(d0, xh0, acc));
-        if (full) {
-            _mm256_storeu_ps(dg_acc + i, acc);
-        } else {
-            _mm256_maskstore_ps(dg_acc + i, k, acc);
-        }
+        __m256 acc = cordon__avx2_load(dg_acc + i, full, k);
+        cordon__avx2_store(dg_acc + i, full, k, _mm256_fmadd_ps(d1, xh1, _mm256_fmadd_ps(d0, xh0, acc)));
     }
     if (db_acc != NULL) {
-        __m256 acc = full ? _mm256_loadu_ps(db_acc + i) : _mm256_maskload_ps(db_acc + i, k);
-        acc = _mm256_add_ps(_mm256_add_ps(acc, d0), d1);
-        if (full) {
-            _mm256_storeu_ps(db_acc + i, acc);
-        } else {
-            _mm256_maskstore_ps(db_acc + i, k, acc);
-        }
+        __m256 acc = cordon__avx2_load(db_acc + i, full, k);
+        cordon__avx2_store(db_acc + i, full, k, _mm256_add_ps(_mm256_add_ps(acc, d0), d1));
     }
     __m256 o0 = _mm256_mul_ps(s0->r, _mm256_fnmadd_ps(xh0, s0->mgx, _mm256_sub_ps(g0, s0->mg)));
     __m256 o1 = _mm256_mul_ps(s1->r, _mm256_fnmadd_ps(xh1, s1->mgx, _mm256_sub_ps(g1, s1->mg)));
