@@ -445,6 +445,74 @@ TEST(attention_backward_matches_reference) {
     ct_iter_end(&it);
 }
 
+/* One attention forward and backward with every operand (q, k, v, dout, out, dq, dk, dv) in `layout`;
+ * out, dq, dk, dv read back in logical order into res (no, nq, nk, nv floats in turn). */
+static void attention_in_layout(cordon_device dev, ct_layout layout, const uint64_t *qsh, const uint64_t *ksh,
+                                const uint64_t *vsh, const uint64_t *osh, const float *q, const float *k,
+                                const float *v, const float *go, cordon_tensor mask, bool causal, float **res) {
+    ct_view vq = ct_view_make(dev, 4, qsh, layout, q), vk = ct_view_make(dev, 4, ksh, layout, k);
+    ct_view vv = ct_view_make(dev, 4, vsh, layout, v), vgo = ct_view_make(dev, 4, osh, layout, go);
+    ct_view vo = ct_view_make(dev, 4, osh, layout, NULL), vdq = ct_view_make(dev, 4, qsh, layout, NULL);
+    ct_view vdk = ct_view_make(dev, 4, ksh, layout, NULL), vdv = ct_view_make(dev, 4, vsh, layout, NULL);
+    cordon_attention_params p;
+    cordon_attention_params_init(&p);
+    p.causal = causal;
+    p.mask = mask;
+    CHECK_OK(cordon_attention(vo.t, vq.t, vk.t, vv.t, &p));
+    CHECK_OK(cordon_attention_backward(vdq.t, vdk.t, vdv.t, vgo.t, vq.t, vk.t, vv.t, &p));
+    res[0] = ct_read(vo.t), res[1] = ct_read(vdq.t), res[2] = ct_read(vdk.t), res[3] = ct_read(vdv.t);
+    ct_view_free(&vq), ct_view_free(&vk), ct_view_free(&vv), ct_view_free(&vgo), ct_view_free(&vo),
+        ct_view_free(&vdq), ct_view_free(&vdk), ct_view_free(&vdv);
+}
+
+/* Scores and weighted sums take four contiguous key rows at a time (dot4, axpy4) and strided rows one
+ * at a time through a copy; both must be the single kernels' arithmetic. So attention and its backward
+ * on strided views of every operand equal them on contiguous tensors, bit for bit, at every level. D = 40
+ * and Dv = 20 reach each vector loop and tail, Tk = 11 makes groups of four and a remainder, grouped
+ * query heads share K and V, and the mask's -inf entries (zero weights) break groups. */
+TEST(attention_on_strided_views_equals_contiguous_bit_for_bit) {
+    enum { B = 1, HQ = 4, HK = 2, TQ = 9, TK = 11, D = 40, DV = 20 };
+    const uint64_t qsh[4] = {B, HQ, TQ, D}, ksh[4] = {B, HK, TK, D}, vsh[4] = {B, HK, TK, DV}, osh[4] = {B, HQ, TQ, DV};
+    const size_t n[4] = {B * HQ * TQ * DV, B * HQ * TQ * D, B * HK * TK * D, B * HK * TK * DV};
+    static const char *const what[4] = {"out", "dq", "dk", "dv"};
+    static const ct_layout layouts[] = {CT_TRANSPOSED, CT_SLICED, CT_COLSTRIDE};
+    ct_iter it;
+    ct_iter_init(&it, false);
+    while (ct_iter_next(&it)) {
+        ct_rng r = {SEED};
+        float *q = ct_falloc(n[1]), *k = ct_falloc(n[2]), *v = ct_falloc(n[3]), *go = ct_falloc(n[0]);
+        float m[TQ * TK];
+        ct_fill(&r, q, n[1], -1.5, 1.5);
+        ct_fill(&r, k, n[2], -1.5, 1.5);
+        ct_fill(&r, v, n[3], -1, 1);
+        ct_fill(&r, go, n[0], -1, 1);
+        ct_fill(&r, m, TQ * TK, -1, 1);
+        for (int i = 0; i < TQ * TK; i++) m[i] = i % 7 == 3 ? -INFINITY : m[i];
+        cordon_tensor tm = ct_t2(it.dev, TQ, TK, m);
+        for (int variant = 0; variant < 2; variant++) {
+            cordon_tensor mask = variant == 0 ? CORDON_TENSOR_NONE : tm;
+            bool causal = variant == 0;
+            float *want[4];
+            attention_in_layout(it.dev, CT_CONTIG, qsh, ksh, vsh, osh, q, k, v, go, mask, causal, want);
+            for (size_t l = 0; l < sizeof layouts / sizeof layouts[0]; l++) {
+                float *got[4];
+                attention_in_layout(it.dev, layouts[l], qsh, ksh, vsh, osh, q, k, v, go, mask, causal, got);
+                for (int t = 0; t < 4; t++) {
+                    char label[160];
+                    snprintf(label, sizeof label, "%s %s, layout %d vs contiguous, %s", ct_cfg_name(it.cfg), what[t],
+                             (int)layouts[l], causal ? "causal" : "masked");
+                    CT_SAME_BITS(label, got[t], want[t], n[t]);
+                    free(got[t]);
+                }
+            }
+            for (int t = 0; t < 4; t++) free(want[t]);
+        }
+        free(q), free(k), free(v), free(go);
+        ct_destroy(tm);
+    }
+    ct_iter_end(&it);
+}
+
 /* ------------------------------------------------------------------------------------------------
  * LoRA */
 

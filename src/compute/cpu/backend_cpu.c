@@ -1521,29 +1521,71 @@ static void store_row(const cordon__view *v, uint64_t b, uint64_t h, uint64_t t,
     }
 }
 
-/* Scores of query row (b, h, i) against every key, then softmax (mask and causal applied): p[Tk]. */
-static void attn_probs(const attn_job *job, uint64_t b, uint64_t h, uint64_t i, float *p, float *qb, float *kb,
-                       float *mb) {
+/* The rows of head (b, h) as one strided matrix: row t at base + t·ld, or NULL when a row's elements
+ * are not contiguous (the callers then copy each row with head_row). */
+static const float *head_rows(const cordon__view *v, uint64_t b, uint64_t h, size_t n, size_t *ld) {
+    *ld = (size_t)v->strides[2];
+    return v->strides[3] == 1 || n == 1 ? head_ptr(v, b, h, 0) : NULL;
+}
+
+/* Keys a query row can give weight to: the first `valid` (causal), or every key of a NaN row (the
+ * softmax fills a row with NaN when its inputs hold one, and the NaN reaches every key's gradient). */
+static size_t attn_extent(const float *p, size_t valid, size_t Tk) {
+    return Tk > 0 && p[0] != p[0] ? Tk : valid;
+}
+
+/* Scores of query row (b, h, i) against the keys it may see, then softmax (mask and causal applied):
+ * p[Tk]. Keys past `valid` (causal) are not scored: the softmax removes them without reading them.
+ * Contiguous key rows go four at a time through dot4, each score exactly the single dot. Returns the
+ * extent (attn_extent): p[j] = 0 for j past it. */
+static size_t attn_probs(const attn_job *job, uint64_t b, uint64_t h, uint64_t i, float *p, float *qb, float *kb,
+                         float *mb) {
     const cordon__attention_desc *d = job->d;
     size_t D = (size_t)d->q.shape[3], Tk = (size_t)d->k.shape[2];
     uint64_t Tq = d->q.shape[2];
     uint64_t hk = h / (d->q.shape[1] / d->k.shape[1]);
+    size_t valid = Tk;
+    if (d->causal) {
+        valid = i + Tk + 1 > Tq ? (size_t)(i + Tk + 1 - Tq) : 0;
+        valid = valid > Tk ? Tk : valid;
+    }
     const float *q = head_row(&d->q, b, h, i, D, qb);
-    for (size_t j = 0; j < Tk; j++) {
-        const float *kr = head_row(&d->k, b, hk, j, D, kb);
-        p[j] = job->k->dot(q, kr, D);
+    size_t ldk = 0, j = 0;
+    const float *k0 = head_rows(&d->k, b, hk, D, &ldk);
+    if (k0 != NULL) {
+        for (; j + 4 <= valid; j += 4) {
+            job->k->dot4(q, k0 + j * ldk, ldk, D, p + j);
+        }
+    }
+    for (; j < valid; j++) {
+        p[j] = job->k->dot(q, head_row(&d->k, b, hk, j, D, kb), D);
     }
     const float *mask = NULL;
     if (d->mask.present) {
         uint64_t shape[4] = {d->q.shape[0], d->q.shape[1], Tq, Tk};
         mask = read_row(&d->mask, shape, (b * shape[1] + h) * Tq + i, Tk, mb);
     }
-    size_t valid = Tk;
-    if (d->causal) {
-        valid = i + Tk + 1 > Tq ? (size_t)(i + Tk + 1 - Tq) : 0;
-        valid = valid > Tk ? Tk : valid;
-    }
     job->k->softmax_row(p, p, mask, Tk, valid, d->scale, NULL);
+    return attn_extent(p, valid, Tk);
+}
+
+/* acc += Σ_j w[j]·row_j over j < n with w[j] != 0, in j order; four contiguous rows with nonzero
+ * weights at a time through axpy4 (exactly four axpys). */
+static void attn_accumulate(const attn_job *job, float *acc, const float *w, size_t n, const cordon__view *v,
+                            uint64_t b, uint64_t h, size_t cols, float *buf) {
+    size_t ld = 0;
+    const float *r0 = head_rows(v, b, h, cols, &ld);
+    for (size_t j = 0; j < n;) {
+        if (r0 != NULL && j + 4 <= n && w[j] != 0.0f && w[j + 1] != 0.0f && w[j + 2] != 0.0f && w[j + 3] != 0.0f) {
+            job->k->axpy4(acc, w + j, r0 + j * ld, ld, cols);
+            j += 4;
+            continue;
+        }
+        if (w[j] != 0.0f) {
+            job->k->axpy(acc, w[j], head_row(v, b, h, j, cols, buf), cols);
+        }
+        j++;
+    }
 }
 
 static cordon_status attn_lane(void *ctx, size_t lane, size_t nlanes) {
@@ -1556,13 +1598,9 @@ static cordon_status attn_lane(void *ctx, size_t lane, size_t nlanes) {
     for (size_t item = lane; item < job->items; item += nlanes) {
         uint64_t i = item % Tq, h = (item / Tq) % H, b = item / Tq / H;
         uint64_t hk = h / (H / d->k.shape[1]);
-        attn_probs(job, b, h, i, p, qb, kb, mb);
+        size_t extent = attn_probs(job, b, h, i, p, qb, kb, mb);
         memset(acc, 0, Dv * sizeof(float));
-        for (size_t j = 0; j < Tk; j++) {
-            if (p[j] != 0.0f) {
-                job->k->axpy(acc, p[j], head_row(&d->v, b, hk, j, Dv, kb), Dv);
-            }
-        }
+        attn_accumulate(job, acc, p, extent, &d->v, b, hk, Dv, kb);
         store_row(&d->out, b, h, i, acc, Dv);
     }
     return CORDON_OK;
@@ -1584,6 +1622,21 @@ cordon_status cordon__cpu_attention(cordon__device *dev, const cordon__attention
     return st;
 }
 
+/* Row t of head (b, h) of a gradient view += s·x (n elements), in place when contiguous, else through buf. */
+static void attn_row_axpy(const attn_job *job, const cordon__view *v, uint64_t b, uint64_t h, uint64_t t, float s,
+                          const float *x, size_t n, float *buf) {
+    float *row = head_ptr(v, b, h, t);
+    if (v->strides[3] == 1 || n == 1) {
+        job->k->axpy(row, s, x, n);
+        return;
+    }
+    for (size_t e = 0; e < n; e++) {
+        buf[e] = row[e * v->strides[3]];
+    }
+    job->k->axpy(buf, s, x, n);
+    store_row(v, b, h, t, buf, n);
+}
+
 /* Backward: one item per (batch, KV head), which owns dK and dV of that head and dQ of its query heads,
  * so no two lanes write the same element and the sums run in a fixed order. */
 static cordon_status attn_bwd_lane(void *ctx, size_t lane, size_t nlanes) {
@@ -1602,36 +1655,43 @@ static cordon_status attn_bwd_lane(void *ctx, size_t lane, size_t nlanes) {
             store_row(&d->dk, b, hk, j, dkv, D);
             store_row(&d->dv, b, hk, j, dkv, Dv);
         }
+        size_t ldv = 0;
+        const float *v0 = head_rows(&d->v, b, hk, Dv, &ldv);
         for (uint64_t h = hk * g; h < (hk + 1) * g; h++) {
             for (uint64_t i = 0; i < Tq; i++) {
-                attn_probs(job, b, h, i, p, qb, kb, mb);
+                size_t extent = attn_probs(job, b, h, i, p, qb, kb, mb);
                 const float *go = head_row(&d->dout, b, h, i, Dv, gb);
-                for (size_t j = 0; j < Tk; j++) {
-                    dp[j] = p[j] != 0.0f ? job->k->dot(go, head_row(&d->v, b, hk, j, Dv, kb), Dv) : 0.0f;
+                /* dP_ij = dout_i · v_j where P_ij != 0 (else 0), contiguous V rows four at a time. */
+                size_t j = 0;
+                if (v0 != NULL) {
+                    for (; j + 4 <= extent; j += 4) {
+                        job->k->dot4(go, v0 + j * ldv, ldv, Dv, dp + j);
+                    }
+                }
+                for (; j < extent; j++) {
+                    dp[j] = job->k->dot(go, head_row(&d->v, b, hk, j, Dv, kb), Dv);
+                }
+                for (j = 0; j < Tk; j++) {
+                    dp[j] = j < extent && p[j] != 0.0f ? dp[j] : 0.0f;
                 }
                 /* dS = P ⊙ (dP − Σ P·dP), times the score scale. */
                 job->k->softmax_bwd_row(dp, p, dp, Tk, d->scale);
                 const float *q = head_row(&d->q, b, h, i, D, qb);
                 memset(dq, 0, D * sizeof(float));
-                for (size_t j = 0; j < Tk; j++) {
+                /* Over every key: past the extent dS is 0, or NaN when dout holds one (it reaches
+                 * every key's gradient, as the product dSᵀ·Q would carry it). */
+                attn_accumulate(job, dq, dp, Tk, &d->k, b, hk, D, kb);
+                store_row(&d->dq, b, h, i, dq, D);
+                /* dK_j += dS_ij · q_i; dV_j += P_ij · dout_i, each an axpy on the row (gathered into
+                 * dkv and written back when its elements are strided: the same arithmetic either way). */
+                for (j = 0; j < Tk; j++) {
                     if (dp[j] != 0.0f) {
-                        job->k->axpy(dq, dp[j], head_row(&d->k, b, hk, j, D, kb), D);
-                    }
-                    /* dK_j += dS_ij · q_i; dV_j += P_ij · dout_i (read-modify-write of the strided rows). */
-                    float *dkr = head_ptr(&d->dk, b, hk, j);
-                    float *dvr = head_ptr(&d->dv, b, hk, j);
-                    if (dp[j] != 0.0f) {
-                        for (size_t e = 0; e < D; e++) {
-                            dkr[e * d->dk.strides[3]] += dp[j] * q[e];
-                        }
+                        attn_row_axpy(job, &d->dk, b, hk, j, dp[j], q, D, dkv);
                     }
                     if (p[j] != 0.0f) {
-                        for (size_t e = 0; e < Dv; e++) {
-                            dvr[e * d->dv.strides[3]] += p[j] * go[e];
-                        }
+                        attn_row_axpy(job, &d->dv, b, hk, j, p[j], go, Dv, dkv);
                     }
                 }
-                store_row(&d->dq, b, h, i, dq, D);
             }
         }
     }

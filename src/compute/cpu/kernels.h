@@ -93,6 +93,9 @@ struct cordon__cpu_kernels {
      * y += s[r]·x[r·ldx + ·] for r = 0..3 in turn. For f32 decode: y stays in registers across four rows
      * of B, and the four rows stream from memory side by side instead of one after another. */
     void (*axpy4)(float *y, const float *s, const float *x, size_t ldx, size_t n);
+    /* Four dots at once, each exactly as the single call: out[r] = dot(a, b + r·ldb, n). Attention's
+     * scores (one query row against four keys): a's loads and the call shared. */
+    void (*dot4)(const float *a, const float *b, size_t ldb, size_t n, float *out);
     /* dot and axpy with the second operand in bf16 (BF16 weights, ops.h cordon_matmul): each bf16
      * element is widened exactly to f32 (a 16-bit shift), then the arithmetic is the f32 kernel's, in
      * the same order; the result equals dot/axpy on the widened values. */
@@ -174,6 +177,7 @@ void cordon__softmax_row_avx2(float *y, const float *x, const float *mask, size_
 float cordon__dot_avx2(const float *a, const float *b, size_t n);
 void cordon__axpy_avx2(float *y, float s, const float *x, size_t n);
 void cordon__axpy4_avx2(float *y, const float *s, const float *x, size_t ldx, size_t n);
+void cordon__dot4_avx2(const float *a, const float *b, size_t ldb, size_t n, float *out);
 float cordon__dot_bf16_avx2(const float *a, const uint16_t *b, size_t n);
 void cordon__axpy_bf16_avx2(float *y, float s, const uint16_t *x, size_t n);
 void cordon__axpy4_bf16_avx2(float *y, const float *s, const uint16_t *x, size_t ldx, size_t n);

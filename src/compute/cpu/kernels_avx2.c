@@ -13,6 +13,7 @@
 #  define K_DOT cordon__dot_avx2
 #  define K_AXPY cordon__axpy_avx2
 #  define K_AXPY4 cordon__axpy4_avx2
+#  define K_DOT4 cordon__dot4_avx2
 #  define K_DOT_BF16 cordon__dot_bf16_avx2
 #  define K_AXPY_BF16 cordon__axpy_bf16_avx2
 #  define K_AXPY4_BF16 cordon__axpy4_bf16_avx2
