@@ -1495,6 +1495,7 @@ typedef struct attn_job {
     float *scratch;
     size_t per_lane;
     size_t items;
+    size_t qblock; /* backward: query rows per block (attn_qblock) */
 } attn_job;
 
 /* Row `t` of head (b, h) of a (B, H, T, D) view: pointer to a contiguous copy (or the row itself). */
@@ -1607,7 +1608,7 @@ static cordon_status attn_lane(void *ctx, size_t lane, size_t nlanes) {
 }
 
 cordon_status cordon__cpu_attention(cordon__device *dev, const cordon__attention_desc *d) {
-    attn_job job = {d, dev->kernels, NULL, 0, 0};
+    attn_job job = {d, dev->kernels, NULL, 0, 0, 0};
     size_t D = (size_t)d->q.shape[3], Dv = (size_t)d->v.shape[3], Tk = (size_t)d->k.shape[2];
     job.items = (size_t)(d->q.shape[0] * d->q.shape[1] * d->q.shape[2]);
     job.per_lane = Tk + D + (D > Dv ? D : Dv) + Tk + Dv;
@@ -1622,31 +1623,59 @@ cordon_status cordon__cpu_attention(cordon__device *dev, const cordon__attention
     return st;
 }
 
-/* Row t of head (b, h) of a gradient view += s·x (n elements), in place when contiguous, else through buf. */
-static void attn_row_axpy(const attn_job *job, const cordon__view *v, uint64_t b, uint64_t h, uint64_t t, float s,
-                          const float *x, size_t n, float *buf) {
-    float *row = head_ptr(v, b, h, t);
-    if (v->strides[3] == 1 || n == 1) {
-        job->k->axpy(row, s, x, n);
-        return;
+/* dK_j += Σ_r w[r·Tk + j] · x_r and the same for dV (x_r: row i0 + r of head (b, h) of `xv`, r < nb),
+ * for every key j: row j of the gradient stays in cache (or in dkv when its elements are strided) while
+ * the block's rows are added in r order, four contiguous rows with nonzero weights at a time through
+ * axpy4 (exactly four axpys). Zero weights are skipped, as the row-by-row form skips them. */
+static void attn_grad_rows(const attn_job *job, const cordon__view *g, uint64_t b, uint64_t hk, const float *w,
+                           size_t Tk, const cordon__view *xv, uint64_t h, uint64_t i0, size_t nb, size_t n,
+                           float *dkv, float *xb) {
+    size_t ldx = 0;
+    const float *x0 = head_rows(xv, b, h, n, &ldx);
+    bool in_place = g->strides[3] == 1 || n == 1;
+    for (size_t j = 0; j < Tk; j++) {
+        float *row = in_place ? head_ptr(g, b, hk, j) : dkv;
+        bool any = false;
+        for (size_t r = 0; r < nb;) {
+            float s4[4] = {w[r * Tk + j], 0, 0, 0};
+            if (s4[0] == 0.0f) {
+                r++;
+                continue;
+            }
+            if (!any && !in_place) {
+                const float *src = head_row(g, b, hk, j, n, dkv);
+                memmove(dkv, src, n * sizeof(float));
+            }
+            any = true;
+            if (x0 != NULL && r + 4 <= nb) {
+                s4[1] = w[(r + 1) * Tk + j], s4[2] = w[(r + 2) * Tk + j], s4[3] = w[(r + 3) * Tk + j];
+                if (s4[1] != 0.0f && s4[2] != 0.0f && s4[3] != 0.0f) {
+                    job->k->axpy4(row, s4, x0 + (i0 + r) * ldx, ldx, n);
+                    r += 4;
+                    continue;
+                }
+            }
+            job->k->axpy(row, s4[0], head_row(xv, b, h, i0 + r, n, xb), n);
+            r++;
+        }
+        if (any && !in_place) {
+            store_row(g, b, hk, j, dkv, n);
+        }
     }
-    for (size_t e = 0; e < n; e++) {
-        buf[e] = row[e * v->strides[3]];
-    }
-    job->k->axpy(buf, s, x, n);
-    store_row(v, b, h, t, buf, n);
 }
 
 /* Backward: one item per (batch, KV head), which owns dK and dV of that head and dQ of its query heads,
- * so no two lanes write the same element and the sums run in a fixed order. */
+ * so no two lanes write the same element and the sums run in a fixed order: for each key, the query
+ * rows of each head in order. The query rows go in blocks of job->qblock: their P and dS rows are kept,
+ * then dK and dV take the block's rows key by key. */
 static cordon_status attn_bwd_lane(void *ctx, size_t lane, size_t nlanes) {
     const attn_job *job = ctx;
     const cordon__attention_desc *d = job->d;
     size_t D = (size_t)d->q.shape[3], Dv = (size_t)d->v.shape[3], Tk = (size_t)d->k.shape[2];
     uint64_t H = d->q.shape[1], Hk = d->k.shape[1], Tq = d->q.shape[2], g = H / Hk;
-    size_t W = D > Dv ? D : Dv;
-    float *p = job->scratch + lane * job->per_lane, *dp = p + Tk, *qb = dp + Tk, *kb = qb + D, *mb = kb + W;
-    float *gb = mb + Tk, *dq = gb + Dv, *dkv = dq + D;
+    size_t W = D > Dv ? D : Dv, QB = job->qblock;
+    float *pblk = job->scratch + lane * job->per_lane, *sblk = pblk + QB * Tk, *qb = sblk + QB * Tk, *kb = qb + D;
+    float *mb = kb + W, *gb = mb + Tk, *dq = gb + Dv, *dkv = dq + D;
     for (size_t item = lane; item < job->items; item += nlanes) {
         uint64_t b = item / Hk, hk = item % Hk;
         /* Zero this head's dK and dV. */
@@ -1658,52 +1687,57 @@ static cordon_status attn_bwd_lane(void *ctx, size_t lane, size_t nlanes) {
         size_t ldv = 0;
         const float *v0 = head_rows(&d->v, b, hk, Dv, &ldv);
         for (uint64_t h = hk * g; h < (hk + 1) * g; h++) {
-            for (uint64_t i = 0; i < Tq; i++) {
-                size_t extent = attn_probs(job, b, h, i, p, qb, kb, mb);
-                const float *go = head_row(&d->dout, b, h, i, Dv, gb);
-                /* dP_ij = dout_i · v_j where P_ij != 0 (else 0), contiguous V rows four at a time. */
-                size_t j = 0;
-                if (v0 != NULL) {
-                    for (; j + 4 <= extent; j += 4) {
-                        job->k->dot4(go, v0 + j * ldv, ldv, Dv, dp + j);
+            for (uint64_t i0 = 0; i0 < Tq; i0 += QB) {
+                size_t nb = Tq - i0 < QB ? (size_t)(Tq - i0) : QB;
+                for (size_t r = 0; r < nb; r++) {
+                    uint64_t i = i0 + r;
+                    float *p = pblk + r * Tk, *dp = sblk + r * Tk;
+                    size_t extent = attn_probs(job, b, h, i, p, qb, kb, mb);
+                    const float *go = head_row(&d->dout, b, h, i, Dv, gb);
+                    /* dP_ij = dout_i · v_j where P_ij != 0 (else 0), contiguous V rows four at a time. */
+                    size_t j = 0;
+                    if (v0 != NULL) {
+                        for (; j + 4 <= extent; j += 4) {
+                            job->k->dot4(go, v0 + j * ldv, ldv, Dv, dp + j);
+                        }
                     }
-                }
-                for (; j < extent; j++) {
-                    dp[j] = job->k->dot(go, head_row(&d->v, b, hk, j, Dv, kb), Dv);
-                }
-                for (j = 0; j < Tk; j++) {
-                    dp[j] = j < extent && p[j] != 0.0f ? dp[j] : 0.0f;
-                }
-                /* dS = P ⊙ (dP − Σ P·dP), times the score scale. */
-                job->k->softmax_bwd_row(dp, p, dp, Tk, d->scale);
-                const float *q = head_row(&d->q, b, h, i, D, qb);
-                memset(dq, 0, D * sizeof(float));
-                /* Over every key: past the extent dS is 0, or NaN when dout holds one (it reaches
-                 * every key's gradient, as the product dSᵀ·Q would carry it). */
-                attn_accumulate(job, dq, dp, Tk, &d->k, b, hk, D, kb);
-                store_row(&d->dq, b, h, i, dq, D);
-                /* dK_j += dS_ij · q_i; dV_j += P_ij · dout_i, each an axpy on the row (gathered into
-                 * dkv and written back when its elements are strided: the same arithmetic either way). */
-                for (j = 0; j < Tk; j++) {
-                    if (dp[j] != 0.0f) {
-                        attn_row_axpy(job, &d->dk, b, hk, j, dp[j], q, D, dkv);
+                    for (; j < extent; j++) {
+                        dp[j] = job->k->dot(go, head_row(&d->v, b, hk, j, Dv, kb), Dv);
                     }
-                    if (p[j] != 0.0f) {
-                        attn_row_axpy(job, &d->dv, b, hk, j, p[j], go, Dv, dkv);
+                    for (j = 0; j < Tk; j++) {
+                        dp[j] = j < extent && p[j] != 0.0f ? dp[j] : 0.0f;
                     }
+                    /* dS = P ⊙ (dP − Σ P·dP), times the score scale. */
+                    job->k->softmax_bwd_row(dp, p, dp, Tk, d->scale);
+                    memset(dq, 0, D * sizeof(float));
+                    /* Over every key: past the extent dS is 0, or NaN when dout holds one (it reaches
+                     * every key's gradient, as the product dSᵀ·Q would carry it). */
+                    attn_accumulate(job, dq, dp, Tk, &d->k, b, hk, D, kb);
+                    store_row(&d->dq, b, h, i, dq, D);
                 }
+                /* dK_j += Σ_i dS_ij · q_i; dV_j += Σ_i P_ij · dout_i over the block's rows. */
+                attn_grad_rows(job, &d->dk, b, hk, sblk, Tk, &d->q, h, i0, nb, D, dkv, qb);
+                attn_grad_rows(job, &d->dv, b, hk, pblk, Tk, &d->dout, h, i0, nb, Dv, dkv, gb);
             }
         }
     }
     return CORDON_OK;
 }
 
+/* Query rows per block of the backward pass: P and dS of a block (2·QB·Tk floats) stay within about
+ * 128 KiB, so they and the block's Q and dout rows stay in L2 while dK and dV take them key by key. */
+static size_t attn_qblock(size_t Tk) {
+    size_t qb = 16384 / (Tk > 0 ? Tk : 1);
+    return qb < 1 ? 1 : (qb > 32 ? 32 : qb);
+}
+
 cordon_status cordon__cpu_attention_backward(cordon__device *dev, const cordon__attention_desc *d) {
-    attn_job job = {d, dev->kernels, NULL, 0, 0};
+    attn_job job = {d, dev->kernels, NULL, 0, 0, 0};
     size_t D = (size_t)d->q.shape[3], Dv = (size_t)d->v.shape[3], Tk = (size_t)d->k.shape[2];
     size_t W = D > Dv ? D : Dv;
     job.items = (size_t)(d->k.shape[0] * d->k.shape[1]);
-    job.per_lane = Tk + Tk + D + W + Tk + Dv + D + W;
+    job.qblock = attn_qblock(Tk);
+    job.per_lane = 2 * job.qblock * Tk + D + W + Tk + Dv + D + W;
     uint64_t work = d->q.shape[0] * d->q.shape[1] * d->q.shape[2] * Tk * (2 * D + 2 * Dv);
     size_t nlanes = lanes_for(dev, job.items, work, PS_ATTN);
     cordon__block *scratch = NULL;
