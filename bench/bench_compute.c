@@ -1435,7 +1435,7 @@ static void bench_backward(cordon_bench *b, devices *dv, enum row_op op, const r
  * RoPE and attention */
 
 typedef struct ra_ctx {
-    cordon_tensor x, y, q, k, v, o;
+    cordon_tensor x, y, q, k, v, o, dout, dq, dk, dv;
     cordon_rope_params rp;
     cordon_attention_params ap;
 } ra_ctx;
@@ -1450,6 +1450,11 @@ static void ra_attention(void *arg) {
     must(cordon_attention(c->o, c->q, c->k, c->v, &c->ap), "attention");
 }
 
+static void ra_attention_bwd(void *arg) {
+    ra_ctx *c = arg;
+    must(cordon_attention_backward(c->dq, c->dk, c->dv, c->dout, c->q, c->k, c->v, &c->ap), "attention_backward");
+}
+
 static void bench_rope_attention(cordon_bench *b, devices *dv, unsigned threads) {
     cordon_device dev = dv->builtin[threads];
     ra_ctx c = {0};
@@ -1461,11 +1466,14 @@ static void bench_rope_attention(cordon_bench *b, devices *dv, unsigned threads)
     float *hr = host_random(rn, 12), *ha = host_random(an, 13);
     bool ok = hr != NULL && ha != NULL && tensor_from(dev, 4, rs, hr, rn, &c.x) && tensor_from(dev, 4, rs, NULL, 0, &c.y) &&
               tensor_from(dev, 4, as, ha, an, &c.q) && tensor_from(dev, 4, as, ha, an, &c.k) &&
-              tensor_from(dev, 4, as, ha, an, &c.v) && tensor_from(dev, 4, as, NULL, 0, &c.o);
+              tensor_from(dev, 4, as, ha, an, &c.v) && tensor_from(dev, 4, as, NULL, 0, &c.o) &&
+              tensor_from(dev, 4, as, ha, an, &c.dout) && tensor_from(dev, 4, as, NULL, 0, &c.dq) &&
+              tensor_from(dev, 4, as, NULL, 0, &c.dk) && tensor_from(dev, 4, as, NULL, 0, &c.dv);
     if (ok) {
-        contender cs[2] = {{.label = "rope", .fn = ra_rope, .arg = &c, .threads = threads, .present = true},
-                           {.label = "attention", .fn = ra_attention, .arg = &c, .threads = threads, .present = true}};
-        measure(b, cs, 2);
+        contender cs[3] = {{.label = "rope", .fn = ra_rope, .arg = &c, .threads = threads, .present = true},
+                           {.label = "forward", .fn = ra_attention, .arg = &c, .threads = threads, .present = true},
+                           {.label = "backward", .fn = ra_attention_bwd, .arg = &c, .threads = threads, .present = true}};
+        measure(b, cs, 3);
         line_info li = {.op = "rope", .shape = "1x32x512x128", .isa = dv->isa, .engine = "", .bytes = 8.0 * (double)rn};
         if (read_bw[threads] > 0) {
             contender lim = {.label = "read bandwidth", .threads = threads, .present = true};
@@ -1484,9 +1492,14 @@ static void bench_rope_attention(cordon_bench *b, devices *dv, unsigned threads)
         } else {
             emit(b, &la, &cs[1], NULL, "-");
         }
+        /* Backward recomputes the scores and then forms dP, dQ, dK and dV: five products of the
+         * forward's size against its two. */
+        line_info lb = {.op = "attention_bwd", .shape = "1x8x512x64 c", .isa = dv->isa, .engine = "",
+                        .flops = 5.0 * 8 * 512.0 * 512.0 * 64.0};
+        emit(b, &lb, &cs[2], &cs[1], NULL);
     }
-    cordon_tensor ts[6] = {c.x, c.y, c.q, c.k, c.v, c.o};
-    for (int i = 0; i < 6; i++) {
+    cordon_tensor ts[10] = {c.x, c.y, c.q, c.k, c.v, c.o, c.dout, c.dq, c.dk, c.dv};
+    for (int i = 0; i < 10; i++) {
         if (ts[i].handle != 0) {
             must(cordon_tensor_destroy(ts[i]), "tensor_destroy");
         }

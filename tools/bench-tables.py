@@ -256,7 +256,9 @@ TARGETS = {
             ("1 thread", "lora_adapter/4x16x512 r8/t1/built-in/vs OpenBLAS sgemm", "value")]),
         ("backward <= 2.5x its forward (time ratio)", [
             (f"{op} {sh} t{t}", f"{op}_bwd/{sh}/t{t}/vs forward", "ratio")
-            for op in ("softmax", "rms_norm", "layer_norm") for sh in ("512x4096", "4x16x1024") for t in (1, 2)]),
+            for op in ("softmax", "rms_norm", "layer_norm") for sh in ("512x4096", "4x16x1024") for t in (1, 2)] + [
+            (f"attention 1x8x512x64 causal t{t}", f"attention_bwd/1x8x512x64 c/t{t}/vs forward", "ratio")
+            for t in (1, 2)]),
         ("an op on a 1-element tensor; the pool's dispatch", [
             ("add", "add/1 element/t1/vs none", "value"),
             ("rms_norm", "rms_norm/1 element/t1/vs none", "value"),
