@@ -12,6 +12,8 @@
 #ifndef CORDON_COMPUTE_CPU_KERNELS_H
 #define CORDON_COMPUTE_CPU_KERNELS_H
 
+#include <math.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,6 +43,45 @@ static inline void cordon__gemm_rows_scale_a(float *sa, const float *a, size_t a
         for (size_t i = 0; i < m; i++) {
             sa[p * 8 + i] = alpha * a[i * ars + p * acs];
         }
+    }
+}
+
+/* softmax_row's rare rows, the same at every level (the vector kernels find them by the row's maximum
+ * or a NaN sum and call this before writing anything, as y may be x): a NaN among the valid inputs gives
+ * a NaN row; nothing valid (maximum -inf) a zero row; a +inf maximum shares the mass equally among the
+ * +inf elements. Columns >= valid are never read. */
+static inline bool cordon__softmax_has_nan(const float *x, const float *mask, size_t valid, float scale) {
+    bool has_nan = false;
+    for (size_t j = 0; j < valid; j++) {
+        float v = scale * x[j] + (mask != NULL ? mask[j] : 0.0f);
+        has_nan |= v != v;
+    }
+    return has_nan;
+}
+
+static inline void cordon__softmax_special(float *y, const float *x, const float *mask, size_t n, size_t valid,
+                                           float scale, bool has_nan, float m) {
+    if (has_nan) {
+        for (size_t j = 0; j < n; j++) {
+            y[j] = NAN;
+        }
+        return;
+    }
+    if (m == -INFINITY) {
+        for (size_t j = 0; j < n; j++) {
+            y[j] = 0.0f;
+        }
+        return;
+    }
+    float count = 0.0f;
+    for (size_t j = 0; j < valid; j++) {
+        float v = scale * x[j] + (mask != NULL ? mask[j] : 0.0f);
+        count += v == INFINITY ? 1.0f : 0.0f;
+    }
+    /* Read every input before writing: y may be x. */
+    for (size_t j = 0; j < n; j++) {
+        float v = j < valid ? scale * x[j] + (mask != NULL ? mask[j] : 0.0f) : 0.0f;
+        y[j] = j < valid && v == INFINITY ? 1.0f / count : 0.0f;
     }
 }
 

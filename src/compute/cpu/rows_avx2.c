@@ -151,38 +151,6 @@ static inline __m256 sm_in(__m256 vs, const float *x, const float *mask, size_t 
     return _mm256_fmadd_ps(vs, xv, full ? _mm256_loadu_ps(mask + i) : _mm256_maskload_ps(mask + i, k));
 }
 
-/* The rare rows: a NaN, nothing valid, or +inf present. Same semantics as the reference table. */
-static void softmax_special(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale,
-                            float m) {
-    int has_nan = 0;
-    for (size_t j = 0; j < valid; j++) {
-        float v = scale * x[j] + (mask != NULL ? mask[j] : 0.0f);
-        has_nan |= v != v;
-    }
-    if (has_nan) {
-        for (size_t j = 0; j < n; j++) {
-            y[j] = NAN;
-        }
-        return;
-    }
-    if (m == -INFINITY) {
-        for (size_t j = 0; j < n; j++) {
-            y[j] = 0.0f;
-        }
-        return;
-    }
-    float count = 0.0f;
-    for (size_t j = 0; j < valid; j++) {
-        float v = scale * x[j] + (mask != NULL ? mask[j] : 0.0f);
-        count += v == INFINITY ? 1.0f : 0.0f;
-    }
-    /* Read every input before writing: y may be x. */
-    for (size_t j = 0; j < n; j++) {
-        float v = j < valid ? scale * x[j] + (mask != NULL ? mask[j] : 0.0f) : 0.0f;
-        y[j] = j < valid && v == INFINITY ? 1.0f / count : 0.0f;
-    }
-}
-
 /* The exponential pass: y = e^(scale·x (+ mask) − m) and its sum in two accumulators. `masked` is a
  * constant at each call site; without a mask scale·x − m is one fused operation (as rows_avx512.c). */
 static inline float sm_exp_pass(float *y, const float *x, const float *mask, size_t valid, __m256 vs, __m256 vm,
@@ -249,7 +217,7 @@ void cordon__softmax_row_avx2(float *y, const float *x, const float *mask, size_
     m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
     float m = _mm_cvtss_f32(_mm_max_ss(m4, _mm_movehdup_ps(m4)));
     if (m == -INFINITY || m == INFINITY) {
-        softmax_special(y, x, mask, n, valid, scale, m);
+        cordon__softmax_special(y, x, mask, n, valid, scale, cordon__softmax_has_nan(x, mask, valid, scale), m);
         return;
     }
     const __m256 vm = _mm256_set1_ps(m);

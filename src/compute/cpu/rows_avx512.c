@@ -86,38 +86,6 @@ static inline __m512 sm_in(__m512 vs, const float *x, const float *mask, size_t 
     return mask != NULL ? _mm512_fmadd_ps(vs, xv, _mm512_maskz_loadu_ps(k, mask + i)) : _mm512_mul_ps(vs, xv);
 }
 
-/* The rare rows: a NaN, nothing valid, or +inf present. Same semantics as the reference table. */
-static void softmax_special(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale,
-                            float m) {
-    int has_nan = 0;
-    for (size_t j = 0; j < valid; j++) {
-        float v = scale * x[j] + (mask != NULL ? mask[j] : 0.0f);
-        has_nan |= v != v;
-    }
-    if (has_nan) {
-        for (size_t j = 0; j < n; j++) {
-            y[j] = NAN;
-        }
-        return;
-    }
-    if (m == -INFINITY) {
-        for (size_t j = 0; j < n; j++) {
-            y[j] = 0.0f;
-        }
-        return;
-    }
-    float count = 0.0f;
-    for (size_t j = 0; j < valid; j++) {
-        float v = scale * x[j] + (mask != NULL ? mask[j] : 0.0f);
-        count += v == INFINITY ? 1.0f : 0.0f;
-    }
-    /* Read every input before writing: y may be x. */
-    for (size_t j = 0; j < n; j++) {
-        float v = j < valid ? scale * x[j] + (mask != NULL ? mask[j] : 0.0f) : 0.0f;
-        y[j] = j < valid && v == INFINITY ? 1.0f / count : 0.0f;
-    }
-}
-
 /* The exponential pass: y = e^(scale·x (+ mask) − m) and its sum, in two accumulators (lane l of
  * accumulator q sums elements 32·t + 16·q + l; the tail's vectors go to accumulator 0). `masked` is a
  * constant at each call site; without a mask scale·x − m is one fused operation. */
@@ -178,7 +146,7 @@ void cordon__softmax_row_avx512(float *y, const float *x, const float *mask, siz
     }
     float m = _mm512_reduce_max_ps(_mm512_max_ps(mx0, mx1));
     if (m == -INFINITY || m == INFINITY) {
-        softmax_special(y, x, mask, n, valid, scale, m);
+        cordon__softmax_special(y, x, mask, n, valid, scale, cordon__softmax_has_nan(x, mask, valid, scale), m);
         return;
     }
     const __m512 vm = _mm512_set1_ps(m);

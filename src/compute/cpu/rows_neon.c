@@ -63,31 +63,6 @@ static inline float32x4_t sm_in(float32x4_t vs, const float *x, const float *mas
     return vfmaq_f32(rem == 4 ? vld1q_f32(mask + i) : load_part(mask + i, rem), vs, xv);
 }
 
-static void softmax_special(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale,
-                            bool has_nan, float m) {
-    if (has_nan) {
-        for (size_t j = 0; j < n; j++) {
-            y[j] = NAN;
-        }
-        return;
-    }
-    if (m == -INFINITY) {
-        for (size_t j = 0; j < n; j++) {
-            y[j] = 0.0f;
-        }
-        return;
-    }
-    float count = 0.0f;
-    for (size_t j = 0; j < valid; j++) {
-        float v = scale * x[j] + (mask != NULL ? mask[j] : 0.0f);
-        count += v == INFINITY ? 1.0f : 0.0f;
-    }
-    for (size_t j = 0; j < n; j++) {
-        float v = j < valid ? scale * x[j] + (mask != NULL ? mask[j] : 0.0f) : 0.0f;
-        y[j] = j < valid && v == INFINITY ? 1.0f / count : 0.0f;
-    }
-}
-
 void cordon__softmax_row_neon(float *y, const float *x, const float *mask, size_t n, size_t valid, float scale,
                               const float *next) {
     (void)next;
@@ -114,7 +89,7 @@ void cordon__softmax_row_neon(float *y, const float *x, const float *mask, size_
     bool has_nan = vmaxvq_u32(nan) != 0;
     float m = has_nan ? NAN : vmaxvq_f32(vmaxq_f32(mx0, mx1));
     if (has_nan || m == -INFINITY || m == INFINITY) {
-        softmax_special(y, x, mask, n, valid, scale, has_nan, m);
+        cordon__softmax_special(y, x, mask, n, valid, scale, has_nan, m);
         return;
     }
     const float32x4_t vm = vdupq_n_f32(m);
