@@ -141,7 +141,7 @@ void cordon__pack_bt_avx2(float *dst, const float *w, size_t ldw, size_t kc, siz
 
 static inline __m256 rows_load_f32(const float *p, bool full, size_t rem, __m256i km) {
     (void)rem;
-    return full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, km);
+    return cordon__avx2_load(p, full, km);
 }
 
 static inline __m256 rows_load_bf16(const uint16_t *p, bool full, size_t rem, __m256i km) {
@@ -149,13 +149,6 @@ static inline __m256 rows_load_bf16(const uint16_t *p, bool full, size_t rem, __
     return full ? cordon__avx2_widen8(p) : cordon__avx2_widen8_tail(p, rem);
 }
 
-static inline void rows_store(float *p, bool full, __m256i km, __m256 v) {
-    if (full) {
-        _mm256_storeu_ps(p, v);
-    } else {
-        _mm256_maskstore_ps(p, km, v);
-    }
-}
 
 #  define ROWS_ACC4(X) X(0) X(1) X(2) X(3)
 /* Row i's two accumulators: columns j..j+7 (whole when `two`) and j+8.. (the last vector when `two`);
@@ -178,9 +171,9 @@ static inline void rows_store(float *p, bool full, __m256i km, __m256 v) {
       }
 #  define ROWS_ACC_STORE(i)                                                                                    \
       if ((i) < mm) {                                                                                          \
-          rows_store(c + (i) * crs + j, two || lastfull, km, a##i##0);                                         \
+          cordon__avx2_store(c + (i) * crs + j, two || lastfull, km, a##i##0);                                 \
           if (two) {                                                                                           \
-              rows_store(c + (i) * crs + j + 8, lastfull, km, a##i##1);                                        \
+              cordon__avx2_store(c + (i) * crs + j + 8, lastfull, km, a##i##1);                                \
           }                                                                                                    \
       }
 
@@ -277,10 +270,6 @@ void cordon__gemm_rows_bf16_avx2(float *c, size_t crs, const float *a, size_t ar
  * columns, the eight rows' sums advance together, one load of each of B's r rows shared by the eight and
  * one FMA per row, the r scalars of each row broadcast from the stored x·A; each sum over q in order. */
 
-static inline __m256 lora_load(const float *p, bool full, __m256i k) {
-    return full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, k);
-}
-
 /* The eight rows' accumulators are named registers, not an array: GCC kept an array of them in memory,
  * storing every accumulator on every step. */
 #  define LORA_ROWS8(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
@@ -295,7 +284,7 @@ static inline void lora_first8_body(float *t, const float *const *xr, const floa
                 *x7 = xr[7];
     LORA_ROWS8(LORA_F8_DECL)
     for (size_t p = 0; p < in; p++) {
-        const __m256 ap = lora_load(a + p * ars, full, kr);
+        const __m256 ap = cordon__avx2_load(a + p * ars, full, kr);
         LORA_ROWS8(LORA_F8_FMA)
     }
     LORA_ROWS8(LORA_F8_STORE)
@@ -346,17 +335,17 @@ static inline void lora_second8_block(float *y, size_t yrs, const float *t, cons
           float *yi = y + (i) * yrs + j;                                                                       \
           __m256 v = beta == 0.0f ? _mm256_mul_ps(vs, u##i)                                                    \
                                   : _mm256_fmadd_ps(vs, u##i, _mm256_mul_ps(_mm256_set1_ps(beta),              \
-                                                                            lora_load(yi, full, kj)));         \
+                                                                            cordon__avx2_load(yi, full, kj)));         \
           if (full) {                                                                                          \
               _mm256_storeu_ps(yi, v);                                                                         \
           } else {                                                                                             \
               _mm256_maskstore_ps(yi, kj, v);                                                                  \
           }                                                                                                    \
       }
-    const __m256 b0 = lora_load(b + j, full, kj);
+    const __m256 b0 = cordon__avx2_load(b + j, full, kj);
     LORA_ROWS8(LORA_S8_INIT)
     for (size_t q = 1; q < r; q++) {
-        const __m256 bq = lora_load(b + q * brs + j, full, kj);
+        const __m256 bq = cordon__avx2_load(b + q * brs + j, full, kj);
         LORA_ROWS8(LORA_S8_FMA)
     }
     LORA_ROWS8(LORA_S8_STORE)
