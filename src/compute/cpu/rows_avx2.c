@@ -75,16 +75,21 @@ static inline __m256 exp8_core(__m256 x) {
     return _mm256_castsi256_ps(_mm256_add_epi32(v, e));
 }
 
+/* exp8_wide out of line: the rare vectors' path keeps its constants out of the hot loops' registers. */
+__attribute__((noinline, cold)) static __m256 exp8_wide_cold(__m256 x) {
+    return exp8_wide(x);
+}
+
 /* Any x: the table form when every lane is in its range (NaN is not), else exp8_wide. */
 static inline __m256 exp8(__m256 x) {
     __m256 out = _mm256_or_ps(_mm256_cmp_ps(x, _mm256_set1_ps(-87.0f), _CMP_NGE_UQ),
                               _mm256_cmp_ps(x, _mm256_set1_ps(88.0f), _CMP_NLE_UQ));
-    return _mm256_movemask_ps(out) != 0 ? exp8_wide(x) : exp8_core(x);
+    return _mm256_movemask_ps(out) != 0 ? exp8_wide_cold(x) : exp8_core(x);
 }
 
 /* x <= 0 or NaN (softmax's x − max): only the lower end is tested. */
 static inline __m256 exp8_nonpos(__m256 x) {
-    return _mm256_movemask_ps(_mm256_cmp_ps(x, _mm256_set1_ps(-87.0f), _CMP_NGE_UQ)) != 0 ? exp8_wide(x) : exp8_core(x);
+    return _mm256_movemask_ps(_mm256_cmp_ps(x, _mm256_set1_ps(-87.0f), _CMP_NGE_UQ)) != 0 ? exp8_wide_cold(x) : exp8_core(x);
 }
 
 void cordon__exp_row_avx2(float *y, const float *x, size_t n) {
