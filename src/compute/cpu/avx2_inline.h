@@ -5,6 +5,7 @@
 #define CORDON_COMPUTE_CPU_AVX2_INLINE_H
 
 #include <immintrin.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -44,11 +45,57 @@ static inline __m256 cordon__avx2_widen8_tail(const uint16_t *p, size_t rem) {
     return cordon__avx2_widen8(buf);
 }
 
+/* One vector of a row whose elements are f32 or bf16 (widened): whole (`full`), or its first `rem` (< 8)
+ * lanes, the others +0 (f32 through mask k, bf16 through a zeroed copy). The same signature for both, so
+ * one loop body serves either element type. */
+static inline __m256 cordon__avx2_part_f32(const float *p, bool full, size_t rem, __m256i k) {
+    (void)rem;
+    return cordon__avx2_load(p, full, k);
+}
+
+static inline __m256 cordon__avx2_part_bf16(const uint16_t *p, bool full, size_t rem, __m256i k) {
+    (void)k;
+    return full ? cordon__avx2_widen8(p) : cordon__avx2_widen8_tail(p, rem);
+}
+
 /* Σ of 8 lanes in a fixed tree: (l0+l4)+(l2+l6) + ((l1+l5)+(l3+l7)). */
 static inline float cordon__avx2_hsum8(__m256 v) {
     __m128 q = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     __m128 s = _mm_add_ps(q, _mm_movehl_ps(q, q));
     return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
 }
+
+/* NAME(a, b0, b1, n, out): two dot products of a with rows b0 and b1 (elements of type T, read with
+ * LOAD, one of the part loaders above) at once, each with the single dot kernel's four accumulators in its
+ * order (each result is that kernel's bit for bit), a's loads shared: eight accumulators and a's four
+ * vectors fit the sixteen registers, where four rows' sixteen accumulators would not. The dot4 kernels
+ * (rows_avx2.c, bf16_avx2.c) make two such passes. */
+#define CORDON__AVX2_DOT2_FN(NAME, T, LOAD)                                                               \
+    static void NAME(const float *a, const T *b0, const T *b1, size_t n, float *out) {                    \
+        __m256 p0 = _mm256_setzero_ps(), p1 = p0, p2 = p0, p3 = p0, q0 = p0, q1 = p0, q2 = p0, q3 = p0;   \
+        const __m256i all = _mm256_set1_epi32(-1);                                                        \
+        size_t i = 0;                                                                                     \
+        for (; i + 32 <= n; i += 32) {                                                                    \
+            __m256 a0 = _mm256_loadu_ps(a + i), a1 = _mm256_loadu_ps(a + i + 8);                          \
+            __m256 a2 = _mm256_loadu_ps(a + i + 16), a3 = _mm256_loadu_ps(a + i + 24);                    \
+            p0 = _mm256_fmadd_ps(a0, LOAD(b0 + i, true, 8, all), p0);                                     \
+            q0 = _mm256_fmadd_ps(a0, LOAD(b1 + i, true, 8, all), q0);                                     \
+            p1 = _mm256_fmadd_ps(a1, LOAD(b0 + i + 8, true, 8, all), p1);                                 \
+            q1 = _mm256_fmadd_ps(a1, LOAD(b1 + i + 8, true, 8, all), q1);                                 \
+            p2 = _mm256_fmadd_ps(a2, LOAD(b0 + i + 16, true, 8, all), p2);                                \
+            q2 = _mm256_fmadd_ps(a2, LOAD(b1 + i + 16, true, 8, all), q2);                                \
+            p3 = _mm256_fmadd_ps(a3, LOAD(b0 + i + 24, true, 8, all), p3);                                \
+            q3 = _mm256_fmadd_ps(a3, LOAD(b1 + i + 24, true, 8, all), q3);                                \
+        }                                                                                                 \
+        for (; i < n; i += 8) {                                                                           \
+            size_t rem = n - i;                                                                           \
+            __m256i k = cordon__avx2_tail_mask(rem);                                                      \
+            __m256 av = _mm256_maskload_ps(a + i, k);                                                     \
+            p0 = _mm256_fmadd_ps(av, LOAD(b0 + i, rem >= 8, rem, k), p0);                                 \
+            q0 = _mm256_fmadd_ps(av, LOAD(b1 + i, rem >= 8, rem, k), q0);                                 \
+        }                                                                                                 \
+        out[0] = cordon__avx2_hsum8(_mm256_add_ps(_mm256_add_ps(p0, p1), _mm256_add_ps(p2, p3)));         \
+        out[1] = cordon__avx2_hsum8(_mm256_add_ps(_mm256_add_ps(q0, q1), _mm256_add_ps(q2, q3)));         \
+    }
 
 #endif

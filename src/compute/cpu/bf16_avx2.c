@@ -90,34 +90,8 @@ void cordon__axpy4_bf16_avx2(float *y, const float *s, const uint16_t *x, size_t
     }
 }
 
-/* Two of cordon__dot_bf16_avx2 at once, each with that kernel's four accumulators in its order (so
- * each result is its result bit for bit), a's loads shared: eight accumulators, a and a widened row
- * fit the sixteen registers, where four rows' sixteen accumulators would not. */
-static void dot2_bf16(const float *a, const uint16_t *b0, const uint16_t *b1, size_t n, float *out) {
-    __m256 p0 = _mm256_setzero_ps(), p1 = p0, p2 = p0, p3 = p0, q0 = p0, q1 = p0, q2 = p0, q3 = p0;
-    size_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        __m256 a0 = _mm256_loadu_ps(a + i), a1 = _mm256_loadu_ps(a + i + 8);
-        __m256 a2 = _mm256_loadu_ps(a + i + 16), a3 = _mm256_loadu_ps(a + i + 24);
-        p0 = _mm256_fmadd_ps(a0, widen8(b0 + i), p0);
-        q0 = _mm256_fmadd_ps(a0, widen8(b1 + i), q0);
-        p1 = _mm256_fmadd_ps(a1, widen8(b0 + i + 8), p1);
-        q1 = _mm256_fmadd_ps(a1, widen8(b1 + i + 8), q1);
-        p2 = _mm256_fmadd_ps(a2, widen8(b0 + i + 16), p2);
-        q2 = _mm256_fmadd_ps(a2, widen8(b1 + i + 16), q2);
-        p3 = _mm256_fmadd_ps(a3, widen8(b0 + i + 24), p3);
-        q3 = _mm256_fmadd_ps(a3, widen8(b1 + i + 24), q3);
-    }
-    for (; i < n; i += 8) {
-        size_t rem = n - i;
-        __m256i k = tail_mask8(rem);
-        __m256 av = _mm256_maskload_ps(a + i, k);
-        p0 = _mm256_fmadd_ps(av, rem >= 8 ? widen8(b0 + i) : widen8_tail(b0 + i, rem), p0);
-        q0 = _mm256_fmadd_ps(av, rem >= 8 ? widen8(b1 + i) : widen8_tail(b1 + i, rem), q0);
-    }
-    out[0] = hsum8(_mm256_add_ps(_mm256_add_ps(p0, p1), _mm256_add_ps(p2, p3)));
-    out[1] = hsum8(_mm256_add_ps(_mm256_add_ps(q0, q1), _mm256_add_ps(q2, q3)));
-}
+/* Two of cordon__dot_bf16_avx2 at once (avx2_inline.h). */
+CORDON__AVX2_DOT2_FN(dot2_bf16, uint16_t, cordon__avx2_part_bf16)
 
 /* kernels.h dot4_bf16: out[r] = cordon__dot_bf16_avx2(a, b + r·ldb, n), two rows per pass. */
 void cordon__dot4_bf16_avx2(const float *a, const uint16_t *b, size_t ldb, size_t n, float *out) {

@@ -139,26 +139,15 @@ void cordon__pack_bt_avx2(float *dst, const float *w, size_t ldw, size_t kc, siz
 #    define ROWS_KS 8u
 #  endif
 
-static inline __m256 rows_load_f32(const float *p, bool full, size_t rem, __m256i km) {
-    (void)rem;
-    return cordon__avx2_load(p, full, km);
-}
-
-static inline __m256 rows_load_bf16(const uint16_t *p, bool full, size_t rem, __m256i km) {
-    (void)km;
-    return full ? cordon__avx2_widen8(p) : cordon__avx2_widen8_tail(p, rem);
-}
-
-
 #  define ROWS_ACC4(X) X(0) X(1) X(2) X(3)
 /* Row i's two accumulators: columns j..j+7 (whole when `two`) and j+8.. (the last vector when `two`);
  * with one vector only the first, which is then the last. */
 #  define ROWS_ACC_LOAD(i)                                                                                     \
       __m256 a##i##0 = _mm256_setzero_ps(), a##i##1 = _mm256_setzero_ps();                                     \
       if ((i) < mm) {                                                                                          \
-          a##i##0 = rows_load_f32(c + (i) * crs + j, two || lastfull, rem, km);                                \
+          a##i##0 = cordon__avx2_part_f32(c + (i) * crs + j, two || lastfull, rem, km);                        \
           if (two) {                                                                                           \
-              a##i##1 = rows_load_f32(c + (i) * crs + j + 8, lastfull, rem, km);                               \
+              a##i##1 = cordon__avx2_part_f32(c + (i) * crs + j + 8, lastfull, rem, km);                       \
           }                                                                                                    \
       }
 #  define ROWS_ACC_FMA(i)                                                                                      \
@@ -196,8 +185,8 @@ static inline __m256 rows_load_bf16(const uint16_t *p, bool full, size_t rem, __
           ROWS_ACC4(ROWS_ACC_STORE)                                                                              \
       }
 
-ROWS_TILE_FN(rows_tile_f32, float, rows_load_f32)
-ROWS_TILE_FN(rows_tile_bf16, uint16_t, rows_load_bf16)
+ROWS_TILE_FN(rows_tile_f32, float, cordon__avx2_part_f32)
+ROWS_TILE_FN(rows_tile_bf16, uint16_t, cordon__avx2_part_bf16)
 
 /* The tiles of columns [j0, j1) for a group of MM rows (a constant at the call). */
 #  define ROWS_GROUP(TILE, MM, cg, sg, j0, j1)                                                                 \

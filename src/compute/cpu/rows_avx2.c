@@ -265,33 +265,8 @@ float cordon__dot_avx2(const float *a, const float *b, size_t n) {
     return hsum8(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
 }
 
-/* Two of cordon__dot_avx2 at once, each with that kernel's four accumulators in its order (each result
- * is its result bit for bit), a's loads shared: eight accumulators and a's four vectors fit the sixteen
- * registers, where four rows' sixteen accumulators would not. */
-static void dot2(const float *a, const float *b0, const float *b1, size_t n, float *out) {
-    __m256 p0 = _mm256_setzero_ps(), p1 = p0, p2 = p0, p3 = p0, q0 = p0, q1 = p0, q2 = p0, q3 = p0;
-    size_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        __m256 a0 = _mm256_loadu_ps(a + i), a1 = _mm256_loadu_ps(a + i + 8);
-        __m256 a2 = _mm256_loadu_ps(a + i + 16), a3 = _mm256_loadu_ps(a + i + 24);
-        p0 = _mm256_fmadd_ps(a0, _mm256_loadu_ps(b0 + i), p0);
-        q0 = _mm256_fmadd_ps(a0, _mm256_loadu_ps(b1 + i), q0);
-        p1 = _mm256_fmadd_ps(a1, _mm256_loadu_ps(b0 + i + 8), p1);
-        q1 = _mm256_fmadd_ps(a1, _mm256_loadu_ps(b1 + i + 8), q1);
-        p2 = _mm256_fmadd_ps(a2, _mm256_loadu_ps(b0 + i + 16), p2);
-        q2 = _mm256_fmadd_ps(a2, _mm256_loadu_ps(b1 + i + 16), q2);
-        p3 = _mm256_fmadd_ps(a3, _mm256_loadu_ps(b0 + i + 24), p3);
-        q3 = _mm256_fmadd_ps(a3, _mm256_loadu_ps(b1 + i + 24), q3);
-    }
-    for (; i < n; i += 8) {
-        __m256i k = tail_mask8(n - i);
-        __m256 av = _mm256_maskload_ps(a + i, k);
-        p0 = _mm256_fmadd_ps(av, _mm256_maskload_ps(b0 + i, k), p0);
-        q0 = _mm256_fmadd_ps(av, _mm256_maskload_ps(b1 + i, k), q0);
-    }
-    out[0] = hsum8(_mm256_add_ps(_mm256_add_ps(p0, p1), _mm256_add_ps(p2, p3)));
-    out[1] = hsum8(_mm256_add_ps(_mm256_add_ps(q0, q1), _mm256_add_ps(q2, q3)));
-}
+/* Two of cordon__dot_avx2 at once (avx2_inline.h). */
+CORDON__AVX2_DOT2_FN(dot2, float, cordon__avx2_part_f32)
 
 /* kernels.h dot4: out[r] = cordon__dot_avx2(a, b + r·ldb, n), two rows per pass. */
 void cordon__dot4_avx2(const float *a, const float *b, size_t ldb, size_t n, float *out) {
