@@ -1643,8 +1643,7 @@ static void attn_grad_rows(const attn_job *job, const cordon__view *g, uint64_t 
                 continue;
             }
             if (!any && !in_place) {
-                const float *src = head_row(g, b, hk, j, n, dkv);
-                memmove(dkv, src, n * sizeof(float));
+                (void)head_row(g, b, hk, j, n, dkv); /* strided: gathers row j into dkv */
             }
             any = true;
             if (x0 != NULL && r + 4 <= nb) {
